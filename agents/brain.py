@@ -1,0 +1,54 @@
+"""The brain contract: given a persona, the conversation so far and a prompt, stream text.
+
+Brains are engines: the agent service calls them and turns their text into A2A events.
+A brain raises :class:`BrainError` when its backend fails; the turn then ends ``failed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from agents.persona import Persona
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One entry of a conversation's history."""
+
+    speaker: str  # persona name, "user" or "moderator"
+    text: str
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class BrainRequest:
+    persona: Persona
+    prompt: str  # what this turn answers: the user's words, or the moderator's cue
+    history: tuple[Utterance, ...] = ()
+    topic: str | None = None  # set when the turn belongs to a debate
+    context_id: str = ""
+    turn_index: int = 0  # how many turns this persona already took in the context
+    participants: tuple[str, ...] = field(default_factory=tuple)
+
+    def last_from_others(self) -> Utterance | None:
+        """The most recent utterance by anyone but this persona (the opponent or the user)."""
+        for utterance in reversed(self.history):
+            if utterance.speaker != self.persona.name and utterance.speaker != "moderator":
+                return utterance
+        return None
+
+
+class BrainError(Exception):
+    """The brain's backend failed; ``str(error)`` is a message fit for the user."""
+
+
+class Brain(Protocol):
+    """Streams a reply as text chunks (words or tokens, with their own spacing)."""
+
+    label: str  # shown in task metadata: "scripted-demo", "openai:gpt-4o-mini", ...
+
+    def stream(self, request: BrainRequest) -> AsyncIterator[str]: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,194 @@
+"""One agent turn as one A2A task: brain text → delivered chunks → task events.
+
+Every turn, whether an A2A client asked, a text SSE client asked, the moderator cued it in a
+debate or a person spoke in a room, runs here. The brain's text passes through a
+:class:`Delivery` (immediate for text; paced by speech in voice rooms), and only delivered
+text reaches the task's artifact, the turn log and the conversation's history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from a2a.helpers import new_task
+from a2a.server.agent_execution import AgentExecutor, RequestContext
+from a2a.server.events import EventQueue
+from a2a.server.tasks import TaskUpdater
+from a2a.types import a2a_pb2 as pb
+from google.protobuf.json_format import MessageToDict
+
+from agents.brain import Brain, BrainError, BrainRequest, Utterance
+from agents.persona import Persona, StreamMode
+from agents.transcript import Transcript
+from agents.turn_log import TurnLogs
+
+log = logging.getLogger(__name__)
+
+METADATA_KEY = "podium"  # message metadata namespace for Podium's own fields
+
+
+def podium_metadata(message: pb.Message | None) -> dict[str, Any]:
+    """The ``podium`` object of a message's metadata (empty when absent or malformed)."""
+    if message is None or not message.HasField("metadata"):
+        return {}
+    value = MessageToDict(message.metadata).get(METADATA_KEY)
+    return value if isinstance(value, dict) else {}
+
+
+async def open_task(context: RequestContext, event_queue: EventQueue) -> None:
+    """Publishes the task (``submitted``) when this message starts a new one."""
+    if context.current_task is None:
+        task = new_task(
+            context.task_id or "",
+            context.context_id or "",
+            pb.TaskState.TASK_STATE_SUBMITTED,
+            history=[context.message] if context.message else None,
+        )
+        await event_queue.enqueue_event(task)
+
+
+class Delivery(Protocol):
+    """Turns a brain's text stream into the text the audience actually received."""
+
+    def deliver(
+        self, chunks: AsyncIterator[str], task_id: str, meta: dict[str, Any]
+    ) -> AsyncIterator[str]: ...
+
+
+class ImmediateDelivery:
+    """Text turns: every chunk is delivered the moment the brain produces it."""
+
+    def deliver(
+        self, chunks: AsyncIterator[str], task_id: str, meta: dict[str, Any]
+    ) -> AsyncIterator[str]:
+        return chunks
+
+
+class DebaterExecutor(AgentExecutor):
+    """Runs turns for one persona."""
+
+    def __init__(
+        self,
+        persona: Persona,
+        brain: Brain,
+        transcript: Transcript,
+        turn_logs: TurnLogs,
+        delivery: Delivery | None = None,
+    ) -> None:
+        self.persona = persona
+        self.brain = brain
+        self._transcript = transcript
+        self._turn_logs = turn_logs
+        self.delivery: Delivery = delivery or ImmediateDelivery()
+        self._cancel_reasons: dict[str, dict[str, str]] = {}
+        self._stopping: set[str] = set()
+
+    def note_cancel_reason(self, task_id: str, reason: str, by: str | None = None) -> None:
+        """Records why a task is about to be canceled; it lands in the task's status metadata."""
+        self._cancel_reasons[task_id] = {"reason": reason, **({"by": by} if by else {})}
+
+    async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
+        task_id = context.task_id or ""
+        context_id = context.context_id or ""
+        await open_task(context, event_queue)
+        updater = TaskUpdater(event_queue, task_id, context_id)
+        meta = podium_metadata(context.message)
+        prompt = context.get_user_input()
+        history = await self._transcript.history(context_id)
+        if not meta.get("cue"):
+            # A person (or client) spoke; the moderator's cues are instructions, not turns.
+            speaker = str(meta.get("speaker") or "user")
+            await self._transcript.append(context_id, Utterance(speaker, prompt), task_id)
+            history = (*history, Utterance(speaker, prompt))
+        request = BrainRequest(
+            persona=self.persona,
+            prompt=prompt,
+            history=history,
+            topic=meta.get("topic"),
+            context_id=context_id,
+            turn_index=sum(1 for u in history if u.speaker == self.persona.name),
+        )
+        turn = self._turn_logs.open(task_id, self.persona.name, context_id)
+        speaker_meta = {"speaker": self.persona.name, "brain": self.brain.label}
+        await updater.update_status(pb.TaskState.TASK_STATE_WORKING, metadata=speaker_meta)
+
+        artifact_id = f"{task_id}-reply"
+        delivered: list[str] = []
+        try:
+            chunks = self.delivery.deliver(self.brain.stream(request), task_id, meta)
+            async for chunk in chunks:
+                if task_id in self._stopping:
+                    break
+                delivered.append(chunk)
+                await turn.append(chunk)
+                await self._emit(updater, artifact_id, chunk, first=len(delivered) == 1)
+        except BrainError as error:
+            log.warning("turn %s of %s failed: %s", task_id, self.persona.name, error)
+            await self._remember(context_id, delivered, task_id, interrupted=True)
+            await turn.finish("failed", str(error))
+            await updater.update_status(
+                pb.TaskState.TASK_STATE_FAILED,
+                message=updater.new_agent_message([pb.Part(text=str(error))]),
+                metadata={**speaker_meta, "error": str(error)},
+            )
+            return
+        except asyncio.CancelledError:
+            await asyncio.shield(self._settle_canceled(task_id, context_id, delivered))
+            raise
+        if task_id in self._stopping:
+            await self._settle_canceled(task_id, context_id, delivered)
+            return
+        text = "".join(delivered)
+        if self.persona.stream_mode is StreamMode.MESSAGE:
+            await updater.add_artifact(
+                [pb.Part(text=text)], artifact_id=artifact_id, name="reply", metadata=speaker_meta
+            )
+        await self._remember(context_id, delivered, task_id, interrupted=False)
+        await turn.finish("completed")
+        await updater.update_status(pb.TaskState.TASK_STATE_COMPLETED, metadata=speaker_meta)
+
+    async def _emit(self, updater: TaskUpdater, artifact_id: str, chunk: str, first: bool) -> None:
+        speaker_meta = {"speaker": self.persona.name}
+        if self.persona.stream_mode is StreamMode.MESSAGE:
+            await updater.update_status(
+                pb.TaskState.TASK_STATE_WORKING,
+                message=updater.new_agent_message([pb.Part(text=chunk)], metadata=speaker_meta),
+            )
+        else:
+            await updater.add_artifact(
+                [pb.Part(text=chunk)],
+                artifact_id=artifact_id,
+                name="reply",
+                metadata=speaker_meta,
+                append=not first,
+            )
+
+    async def _remember(
+        self, context_id: str, delivered: list[str], task_id: str, interrupted: bool
+    ) -> None:
+        text = "".join(delivered).strip()
+        if text:
+            utterance = Utterance(self.persona.name, text, interrupted=interrupted)
+            await self._transcript.append(context_id, utterance, task_id)
+
+    async def _settle_canceled(self, task_id: str, context_id: str, delivered: list[str]) -> None:
+        self._stopping.discard(task_id)
+        reason = self._cancel_reasons.pop(task_id, {}).get("reason", "canceled")
+        await self._remember(context_id, delivered, task_id, interrupted=True)
+        turn = self._turn_logs.get(task_id)
+        if turn is not None:
+            await turn.finish("canceled", reason)
+
+    async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
+        task_id = context.task_id or ""
+        self._stopping.add(task_id)
+        why = self._cancel_reasons.get(task_id, {"reason": "canceled by client"})
+        updater = TaskUpdater(event_queue, task_id, context.context_id or "")
+        await updater.update_status(
+            pb.TaskState.TASK_STATE_CANCELED,
+            message=updater.new_agent_message([pb.Part(text=why["reason"])]),
+            metadata={"speaker": self.persona.name, **why},
+        )

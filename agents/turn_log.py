@@ -1,0 +1,82 @@
+"""Live text of every turn, by task id: what plain text streams and rooms follow.
+
+The agent service appends each delivered chunk; readers follow from a character offset,
+which doubles as the SSE event id, so a reconnect with ``Last-Event-ID`` resumes exactly.
+Finished logs are kept for a while (bounded), after which readers fall back to the task store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TurnLog:
+    task_id: str
+    agent: str
+    context_id: str
+    text: str = ""
+    state: str | None = None  # terminal state name ("completed", "canceled", "failed")
+    reason: str | None = None
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition, repr=False)
+
+    @property
+    def finished(self) -> bool:
+        return self.state is not None
+
+    async def append(self, chunk: str) -> None:
+        if not chunk or self.finished:
+            return
+        async with self._changed:
+            self.text += chunk
+            self._changed.notify_all()
+
+    async def finish(self, state: str, reason: str | None = None) -> None:
+        if self.finished:
+            return
+        async with self._changed:
+            self.state = state
+            self.reason = reason
+            self._changed.notify_all()
+
+    async def follow(self, offset: int = 0) -> AsyncIterator[tuple[int, str]]:
+        """Yields ``(end_offset, chunk)`` from ``offset`` on until the turn finishes."""
+        while True:
+            async with self._changed:
+                await self._changed.wait_for(
+                    lambda reached=offset: len(self.text) > reached or self.finished
+                )
+                chunk = self.text[offset:]
+                done = self.finished
+            if chunk:
+                offset += len(chunk)
+                yield offset, chunk
+            if done and offset >= len(self.text):
+                return
+
+
+class TurnLogs:
+    """Registry of turn logs; keeps every running log and the ``keep`` most recent finished."""
+
+    def __init__(self, keep: int = 2000) -> None:
+        self._logs: OrderedDict[str, TurnLog] = OrderedDict()
+        self._keep = keep
+
+    def open(self, task_id: str, agent: str, context_id: str) -> TurnLog:
+        log = self._logs.get(task_id)
+        if log is None or log.finished:
+            log = TurnLog(task_id=task_id, agent=agent, context_id=context_id)
+            self._logs[task_id] = log
+        self._trim()
+        return log
+
+    def get(self, task_id: str) -> TurnLog | None:
+        return self._logs.get(task_id)
+
+    def _trim(self) -> None:
+        finished = [key for key, log in self._logs.items() if log.finished]
+        for key in finished[: max(0, len(finished) - self._keep)]:
+            del self._logs[key]

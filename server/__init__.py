@@ -1,0 +1,1 @@
+"""The FastAPI app, settings, routes and rooms that wire media to agents; the CLI."""

@@ -1,0 +1,47 @@
+"""Mounts each agent service's A2A surfaces (cards, JSON-RPC, REST; 1.0 and 0.3) on the app.
+
+Debaters live under ``/agents/{name}``; the root agent (moderator) at ``/``. Root routes are
+added last so that Podium's own paths win over the REST binding's ``/tasks`` family.
+"""
+
+from __future__ import annotations
+
+from a2a.server.routes import (
+    add_a2a_routes_to_fastapi,
+    create_agent_card_routes,
+    create_jsonrpc_routes,
+    create_rest_routes,
+)
+from fastapi import FastAPI
+from starlette.routing import BaseRoute, Route
+
+from agents.service import AgentService
+
+CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
+
+
+def _routes(service: AgentService) -> tuple[list[BaseRoute], list[BaseRoute], list[BaseRoute]]:
+    cards: list[BaseRoute] = []
+    for card_path in CARD_PATHS:
+        cards += create_agent_card_routes(service.card, card_url=service.path + card_path)
+    jsonrpc: list[BaseRoute] = list(
+        create_jsonrpc_routes(service.handler, rpc_url=service.path or "/", enable_v0_3_compat=True)
+    )
+    # The REST binding also mounts a catch-all "/{tenant}" copy; Podium has no tenants.
+    rest = [
+        route
+        for route in create_rest_routes(
+            service.handler, enable_v0_3_compat=True, path_prefix=service.path
+        )
+        if isinstance(route, Route)
+    ]
+    return cards, jsonrpc, rest
+
+
+def mount_agents(app: FastAPI, services: list[AgentService]) -> None:
+    """Adds the routes of ``services`` (debaters first, the root agent last)."""
+    for service in sorted(services, key=lambda s: s.path == ""):
+        cards, jsonrpc, rest = _routes(service)
+        add_a2a_routes_to_fastapi(
+            app, agent_card_routes=cards, jsonrpc_routes=jsonrpc, rest_routes=rest
+        )

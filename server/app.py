@@ -1,0 +1,78 @@
+"""The FastAPI application: Podium's own routes, then every agent's A2A surfaces."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from a2a.server.request_handlers.response_helpers import agent_card_to_dict
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+
+from server.a2a_mount import mount_agents
+from server.errors import install_error_handlers
+from server.limits import BodyLimit
+from server.metrics import Metrics
+from server.runtime import VERSION, build_runtime
+from server.settings import Settings
+from server.stream_api import StreamHub, stream_router
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    runtime = build_runtime(settings)
+    hub = StreamHub(runtime)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await hub.aclose()
+            await runtime.aclose()
+
+    app = FastAPI(title="Podium", version=VERSION, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.metrics = metrics
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["Ops"])
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": VERSION, "agents": len(runtime.directory.all())}
+
+    @app.get("/metrics", tags=["Ops"], response_class=PlainTextResponse)
+    async def metrics_text() -> str:
+        return metrics.render({"agents": len(runtime.directory.all())})
+
+    @app.get("/agents", tags=["Agents"])
+    async def agents() -> JSONResponse:
+        cards = [agent_card_to_dict(s.card) for s in runtime.directory.debaters]
+        for card, service in zip(cards, runtime.directory.debaters, strict=True):
+            card["podium"] = {
+                "name": service.name,
+                "color": service.persona.color,
+                "temperament": service.persona.temperament.value,
+                "card_url": settings.base_url + service.path + "/.well-known/agent-card.json",
+                "jsonrpc_url": settings.base_url + service.path,
+            }
+        return JSONResponse(cards)
+
+    app.include_router(stream_router(runtime, hub))
+
+    if WEB_DIR.is_dir():
+        app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")
+
+        @app.get("/", include_in_schema=False)
+        async def index() -> FileResponse:
+            return FileResponse(WEB_DIR / "index.html")
+
+    mount_agents(app, runtime.directory.all())
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,118 @@
+"""``podium serve`` runs the server; ``podium debate "topic"`` prints a debate from a server."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+import httpx
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.config:
+        os.environ["PODIUM_CONFIG"] = str(args.config)
+    from server.app import create_app
+    from server.settings import Settings
+
+    overrides: dict[str, object] = {}
+    for key in ("host", "port", "data_dir", "public_base_url", "max_body_bytes"):
+        value = getattr(args, key)
+        if value is not None:
+            overrides[key] = value
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    print(f"Podium on {settings.base_url}  (data in {settings.data_dir.resolve()})", flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=3,
+    )
+    return 0
+
+
+def _debate(args: argparse.Namespace) -> int:
+    body: dict[str, object] = {"agent": "moderator", "text": args.topic}
+    if args.rounds:
+        body["rounds"] = args.rounds
+    if args.speakers:
+        body["speakers"] = args.speakers.split(",")
+    base = args.server.rstrip("/")
+    try:
+        with httpx.Client(timeout=httpx.Timeout(10.0, read=None)) as client:
+            created = client.post(f"{base}/stream", json=body)
+            if created.status_code != 201:
+                print(f"error: {created.status_code} {created.text}", file=sys.stderr)
+                return 1
+            task_id = created.json()["task_id"]
+            print(f"# debate task {task_id} — {args.topic}\n", flush=True)
+            state = "unknown"
+            with client.stream("GET", f"{base}/stream/{task_id}") as response:
+                event, data = "message", []
+                for line in response.iter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:"):
+                        data.append(line[5:].removeprefix(" "))
+                    elif line == "":
+                        if event == "status":
+                            state = "\n".join(data)
+                        elif data:
+                            sys.stdout.write("\n".join(data))
+                            sys.stdout.flush()
+                        event, data = "message", []
+            print(f"\n\n# {state}")
+            return 0 if state == "completed" else 2
+    except httpx.HTTPError as error:
+        print(f"error: cannot reach {base}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="podium", description="Podium: voice multi-agent debates.")
+    verbs = root.add_subparsers(dest="verb", required=True)
+    serve = verbs.add_parser(
+        "serve",
+        help="run the server",
+        description="Run the Podium server. Every flag also has a PODIUM_* environment variable "
+        "and a key in the TOML config (PODIUM_CONFIG or ./podium.toml).",
+    )
+    serve.add_argument("--host", help="interface to bind (PODIUM_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (PODIUM_PORT, default 8000)")
+    serve.add_argument(
+        "--data-dir", type=Path, help="task store and history folder (PODIUM_DATA_DIR, ./.podium)"
+    )
+    serve.add_argument(
+        "--public-base-url",
+        help="absolute base URL used in agent cards (PODIUM_PUBLIC_BASE_URL, http://localhost:8000)",
+    )
+    serve.add_argument(
+        "--max-body-bytes", type=int, help="request body limit (PODIUM_MAX_BODY_BYTES, 1000000)"
+    )
+    serve.add_argument("--config", type=Path, help="TOML config file (PODIUM_CONFIG)")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(run=_serve)
+    debate = verbs.add_parser("debate", help="print a debate streamed from a running server")
+    debate.add_argument("topic")
+    debate.add_argument("--server", default="http://localhost:8000")
+    debate.add_argument("--rounds", type=int)
+    debate.add_argument("--speakers", help="comma-separated debater names, in speaking order")
+    debate.set_defaults(run=_debate)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

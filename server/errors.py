@@ -1,0 +1,63 @@
+"""Podium's HTTP errors: one small hierarchy, mapped to status codes in one place."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class PodiumError(Exception):
+    status_code = 500
+    message = "internal error"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+
+
+class BadRequest(PodiumError):
+    status_code = 400
+    message = "bad request"
+
+
+class NotFound(PodiumError):
+    status_code = 404
+    message = "not found"
+
+
+class Conflict(PodiumError):
+    status_code = 409
+    message = "conflict"
+
+
+class PayloadTooLarge(PodiumError):
+    status_code = 413
+    message = "request body too large"
+
+
+class TooManyRequests(PodiumError):
+    status_code = 429
+    message = "too many"
+
+
+class ServiceUnavailable(PodiumError):
+    status_code = 503
+    message = "unavailable"
+
+
+def error_body(status: int, message: str) -> dict[str, dict[str, object]]:
+    return {"error": {"status": status, "message": message}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PodiumError)
+    async def _podium(_: Request, error: PodiumError) -> JSONResponse:
+        return JSONResponse(error_body(error.status_code, error.message), error.status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        message = str(error.detail)
+        if error.status_code == 404:
+            message = "no such resource (see GET /agents for agents, GET /rooms for rooms)"
+        return JSONResponse(error_body(error.status_code, message), error.status_code)

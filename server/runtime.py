@@ -1,0 +1,90 @@
+"""Everything one server process holds: task stores, agent services, history, live turn logs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from a2a.server.request_handlers import DefaultRequestHandler
+from a2a.server.tasks import DatabaseTaskStore
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from agents.brain import Brain
+from agents.brains import make_brain
+from agents.executor import DebaterExecutor
+from agents.moderator import ModeratorExecutor
+from agents.persona import Persona
+from agents.recovery import fail_orphaned_tasks
+from agents.service import AgentDirectory, AgentService, build_card
+from agents.transcript import Transcript
+from agents.turn_log import TurnLogs
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+VERSION = "0.1.0"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    directory: AgentDirectory
+    transcript: Transcript
+    turn_logs: TurnLogs
+    brains: list[Brain] = field(default_factory=list)
+
+    async def start(self) -> None:
+        for service in self.directory.all():
+            assert isinstance(service.store, DatabaseTaskStore)
+            await service.store.initialize()
+            failed = await fail_orphaned_tasks(service.store)
+            if failed:
+                log.warning(
+                    "%s: %d task(s) left running by the last process marked failed",
+                    service.name,
+                    failed,
+                )
+
+    async def aclose(self) -> None:
+        for service in self.directory.all():
+            await service.handler.aclose()
+        for brain in self.brains:
+            await brain.aclose()
+        await self.engine.dispose()
+
+
+def _service(
+    persona: Persona,
+    path: str,
+    executor: DebaterExecutor | ModeratorExecutor,
+    engine: AsyncEngine,
+    settings: Settings,
+    brain_label: str,
+) -> AgentService:
+    card = build_card(persona, settings.base_url + path, VERSION, brain_label)
+    store = DatabaseTaskStore(engine, table_name=f"tasks_{persona.name.replace('-', '_')}")
+    handler = DefaultRequestHandler(agent_executor=executor, task_store=store, agent_card=card)
+    return AgentService(persona, path, card, executor, handler, store)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(f"sqlite+aiosqlite:///{settings.database_path}")
+    transcript = Transcript(settings.database_path)
+    turn_logs = TurnLogs()
+    directory = AgentDirectory()
+    default_brain = settings.default_brain()
+    brains: list[Brain] = []
+    for persona_settings in settings.debaters:
+        persona = persona_settings.persona(default_brain)
+        brain = make_brain(persona.brain)
+        brains.append(brain)
+        executor = DebaterExecutor(persona, brain, transcript, turn_logs)
+        path = f"/agents/{persona.name}"
+        directory.add(_service(persona, path, executor, engine, settings, brain.label))
+    moderator = settings.moderator.persona(default_brain)
+    moderator_executor = ModeratorExecutor(
+        directory, transcript, turn_logs, settings.debate_rounds, settings.debate_order
+    )
+    directory.root = _service(moderator, "", moderator_executor, engine, settings, "moderator")
+    return Runtime(settings, engine, directory, transcript, turn_logs, brains)

@@ -1,0 +1,156 @@
+"""Configuration: defaults < TOML file (``PODIUM_CONFIG`` or ``./podium.toml``) < environment.
+
+Environment variables use the ``PODIUM_`` prefix and ``__`` for nesting
+(``PODIUM_BRAIN__KIND=openai``). ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` switch the default
+brain to an OpenAI-compatible endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from agents import persona as p
+
+
+class BrainSettings(BaseModel):
+    kind: Literal["scripted", "openai", "a2a"] = "scripted"
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None
+    api_key: str | None = None
+    url: str | None = Field(default=None, description="remote A2A agent URL (kind = a2a)")
+    seed: int = 7
+    words_per_second: float = 12.0
+    temperature: float = 0.8
+    max_tokens: int = 220
+
+    def spec(self) -> p.BrainSpec:
+        return p.BrainSpec(**self.model_dump())
+
+
+class SkillSettings(BaseModel):
+    id: str
+    name: str
+    description: str
+    tags: list[str] = []
+    examples: list[str] = []
+
+
+class PersonaSettings(BaseModel):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    display_name: str
+    description: str
+    temperament: p.Temperament
+    style: str = ""
+    skills: list[SkillSettings] = []
+    voice: str = "en-us"
+    color: str = "#888888"
+    stream_mode: p.StreamMode = p.StreamMode.ARTIFACT
+    brain: BrainSettings | None = None
+
+    @classmethod
+    def of(cls, persona: p.Persona) -> PersonaSettings:
+        return cls(
+            name=persona.name,
+            display_name=persona.display_name,
+            description=persona.description,
+            temperament=persona.temperament,
+            style=persona.style,
+            skills=[
+                SkillSettings(
+                    id=s.id,
+                    name=s.name,
+                    description=s.description,
+                    tags=list(s.tags),
+                    examples=list(s.examples),
+                )
+                for s in persona.skills
+            ],
+            voice=persona.voice,
+            color=persona.color,
+        )
+
+    def persona(self, default_brain: BrainSettings) -> p.Persona:
+        return p.Persona(
+            name=self.name,
+            display_name=self.display_name,
+            description=self.description,
+            temperament=self.temperament,
+            style=self.style,
+            skills=tuple(
+                p.Skill(s.id, s.name, s.description, tuple(s.tags), tuple(s.examples))
+                for s in self.skills
+            ),
+            voice=self.voice,
+            color=self.color,
+            stream_mode=self.stream_mode,
+            brain=(self.brain or default_brain).spec(),
+        )
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("PODIUM_CONFIG", "podium.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PODIUM_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = "http://localhost:8000"
+    data_dir: Path = Path(".podium")
+    max_body_bytes: int = 1_000_000
+    debate_rounds: int = Field(default=2, ge=1, le=20)
+    debate_order: list[str] = []
+    brain: BrainSettings = BrainSettings()
+    moderator: PersonaSettings = PersonaSettings.of(p.MODERATOR)
+    debaters: list[PersonaSettings] = [PersonaSettings.of(x) for x in p.DEFAULT_DEBATERS]
+    openai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "PODIUM_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "PODIUM_OPENAI_BASE_URL")
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
+        return (init_settings, env_settings, toml)
+
+    def default_brain(self) -> BrainSettings:
+        """The brain agents use unless their persona names one."""
+        if self.brain.kind == "scripted" and (self.openai_api_key or self.openai_base_url):
+            return self.brain.model_copy(
+                update={
+                    "kind": "openai",
+                    "api_key": self.brain.api_key or self.openai_api_key,
+                    "base_url": self.brain.base_url or self.openai_base_url,
+                }
+            )
+        return self.brain
+
+    @property
+    def base_url(self) -> str:
+        return self.public_base_url.rstrip("/")
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "podium.sqlite3"

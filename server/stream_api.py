@@ -1,0 +1,174 @@
+"""Plain text SSE lifecycle over the same A2A tasks: spawn, stream, cancel.
+
+``POST /stream`` starts a turn on any agent and returns its task id at once; the turn runs in
+the background whether or not anyone watches. ``GET /stream/{task_id}`` streams its text, one
+``data:`` event per chunk whose ``id:`` is the character offset reached, then ``event: status``
+with the terminal state. ``Last-Event-ID`` resumes after that offset; after the end, or after
+a restart, the stored task's text is replayed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from a2a.types import a2a_pb2 as pb
+from a2a.utils.errors import A2AError, TaskNotCancelableError, TaskNotFoundError
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+
+from server.errors import BadRequest, Conflict, NotFound
+from server.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+_STATES = {
+    pb.TaskState.TASK_STATE_COMPLETED: "completed",
+    pb.TaskState.TASK_STATE_CANCELED: "canceled",
+    pb.TaskState.TASK_STATE_FAILED: "failed",
+    pb.TaskState.TASK_STATE_REJECTED: "rejected",
+}
+
+
+class StreamRequest(BaseModel):
+    agent: str = "moderator"
+    text: str = Field(min_length=1, max_length=20_000)
+    context_id: str | None = Field(default=None, max_length=200)
+    rounds: int | None = Field(default=None, ge=1, le=20)
+    speakers: list[str] | None = None
+
+
+def task_text(task: pb.Task) -> str:
+    """The text of a stored task: every artifact's text, turns separated like the live log."""
+    pieces: list[str] = []
+    for artifact in task.artifacts:
+        text = "".join(p.text for p in artifact.parts)
+        if artifact.artifact_id.startswith("turn-"):  # a moderator task: one artifact per turn
+            text = f"{artifact.name}: {text}"
+        pieces.append(text)
+    return "\n\n".join(pieces)
+
+
+class StreamHub:
+    """Owns the background consumers of spawned turns."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def spawn(self, request: StreamRequest) -> tuple[str, str]:
+        service = self._runtime.directory.get(request.agent)
+        if service is None:
+            raise NotFound(f"unknown agent {request.agent!r} (see GET /agents)")
+        meta: dict[str, Any] = {}
+        if request.rounds is not None:
+            meta["rounds"] = request.rounds
+        if request.speakers is not None:
+            meta["speakers"] = request.speakers
+        meta = meta or {"speaker": "user"}
+        started: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
+
+        async def consume() -> None:
+            try:
+                async for event in service.stream(request.text, request.context_id, meta):
+                    if not started.done():
+                        task_id = event.id if isinstance(event, pb.Task) else event.task_id
+                        started.set_result((task_id, event.context_id))
+            except A2AError as error:
+                if not started.done():
+                    started.set_exception(error)
+                else:
+                    log.warning("stream consumer ended: %s", error)
+
+        job = asyncio.create_task(consume())
+        self._tasks.add(job)
+        job.add_done_callback(self._tasks.discard)
+        try:
+            return await started
+        except TaskNotFoundError as error:
+            raise NotFound(str(error)) from error
+        except A2AError as error:
+            raise BadRequest(str(error)) from error
+
+    async def aclose(self) -> None:
+        for job in list(self._tasks):
+            job.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _offset(request: Request) -> int:
+    raw = request.headers.get("last-event-id") or request.query_params.get("from") or "0"
+    return int(raw) if raw.isdigit() else 0
+
+
+def stream_router(runtime: Runtime, hub: StreamHub) -> APIRouter:
+    router = APIRouter(tags=["Plain text SSE"])
+
+    @router.post("/stream", status_code=201)
+    async def spawn(request: Request) -> JSONResponse:
+        raw = await request.body()
+        content_type = request.headers.get("content-type", "")
+        try:
+            if "json" in content_type or raw.lstrip().startswith(b"{"):
+                body = StreamRequest.model_validate_json(raw)
+            else:
+                agent = request.query_params.get("agent", "moderator")
+                body = StreamRequest(agent=agent, text=raw.decode("utf-8").strip())
+        except (ValidationError, UnicodeDecodeError) as error:
+            raise BadRequest(f"invalid /stream request: {error}") from error
+        task_id, context_id = await hub.spawn(body)
+        return JSONResponse(
+            {
+                "task_id": task_id,
+                "context_id": context_id,
+                "agent": body.agent,
+                "stream_url": f"/stream/{task_id}",
+            },
+            status_code=201,
+        )
+
+    @router.get("/stream/{task_id}")
+    async def follow(task_id: str, request: Request) -> EventSourceResponse:
+        offset = _offset(request)
+        turn = runtime.turn_logs.get(task_id)
+        if turn is None:
+            found = await runtime.directory.find_task(task_id)
+            if found is None:
+                raise NotFound(f"unknown task {task_id!r}")
+            stored = found[1]
+        else:
+            stored = None
+
+        async def events() -> AsyncIterator[ServerSentEvent]:
+            if turn is not None:
+                async for end, chunk in turn.follow(offset):
+                    yield ServerSentEvent(data=chunk, id=str(end))
+                yield ServerSentEvent(data=turn.state or "unknown", event="status")
+                return
+            assert stored is not None
+            text = task_text(stored)
+            if len(text) > offset:
+                yield ServerSentEvent(data=text[offset:], id=str(len(text)))
+            state = _STATES.get(stored.status.state, "working")
+            yield ServerSentEvent(data=state, event="status")
+
+        return EventSourceResponse(events(), ping=15, sep="\n")
+
+    @router.post("/stream/{task_id}/cancel")
+    async def cancel(task_id: str) -> JSONResponse:
+        found = await runtime.directory.find_task(task_id)
+        if found is None:
+            raise NotFound(f"unknown task {task_id!r}")
+        service, _ = found
+        try:
+            task = await service.cancel(task_id)
+        except TaskNotCancelableError as error:
+            raise Conflict(f"task {task_id} already ended") from error
+        state = _STATES.get(task.status.state, "working") if task else "canceled"
+        return JSONResponse({"task_id": task_id, "state": state})
+
+    return router
