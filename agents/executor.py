@@ -142,7 +142,7 @@ class DebaterExecutor(AgentExecutor):
             await self._settle_canceled(task_id, context_id, delivered)
             return
         text = "".join(delivered)
-        if self.persona.stream_mode is StreamMode.MESSAGE:
+        if self.persona.stream_mode == StreamMode.MESSAGE:
             await updater.add_artifact(
                 [pb.Part(text=text)], artifact_id=artifact_id, name="reply", metadata=speaker_meta
             )
@@ -152,7 +152,7 @@ class DebaterExecutor(AgentExecutor):
 
     async def _emit(self, updater: TaskUpdater, artifact_id: str, chunk: str, first: bool) -> None:
         speaker_meta = {"speaker": self.persona.name}
-        if self.persona.stream_mode is StreamMode.MESSAGE:
+        if self.persona.stream_mode == StreamMode.MESSAGE:
             await updater.update_status(
                 pb.TaskState.TASK_STATE_WORKING,
                 message=updater.new_agent_message([pb.Part(text=chunk)], metadata=speaker_meta),

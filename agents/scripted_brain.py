@@ -112,7 +112,6 @@ def _topic_phrase(request: BrainRequest) -> str:
     return f'"{topic}"'
 
 
-
 class ScriptedBrain:
     """Deterministic offline debater; ``seed`` fixes the whole debate."""
 

@@ -20,6 +20,52 @@ from a2a.types import a2a_pb2 as pb
 from agents.persona import Persona
 
 PROTOCOL_BINDINGS = ("JSONRPC", "HTTP+JSON")
+_ENDED = (
+    pb.TaskState.TASK_STATE_COMPLETED,
+    pb.TaskState.TASK_STATE_CANCELED,
+    pb.TaskState.TASK_STATE_FAILED,
+    pb.TaskState.TASK_STATE_REJECTED,
+)
+
+
+class PodiumRequestHandler(DefaultRequestHandler):
+    """The SDK's handler, plus follow-ups to ended tasks.
+
+    A message that names only the ``taskId`` of a task that already ended continues that
+    task's conversation: it becomes a new task in the same ``contextId`` that refers back to
+    the old one (``referenceTaskIds``), instead of an error about a terminal task.
+    """
+
+    async def _follow_up(
+        self, params: pb.SendMessageRequest, context: ServerCallContext
+    ) -> pb.SendMessageRequest:
+        task_id = params.message.task_id
+        if not task_id:
+            return params
+        task = await self.task_store.get(task_id, context)
+        if task is None or task.status.state not in _ENDED:
+            return params
+        if params.message.context_id and params.message.context_id != task.context_id:
+            return params  # the SDK reports the mismatch
+        rewritten = pb.SendMessageRequest()
+        rewritten.CopyFrom(params)
+        rewritten.message.context_id = task.context_id
+        rewritten.message.task_id = ""
+        if task_id not in rewritten.message.reference_task_ids:
+            rewritten.message.reference_task_ids.append(task_id)
+        return rewritten
+
+    async def on_message_send(
+        self, params: pb.SendMessageRequest, context: ServerCallContext
+    ) -> pb.Message | pb.Task:
+        return await super().on_message_send(await self._follow_up(params, context), context)
+
+    async def on_message_send_stream(  # type: ignore[override]
+        self, params: pb.SendMessageRequest, context: ServerCallContext
+    ) -> AsyncIterator[Any]:
+        rewritten = await self._follow_up(params, context)
+        async for event in super().on_message_send_stream(rewritten, context):
+            yield event
 
 
 def build_card(persona: Persona, url: str, version: str, brain_label: str) -> pb.AgentCard:
@@ -66,7 +112,7 @@ class AgentService:
     path: str  # "" for the root agent, "/agents/{name}" for debaters
     card: pb.AgentCard
     executor: AgentExecutor
-    handler: DefaultRequestHandler
+    handler: PodiumRequestHandler
     store: TaskStore
 
     @property

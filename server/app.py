@@ -19,6 +19,7 @@ from server.metrics import Metrics
 from server.runtime import VERSION, build_runtime
 from server.settings import Settings
 from server.stream_api import StreamHub, stream_router
+from server.stream_errors import StreamingErrorsAsEvents
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
@@ -74,5 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return FileResponse(WEB_DIR / "index.html")
 
     mount_agents(app, runtime.directory.all())
+    app.add_middleware(StreamingErrorsAsEvents)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -19,6 +19,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._drain(receive)
             await self._reject(send)
             return
         chunks: list[bytes] = []
@@ -30,6 +31,8 @@ class BodyLimit:
             body = message.get("body", b"")
             size += len(body)
             if size > self.max_bytes:
+                if message.get("more_body", False):
+                    await self._drain(receive)
                 await self._reject(send)
                 return
             chunks.append(body)
@@ -45,6 +48,14 @@ class BodyLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _drain(receive: Receive) -> None:
+        """Reads and drops the rest of the body, so the client gets to read the 413."""
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                return
 
     async def _reject(self, send: Send) -> None:
         message = f"request body exceeds {self.max_bytes} bytes"

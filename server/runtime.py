@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from a2a.server.request_handlers import DefaultRequestHandler
+from a2a.server.context import ServerCallContext
 from a2a.server.tasks import DatabaseTaskStore
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -15,7 +16,7 @@ from agents.executor import DebaterExecutor
 from agents.moderator import ModeratorExecutor
 from agents.persona import Persona
 from agents.recovery import fail_orphaned_tasks
-from agents.service import AgentDirectory, AgentService, build_card
+from agents.service import AgentDirectory, AgentService, PodiumRequestHandler, build_card
 from agents.transcript import Transcript
 from agents.turn_log import TurnLogs
 from server.settings import Settings
@@ -53,6 +54,13 @@ class Runtime:
         await self.engine.dispose()
 
 
+def agent_scope(agent: str) -> Callable[[ServerCallContext], str]:
+    def resolve(context: ServerCallContext) -> str:
+        return f"{agent}/{context.user.user_name}"
+
+    return resolve
+
+
 def _service(
     persona: Persona,
     path: str,
@@ -62,8 +70,9 @@ def _service(
     brain_label: str,
 ) -> AgentService:
     card = build_card(persona, settings.base_url + path, VERSION, brain_label)
-    store = DatabaseTaskStore(engine, table_name=f"tasks_{persona.name.replace('-', '_')}")
-    handler = DefaultRequestHandler(agent_executor=executor, task_store=store, agent_card=card)
+    # One table; each agent sees only its own tasks through the SDK's owner scoping.
+    store = DatabaseTaskStore(engine, owner_resolver=agent_scope(persona.name))
+    handler = PodiumRequestHandler(agent_executor=executor, task_store=store, agent_card=card)
     return AgentService(persona, path, card, executor, handler, store)
 
 

@@ -1,0 +1,79 @@
+"""JSON-RPC streaming methods answer errors as ``text/event-stream``.
+
+A client that called ``SendStreamingMessage`` or ``SubscribeToTask`` (or the 0.3
+``message/stream`` / ``tasks/resubscribe``) reads an event stream; when the request fails
+before the stream starts, the JSON-RPC error is sent as that stream's only event.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+STREAMING_METHODS = frozenset(
+    {"SendStreamingMessage", "SubscribeToTask", "message/stream", "tasks/resubscribe"}
+)
+
+
+class StreamingErrorsAsEvents:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        first = await receive()
+        body = first.get("body", b"")
+        more = first.get("more_body", False)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return first
+            return await receive()
+
+        if more or not _is_streaming_call(body):
+            await self.app(scope, replay, send)
+            return
+        start: Message | None = None
+
+        async def rewrite(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", []))
+                if headers.get(b"content-type", b"").startswith(b"application/json"):
+                    start = message  # hold it: the body decides
+                    return
+                await send(message)
+                return
+            if start is not None and message["type"] == "http.response.body":
+                payload = b"data: " + message.get("body", b"").strip() + b"\n\n"
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [
+                            (b"content-type", b"text/event-stream; charset=utf-8"),
+                            (b"cache-control", b"no-store"),
+                            (b"content-length", str(len(payload)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": payload})
+                start = None
+                return
+            await send(message)
+
+        await self.app(scope, replay, rewrite)
+
+
+def _is_streaming_call(body: bytes) -> bool:
+    try:
+        request = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(request, dict) and request.get("method") in STREAMING_METHODS

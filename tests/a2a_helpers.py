@@ -1,0 +1,75 @@
+"""Small helpers around the real a2a-sdk client for tests."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from a2a.client import A2ACardResolver, Client, ClientConfig, ClientFactory
+from a2a.types import a2a_pb2 as pb
+
+
+async def fetch_card(http: httpx.AsyncClient, base: str) -> pb.AgentCard:
+    return await A2ACardResolver(http, base).get_agent_card()
+
+
+def only_interfaces(card: pb.AgentCard, binding: str, version: str) -> pb.AgentCard:
+    """A copy of ``card`` offering just one binding/version, to force a transport."""
+    narrowed = pb.AgentCard()
+    narrowed.CopyFrom(card)
+    keep = [
+        i
+        for i in card.supported_interfaces
+        if i.protocol_binding == binding and i.protocol_version == version
+    ]
+    del narrowed.supported_interfaces[:]
+    narrowed.supported_interfaces.extend(keep)
+    return narrowed
+
+
+def make_client(
+    http: httpx.AsyncClient, card: pb.AgentCard, binding: str = "JSONRPC", streaming: bool = True
+) -> Client:
+    config = ClientConfig(
+        httpx_client=http, streaming=streaming, supported_protocol_bindings=[binding]
+    )
+    return ClientFactory(config).create(card)
+
+
+def user_message(
+    text: str, context_id: str = "", task_id: str = "", podium: dict[str, Any] | None = None
+) -> pb.SendMessageRequest:
+    message = pb.Message(
+        message_id=uuid.uuid4().hex,
+        role=pb.Role.ROLE_USER,
+        parts=[pb.Part(text=text)],
+        context_id=context_id,
+        task_id=task_id,
+    )
+    if podium:
+        message.metadata.update({"podium": podium})
+    return pb.SendMessageRequest(message=message)
+
+
+def text_of(task: pb.Task) -> str:
+    return "".join(p.text for a in task.artifacts for p in a.parts)
+
+
+def chunk_text(response: pb.StreamResponse) -> str:
+    if response.HasField("artifact_update"):
+        return "".join(p.text for p in response.artifact_update.artifact.parts)
+    if response.HasField("status_update"):
+        status = response.status_update.status
+        if status.state == pb.TaskState.TASK_STATE_WORKING:
+            return "".join(p.text for p in status.message.parts)
+    return ""
+
+
+def final_state(responses: list[pb.StreamResponse]) -> int:
+    for response in reversed(responses):
+        if response.HasField("status_update"):
+            return response.status_update.status.state
+        if response.HasField("task"):
+            return response.task.status.state
+    raise AssertionError("no status in stream")

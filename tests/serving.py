@@ -1,0 +1,61 @@
+"""Runs a real Podium (uvicorn) on a loopback port for tests, in its own thread and loop."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from server.app import create_app
+from server.settings import BrainSettings, Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve_app(app: ASGIApp, port: int | None = None) -> Iterator[str]:
+    """Serves ``app`` on 127.0.0.1; yields its base URL (with ``localhost``)."""
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://localhost:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def podium_settings(data_dir: Path, port: int, **overrides: Any) -> Settings:
+    brain = overrides.pop("brain", BrainSettings(words_per_second=400))
+    return Settings(
+        data_dir=data_dir,
+        public_base_url=f"http://localhost:{port}",
+        brain=brain,
+        **overrides,
+    )
+
+
+@contextmanager
+def serve_podium(data_dir: Path, **overrides: Any) -> Iterator[str]:
+    port = free_port()
+    settings = podium_settings(data_dir, port, **overrides)
+    with serve_app(create_app(settings), port) as url:
+        yield url
