@@ -128,7 +128,6 @@ class DebaterExecutor(AgentExecutor):
         except BrainError as error:
             log.warning("turn %s of %s failed: %s", task_id, self.persona.name, error)
             await self._remember(context_id, delivered, task_id, interrupted=True)
-            await turn.finish("failed", str(error))
             await updater.update_status(
                 pb.TaskState.TASK_STATE_FAILED,
                 message=updater.new_agent_message([pb.Part(text=str(error))]),
@@ -147,7 +146,6 @@ class DebaterExecutor(AgentExecutor):
                 [pb.Part(text=text)], artifact_id=artifact_id, name="reply", metadata=speaker_meta
             )
         await self._remember(context_id, delivered, task_id, interrupted=False)
-        await turn.finish("completed")
         await updater.update_status(pb.TaskState.TASK_STATE_COMPLETED, metadata=speaker_meta)
 
     async def _emit(self, updater: TaskUpdater, artifact_id: str, chunk: str, first: bool) -> None:
@@ -176,11 +174,8 @@ class DebaterExecutor(AgentExecutor):
 
     async def _settle_canceled(self, task_id: str, context_id: str, delivered: list[str]) -> None:
         self._stopping.discard(task_id)
-        reason = self._cancel_reasons.pop(task_id, {}).get("reason", "canceled")
+        self._cancel_reasons.pop(task_id, None)
         await self._remember(context_id, delivered, task_id, interrupted=True)
-        turn = self._turn_logs.get(task_id)
-        if turn is not None:
-            await turn.finish("canceled", reason)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""

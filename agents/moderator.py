@@ -101,15 +101,11 @@ class ModeratorExecutor(AgentExecutor):
         debate = self._debates.get(context_id)
         try:
             if debate is not None and debate.running:
-                state = await self._interject(debate, text, listener)
+                await self._interject(debate, text, listener)
             elif debate is not None and not meta.get("debate"):
-                state = await self._answer(context_id, text, listener, task_id)
+                await self._answer(context_id, text, listener, task_id)
             else:
-                state = await self._run_debate(context_id, text, meta, listener, task_id)
-            await listener.log.finish(state)
-        except asyncio.CancelledError:
-            await listener.log.finish("canceled", "debate canceled")
-            raise
+                await self._run_debate(context_id, text, meta, listener, task_id)
         finally:
             self._running_turns.pop(task_id, None)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import openai
 from openai import AsyncOpenAI
 
@@ -74,10 +75,8 @@ class OpenAIBrain:
                     delta = chunk.choices[0].delta.content
                     if delta:
                         yield delta
-        except openai.APIError as error:
-            raise BrainError(f"{self.label} failed: {error}") from error
-        except openai.OpenAIError as error:
-            raise BrainError(f"{self.label} failed: {error}") from error
+        except (openai.OpenAIError, httpx.HTTPError) as error:
+            raise BrainError(f"{self.label} failed: {error or type(error).__name__}") from error
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -17,6 +17,7 @@ from agents.moderator import ModeratorExecutor
 from agents.persona import Persona
 from agents.recovery import fail_orphaned_tasks
 from agents.service import AgentDirectory, AgentService, PodiumRequestHandler, build_card
+from agents.settled_store import SettledTaskStore
 from agents.transcript import Transcript
 from agents.turn_log import TurnLogs
 from server.settings import Settings
@@ -36,8 +37,9 @@ class Runtime:
 
     async def start(self) -> None:
         for service in self.directory.all():
-            assert isinstance(service.store, DatabaseTaskStore)
-            await service.store.initialize()
+            assert isinstance(service.store, SettledTaskStore)
+            assert isinstance(service.store.inner, DatabaseTaskStore)
+            await service.store.inner.initialize()
             failed = await fail_orphaned_tasks(service.store)
             if failed:
                 log.warning(
@@ -66,12 +68,14 @@ def _service(
     path: str,
     executor: DebaterExecutor | ModeratorExecutor,
     engine: AsyncEngine,
+    turn_logs: TurnLogs,
     settings: Settings,
     brain_label: str,
 ) -> AgentService:
     card = build_card(persona, settings.base_url + path, VERSION, brain_label)
     # One table; each agent sees only its own tasks through the SDK's owner scoping.
-    store = DatabaseTaskStore(engine, owner_resolver=agent_scope(persona.name))
+    database = DatabaseTaskStore(engine, owner_resolver=agent_scope(persona.name))
+    store = SettledTaskStore(database, turn_logs)
     handler = PodiumRequestHandler(agent_executor=executor, task_store=store, agent_card=card)
     return AgentService(persona, path, card, executor, handler, store)
 
@@ -90,10 +94,12 @@ def build_runtime(settings: Settings) -> Runtime:
         brains.append(brain)
         executor = DebaterExecutor(persona, brain, transcript, turn_logs)
         path = f"/agents/{persona.name}"
-        directory.add(_service(persona, path, executor, engine, settings, brain.label))
+        directory.add(_service(persona, path, executor, engine, turn_logs, settings, brain.label))
     moderator = settings.moderator.persona(default_brain)
     moderator_executor = ModeratorExecutor(
         directory, transcript, turn_logs, settings.debate_rounds, settings.debate_order
     )
-    directory.root = _service(moderator, "", moderator_executor, engine, settings, "moderator")
+    directory.root = _service(
+        moderator, "", moderator_executor, engine, turn_logs, settings, "moderator"
+    )
     return Runtime(settings, engine, directory, transcript, turn_logs, brains)

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from a2a.client import A2ACardResolver, Client, ClientConfig, ClientFactory
 from a2a.types import a2a_pb2 as pb
+from google.protobuf.json_format import MessageToDict
 
 
 async def fetch_card(http: httpx.AsyncClient, base: str) -> pb.AgentCard:
@@ -64,6 +65,13 @@ def chunk_text(response: pb.StreamResponse) -> str:
         if status.state == pb.TaskState.TASK_STATE_WORKING:
             return "".join(p.text for p in status.message.parts)
     return ""
+
+
+def status_metadata(response: pb.StreamResponse) -> dict[str, Any]:
+    """The metadata of a streamed status update ({} for other events)."""
+    if not response.HasField("status_update"):
+        return {}
+    return MessageToDict(response.status_update.metadata)
 
 
 def final_state(responses: list[pb.StreamResponse]) -> int:

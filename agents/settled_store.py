@@ -1,0 +1,46 @@
+"""A task store decorator that settles turn logs once a terminal state is stored.
+
+Live text reaches a turn log as it is delivered, but a turn log only reports its end after
+the task store holds the terminal task, so a text client that saw ``completed`` can read the
+same task, whole, over A2A at once.
+"""
+
+from __future__ import annotations
+
+from a2a.server.context import ServerCallContext
+from a2a.server.tasks import TaskStore
+from a2a.types import a2a_pb2 as pb
+
+from agents.turn_log import TurnLogs
+
+STATE_NAMES = {
+    pb.TaskState.TASK_STATE_COMPLETED: "completed",
+    pb.TaskState.TASK_STATE_CANCELED: "canceled",
+    pb.TaskState.TASK_STATE_FAILED: "failed",
+    pb.TaskState.TASK_STATE_REJECTED: "rejected",
+}
+
+
+class SettledTaskStore(TaskStore):
+    def __init__(self, inner: TaskStore, turn_logs: TurnLogs) -> None:
+        self.inner = inner
+        self._turn_logs = turn_logs
+
+    async def save(self, task: pb.Task, context: ServerCallContext) -> None:
+        await self.inner.save(task, context)
+        state = STATE_NAMES.get(task.status.state)
+        turn = self._turn_logs.get(task.id)
+        if state is not None and turn is not None:
+            reason = "".join(p.text for p in task.status.message.parts) or None
+            await turn.finish(state, reason)
+
+    async def get(self, task_id: str, context: ServerCallContext) -> pb.Task | None:
+        return await self.inner.get(task_id, context)
+
+    async def list(
+        self, params: pb.ListTasksRequest, context: ServerCallContext
+    ) -> pb.ListTasksResponse:
+        return await self.inner.list(params, context)
+
+    async def delete(self, task_id: str, context: ServerCallContext) -> None:
+        await self.inner.delete(task_id, context)
