@@ -152,7 +152,12 @@ class ScriptedBrain:
         return text[0].upper() + text[1:]
 
     async def stream(self, request: BrainRequest) -> AsyncIterator[str]:
-        words = self.compose(request).split(" ")
+        text = self.compose(request)
+        if not self._delay:  # unpaced: one chunk per sentence
+            for index, sentence in enumerate(re.split(r"(?<=[.!?]) ", text)):
+                yield sentence if index == 0 else " " + sentence
+            return
+        words = text.split(" ")
         for index, word in enumerate(words):
             if self._delay:
                 await asyncio.sleep(self._delay)

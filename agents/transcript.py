@@ -37,6 +37,7 @@ class Transcript:
         self._lock = asyncio.Lock()
         if path is not None:
             with sqlite3.connect(path) as db:
+                db.execute("PRAGMA journal_mode=WAL")
                 db.executescript(_SCHEMA)
 
     async def history(self, context_id: str, limit: int = 40) -> tuple[Utterance, ...]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from a2a.server.context import ServerCallContext
 from a2a.server.tasks import DatabaseTaskStore
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from agents.brain import Brain
@@ -56,6 +58,15 @@ class Runtime:
         await self.engine.dispose()
 
 
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    """WAL and normal sync: a commit per task event stays cheap, and a crash loses nothing
+    that was acknowledged before the last checkpoint-safe write."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 def agent_scope(agent: str) -> Callable[[ServerCallContext], str]:
     def resolve(context: ServerCallContext) -> str:
         return f"{agent}/{context.user.user_name}"
@@ -83,6 +94,7 @@ def _service(
 def build_runtime(settings: Settings) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(f"sqlite+aiosqlite:///{settings.database_path}")
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     transcript = Transcript(settings.database_path)
     turn_logs = TurnLogs()
     directory = AgentDirectory()

@@ -1,0 +1,1 @@
+"""Audio only: decoding and resampling, VAD, speech engines, paced outbound tracks, WebRTC."""
