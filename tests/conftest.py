@@ -7,7 +7,7 @@ import pytest
 
 from tests.serving import serve_podium
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "speech"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "speech"
 
 
 @pytest.fixture(autouse=True)

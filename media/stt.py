@@ -1,0 +1,75 @@
+"""Inbound stage 4: utterance audio → text. PocketSphinx (offline, the wheel's en-US model),
+fed incrementally while the person speaks so the final result is ready at speech end."""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Pcm = npt.NDArray[np.int16]
+
+
+class Recognizer(Protocol):
+    """One utterance. ``feed`` and ``finish`` block: callers run them in a worker thread."""
+
+    def feed(self, pcm: Pcm) -> str:
+        """Adds 16 kHz mono audio; returns the partial hypothesis so far."""
+        ...
+
+    def finish(self) -> str: ...
+
+
+class SpeechToText(Protocol):
+    def recognizer(self) -> Recognizer: ...
+
+
+class _PocketsphinxRecognizer:
+    def __init__(self, owner: PocketsphinxSpeechToText) -> None:
+        self._owner = owner
+        self._decoder = owner.acquire()
+        self._decoder.start_utt()
+        self._done = False
+
+    def feed(self, pcm: Pcm) -> str:
+        if self._done:
+            return ""
+        self._decoder.process_raw(pcm.astype(np.int16).tobytes(), False, False)
+        hyp = self._decoder.hyp()
+        return hyp.hypstr if hyp is not None else ""
+
+    def finish(self) -> str:
+        if self._done:
+            return ""
+        self._done = True
+        try:
+            self._decoder.end_utt()
+            hyp = self._decoder.hyp()
+            return hyp.hypstr if hyp is not None else ""
+        finally:
+            self._owner.release(self._decoder)
+
+
+class PocketsphinxSpeechToText:
+    """A small pool of decoders (loading the model takes a moment; decoders are reused)."""
+
+    def __init__(self) -> None:
+        self._free: list[object] = []
+        self._lock = threading.Lock()
+
+    def acquire(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+        from pocketsphinx import Decoder
+
+        return Decoder(samprate=16000, loglevel="FATAL")
+
+    def release(self, decoder: object) -> None:
+        with self._lock:
+            self._free.append(decoder)
+
+    def recognizer(self) -> Recognizer:
+        return _PocketsphinxRecognizer(self)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from media.vad import FRAME_SAMPLES, SpeechStarted, SpeechStopped, VadEvent, VadSegmenter
+from tests.fixture_audio import labelled_speech, noise
+
+
+def run(pcm: np.ndarray) -> list[VadEvent]:
+    segmenter = VadSegmenter()
+    padded = np.concatenate([pcm, np.zeros(16000, np.int16)])
+    events: list[VadEvent] = []
+    for start in range(0, len(padded) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+        frame = padded[start : start + FRAME_SAMPLES]
+        events += segmenter.push(frame, (start + FRAME_SAMPLES) / 16000)
+    return events
+
+
+@pytest.mark.parametrize("clip", labelled_speech(), ids=lambda c: c.name[-4:])
+def test_onset_and_offset_match_the_labels(clip) -> None:  # type: ignore[no-untyped-def]
+    events = run(clip.pcm)
+    assert [type(e) for e in events] == [SpeechStarted, SpeechStopped], "one utterance"
+    started, stopped = events
+    assert isinstance(started, SpeechStarted) and isinstance(stopped, SpeechStopped)
+    assert 0 <= started.at - clip.onset <= 0.1, "onset within 100 ms, never early"
+    hangover = 0.5
+    assert 0 <= stopped.at - clip.offset <= hangover + 0.15
+    assert len(stopped.audio) / 16000 >= clip.offset - clip.onset, "utterance audio kept"
+
+
+@pytest.mark.parametrize(
+    "kind", ["white", "loud-white", "pink", "hum", "clicks", "fixture-background"]
+)
+def test_no_onset_on_noise(kind: str) -> None:
+    assert run(noise(kind)) == []
+
+
+def test_speech_after_noise_is_still_found() -> None:
+    clip = labelled_speech()[1]
+    events = run(np.concatenate([noise("pink", 2.0), clip.pcm]))
+    assert isinstance(events[0], SpeechStarted)
+    assert 0 <= events[0].at - (2.0 + clip.onset) <= 0.1
+
+
+def test_frames_must_be_20_ms() -> None:
+    with pytest.raises(ValueError):
+        VadSegmenter().push(np.zeros(100, np.int16), 0.0)
