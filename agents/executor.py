@@ -54,7 +54,7 @@ class Delivery(Protocol):
     """Turns a brain's text stream into the text the audience actually received."""
 
     def deliver(
-        self, chunks: AsyncIterator[str], task_id: str, meta: dict[str, Any]
+        self, agent: str, chunks: AsyncIterator[str], task_id: str, meta: dict[str, Any]
     ) -> AsyncIterator[str]: ...
 
 
@@ -62,7 +62,7 @@ class ImmediateDelivery:
     """Text turns: every chunk is delivered the moment the brain produces it."""
 
     def deliver(
-        self, chunks: AsyncIterator[str], task_id: str, meta: dict[str, Any]
+        self, agent: str, chunks: AsyncIterator[str], task_id: str, meta: dict[str, Any]
     ) -> AsyncIterator[str]:
         return chunks
 
@@ -118,7 +118,9 @@ class DebaterExecutor(AgentExecutor):
         artifact_id = f"{task_id}-reply"
         delivered: list[str] = []
         try:
-            chunks = self.delivery.deliver(self.brain.stream(request), task_id, meta)
+            chunks = self.delivery.deliver(
+                self.persona.name, self.brain.stream(request), task_id, meta
+            )
             async for chunk in chunks:
                 if task_id in self._stopping:
                     break

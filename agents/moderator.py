@@ -29,6 +29,7 @@ from agents.turn_log import TurnLog, TurnLogs
 
 log = logging.getLogger(__name__)
 
+PASSTHROUGH = ("room",)  # metadata a debate hands on to every turn it runs
 _TERMINAL = {
     pb.TaskState.TASK_STATE_COMPLETED: "completed",
     pb.TaskState.TASK_STATE_CANCELED: "canceled",
@@ -66,6 +67,7 @@ class Debate:
     order: tuple[str, ...]
     rounds: int
     task_id: str
+    passthrough: dict[str, Any] = field(default_factory=dict)  # e.g. the voice room
     running: bool = True
     pending: list[Interjection] = field(default_factory=list)
 
@@ -153,7 +155,8 @@ class ModeratorExecutor(AgentExecutor):
                 message=updater.new_agent_message([pb.Part(text=reason)]),
             )
             return "rejected"
-        debate = Debate(context_id, topic, order, rounds, task_id)
+        passthrough = {k: meta[k] for k in PASSTHROUGH if k in meta}
+        debate = Debate(context_id, topic, order, rounds, task_id, passthrough)
         self._debates[context_id] = debate
         names = " vs ".join(self._display(n) for n in order)
         await updater.update_status(
@@ -171,7 +174,7 @@ class ModeratorExecutor(AgentExecutor):
                         return "canceled"
                     service = self._directory.get(name)
                     assert service is not None
-                    cue = {"cue": True, "topic": topic, "round": round_}
+                    cue = {"cue": True, "topic": topic, "round": round_, **passthrough}
                     await self._relay_turn(service, topic, cue, task_id, [listener])
             await self._serve_interjections(debate, task_id, listener)
         finally:
@@ -191,7 +194,7 @@ class ModeratorExecutor(AgentExecutor):
             interjection = debate.pending.pop(0)
             service = self._directory.get(interjection.agent)
             assert service is not None
-            meta = {"speaker": "user", "topic": debate.topic}
+            meta = {"speaker": "user", "topic": debate.topic, **debate.passthrough}
             state = await self._relay_turn(
                 service, interjection.text, meta, task_id, [listener, interjection.listener]
             )

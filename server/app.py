@@ -12,10 +12,16 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
+from agents.executor import DebaterExecutor
+from media.stt import PocketsphinxSpeechToText
+from media.tts import EspeakTextToSpeech
+from media.vad import VadConfig
 from server.a2a_mount import mount_agents
 from server.errors import install_error_handlers
 from server.limits import BodyLimit
 from server.metrics import Metrics
+from server.rooms import RoomDelivery, Rooms
+from server.rooms_api import rooms_router
 from server.runtime import VERSION, build_runtime
 from server.settings import Settings
 from server.stream_api import StreamHub, stream_router
@@ -28,6 +34,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = build_runtime(settings)
     hub = StreamHub(runtime)
+    rooms = Rooms(
+        runtime.directory,
+        PocketsphinxSpeechToText(),
+        EspeakTextToSpeech(settings.tts_words_per_minute),
+        VadConfig(aggressiveness=settings.vad_aggressiveness, hangover=settings.vad_hangover),
+        settings.jitter_packets,
+        settings.max_rooms,
+        settings.max_participants,
+    )
+    for service in runtime.directory.debaters:
+        assert isinstance(service.executor, DebaterExecutor)
+        service.executor.delivery = RoomDelivery(rooms)
     metrics = Metrics()
 
     @asynccontextmanager
@@ -36,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await rooms.aclose()
             await hub.aclose()
             await runtime.aclose()
 
@@ -50,7 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/metrics", tags=["Ops"], response_class=PlainTextResponse)
     async def metrics_text() -> str:
-        return metrics.render({"agents": len(runtime.directory.all())})
+        return metrics.render(
+            {
+                "agents": len(runtime.directory.all()),
+                "rooms": len(rooms.all()),
+                "participants": sum(len(r.participants) for r in rooms.all()),
+            }
+        )
 
     @app.get("/agents", tags=["Agents"])
     async def agents() -> JSONResponse:
@@ -66,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(cards)
 
     app.include_router(stream_router(runtime, hub))
+    app.include_router(rooms_router(rooms))
+    app.state.rooms = rooms
 
     if WEB_DIR.is_dir():
         app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")

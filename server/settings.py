@@ -113,6 +113,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     debate_rounds: int = Field(default=2, ge=1, le=20)
     debate_order: list[str] = []
+    max_rooms: int = 20
+    max_participants: int = 16
+    vad_aggressiveness: int = Field(default=3, ge=0, le=3)
+    vad_hangover: float = Field(default=0.5, ge=0.1, le=3.0)
+    jitter_packets: int = Field(default=1, ge=0, le=8, description="inbound jitter depth (20 ms)")
+    tts_words_per_minute: int = 175
     brain: BrainSettings = BrainSettings()
     moderator: PersonaSettings = PersonaSettings.of(p.MODERATOR)
     debaters: list[PersonaSettings] = [PersonaSettings.of(x) for x in p.DEFAULT_DEBATERS]

@@ -1,0 +1,107 @@
+"""Outbound stage 2: one agent turn's voice — synthesized sentences queued for playback.
+
+The room's clock reads 20 ms at a time; as playback crosses the start of a word, that word's
+text is released to ``played()``, so the turn's delivered text is exactly what was heard.
+``flush`` drops everything not yet played (a cut), ``duck`` lowers the level in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from media.outbound import OUT_RATE, OUT_SAMPLES
+from media.tts import Speech
+
+Pcm = npt.NDArray[np.int16]
+
+
+@dataclass
+class _Segment:
+    pcm: Pcm  # 48 kHz mono
+    text: str
+    marks: list[tuple[int, int]]  # (sample offset, text end) per word
+    cursor: int = 0
+    released: int = 0  # chars of text already released
+
+
+def to_48k(speech: Speech) -> Pcm:
+    if speech.sample_rate == OUT_RATE or len(speech.pcm) == 0:
+        return speech.pcm
+    count = round(len(speech.pcm) * OUT_RATE / speech.sample_rate)
+    positions = np.linspace(0, len(speech.pcm) - 1, count)
+    return np.interp(positions, np.arange(len(speech.pcm)), speech.pcm).astype(np.int16)
+
+
+class VoiceChannel:
+    def __init__(self, speaker: str) -> None:
+        self.speaker = speaker
+        self._segments: deque[_Segment] = deque()
+        self._played: asyncio.Queue[str | None] = asyncio.Queue()
+        self._closed = False
+        self.gain = 1.0
+        self.samples_played = 0
+
+    def enqueue(self, speech: Speech, text: str) -> None:
+        scale = OUT_RATE / speech.sample_rate
+        marks = [(int(w.start * speech.sample_rate * scale), w.text_end) for w in speech.words]
+        self._segments.append(_Segment(to_48k(speech), text, marks))
+
+    def close(self) -> None:
+        """No more segments will come; ``played()`` ends after the last one is heard."""
+        self._closed = True
+        if not self._segments:
+            self._played.put_nowait(None)
+
+    @property
+    def idle(self) -> bool:
+        return not self._segments
+
+    def read(self) -> Pcm | None:
+        """The next 20 ms of this voice, or None when nothing is queued."""
+        if not self._segments:
+            return None
+        out = np.zeros(OUT_SAMPLES, np.int16)
+        filled = 0
+        while filled < OUT_SAMPLES and self._segments:
+            segment = self._segments[0]
+            take = min(OUT_SAMPLES - filled, len(segment.pcm) - segment.cursor)
+            out[filled : filled + take] = segment.pcm[segment.cursor : segment.cursor + take]
+            segment.cursor += take
+            filled += take
+            self._release(segment)
+            if segment.cursor >= len(segment.pcm):
+                self._release(segment, everything=True)
+                self._segments.popleft()
+                if not self._segments and self._closed:
+                    self._played.put_nowait(None)
+        self.samples_played += filled
+        if self.gain != 1.0:
+            out = (out.astype(np.float32) * self.gain).astype(np.int16)
+        return out
+
+    def _release(self, segment: _Segment, everything: bool = False) -> None:
+        end = segment.released
+        if everything:
+            end = len(segment.text)
+        else:
+            for offset, text_end in segment.marks:
+                if offset <= segment.cursor:
+                    end = max(end, text_end)
+        if end > segment.released:
+            self._played.put_nowait(segment.text[segment.released : end])
+            segment.released = end
+
+    def flush(self) -> None:
+        """Drops all unplayed audio; ``played()`` ends."""
+        self._segments.clear()
+        self._closed = True
+        self._played.put_nowait(None)
+
+    async def played(self) -> str | None:
+        """The next heard piece of text, or None at the end of the turn."""
+        return await self._played.get()

@@ -1,0 +1,123 @@
+"""Voice room routes: create/list/get/delete, SDP offer → answer, debate, say, live events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Literal
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+
+from server.errors import BadRequest, Conflict
+from server.room import BadOffer, RoomFull
+from server.rooms import Rooms
+
+
+class CreateRoom(BaseModel):
+    topic: str = Field(min_length=1, max_length=500)
+    agents: list[str] | None = None
+    debate: bool = False
+    rounds: int | None = Field(default=None, ge=1, le=20)
+
+
+class Offer(BaseModel):
+    sdp: str = Field(min_length=1, max_length=100_000)
+    type: Literal["offer"] = "offer"
+    role: Literal["speaker", "listener"] = "speaker"
+    name: str | None = Field(default=None, max_length=60)
+
+
+class Say(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+    name: str = Field(default="guest", max_length=60)
+
+
+class StartDebate(BaseModel):
+    rounds: int | None = Field(default=None, ge=1, le=20)
+
+
+def rooms_router(rooms: Rooms) -> APIRouter:
+    router = APIRouter(prefix="/rooms", tags=["Voice rooms"])
+
+    @router.post("", status_code=201)
+    async def create(body: CreateRoom) -> JSONResponse:
+        room = rooms.create(body.topic, body.agents)
+        if body.debate:
+            await room.start_debate(body.rounds)
+        return JSONResponse(room.info(), status_code=201)
+
+    @router.get("")
+    async def list_rooms() -> list[dict[str, object]]:
+        return [room.info() for room in rooms.all()]
+
+    @router.get("/{room_id}")
+    async def get(room_id: str) -> dict[str, object]:
+        return rooms.get(room_id).info()
+
+    @router.delete("/{room_id}", status_code=204)
+    async def delete(room_id: str) -> None:
+        await rooms.delete(room_id)
+
+    @router.post("/{room_id}/offer")
+    async def offer(room_id: str, body: Offer) -> dict[str, str]:
+        room = rooms.get(room_id)
+        if "m=audio" not in body.sdp:
+            raise BadRequest("the offer has no audio media section (m=audio)")
+        try:
+            sdp, participant_id = await room.join(body.sdp, body.type, body.role, body.name)
+        except BadOffer as error:
+            raise BadRequest(str(error)) from error
+        except RoomFull as error:
+            raise Conflict(str(error)) from error
+        return {"sdp": sdp, "type": "answer", "participant_id": participant_id}
+
+    @router.delete("/{room_id}/participants/{participant_id}", status_code=204)
+    async def leave(room_id: str, participant_id: str) -> None:
+        await rooms.get(room_id).leave(participant_id)
+
+    @router.post("/{room_id}/debate", status_code=202)
+    async def debate(room_id: str, body: StartDebate | None = None) -> dict[str, object]:
+        room = rooms.get(room_id)
+        await room.start_debate(body.rounds if body else None)
+        return room.info()
+
+    @router.post("/{room_id}/say", status_code=202)
+    async def say(room_id: str, body: Say) -> dict[str, object]:
+        """The text fallback: a typed message becomes a turn in the room."""
+        room = rooms.get(room_id)
+        room.publish(
+            {
+                "type": "transcript",
+                "final": True,
+                "text": body.text,
+                "who": body.name,
+                "typed": True,
+            }
+        )
+        agent = await room.say(body.text, body.name)
+        return {"agent": agent}
+
+    @router.get("/{room_id}/events")
+    async def events(room_id: str) -> EventSourceResponse:
+        room = rooms.get(room_id)
+
+        async def stream() -> AsyncIterator[ServerSentEvent]:
+            async for event in room.events():
+                yield ServerSentEvent(data=json.dumps(event), event=event["type"])
+
+        return EventSourceResponse(stream(), ping=15, sep="\n")
+
+    @router.websocket("/{room_id}/ws")
+    async def websocket(socket: WebSocket, room_id: str) -> None:
+        room = rooms.get(room_id)
+        await socket.accept()
+        try:
+            async for event in room.events():
+                await socket.send_json(event)
+        except WebSocketDisconnect:
+            return
+
+    return router
