@@ -1,0 +1,50 @@
+"""Test media: a WebRTC track that speaks a fixture in real time, then stays silent."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import time
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamTrack
+
+RATE = 48000
+SAMPLES = 960
+
+
+def upsample_16k(pcm: np.ndarray) -> np.ndarray:
+    positions = np.arange(len(pcm) * 3) / 3
+    return np.interp(positions, np.arange(len(pcm)), pcm).astype(np.int16)
+
+
+class ScriptedTrack(MediaStreamTrack):
+    """Plays ``pcm`` (16 kHz mono) after ``lead`` seconds of silence, paced at real time."""
+
+    kind = "audio"
+
+    def __init__(self, pcm: np.ndarray, lead: float = 0.5) -> None:
+        super().__init__()
+        self._audio = np.concatenate([np.zeros(int(RATE * lead), np.int16), upsample_16k(pcm)])
+        self._pts = 0
+        self._start: float | None = None
+        self.speech_started_at: float | None = None  # wall clock when the clip's audio began
+        self._lead = lead
+
+    async def recv(self) -> av.AudioFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+            self.speech_started_at = self._start + self._lead
+        wait = self._start + self._pts / RATE - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        chunk = self._audio[self._pts : self._pts + SAMPLES]
+        if len(chunk) < SAMPLES:
+            chunk = np.concatenate([chunk, np.zeros(SAMPLES - len(chunk), np.int16)])
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = RATE
+        frame.pts = self._pts
+        frame.time_base = fractions.Fraction(1, RATE)
+        self._pts += SAMPLES
+        return frame

@@ -1,0 +1,105 @@
+"""A real aiortc peer that joins a Podium room over loopback, and an SSE event collector."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import numpy as np
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+
+@dataclass
+class Peer:
+    pc: RTCPeerConnection
+    participant_id: str
+    received: list[np.ndarray] = field(default_factory=list)
+    reader: asyncio.Task[None] | None = None
+
+    def loud_frames(self, threshold: int = 500) -> int:
+        return sum(1 for f in self.received if np.abs(f).max() > threshold)
+
+    async def close(self) -> None:
+        if self.reader:
+            self.reader.cancel()
+        await self.pc.close()
+
+
+async def join(
+    http: httpx.AsyncClient,
+    base: str,
+    room_id: str,
+    role: str,
+    track: MediaStreamTrack | None = None,
+    name: str | None = None,
+) -> Peer:
+    pc = RTCPeerConnection()
+    if track is not None:
+        pc.addTrack(track)
+    else:
+        pc.addTransceiver("audio", direction="recvonly")
+    remote_tracks: asyncio.Queue[MediaStreamTrack] = asyncio.Queue()
+    pc.on("track", lambda t: remote_tracks.put_nowait(t))
+    await pc.setLocalDescription(await pc.createOffer())
+    body = {"sdp": pc.localDescription.sdp, "type": "offer", "role": role, "name": name}
+    answer = await http.post(f"{base}/rooms/{room_id}/offer", json=body)
+    answer.raise_for_status()
+    data = answer.json()
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="answer"))
+    peer = Peer(pc, data["participant_id"])
+    incoming = await asyncio.wait_for(remote_tracks.get(), 5)
+
+    async def read() -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await incoming.recv()
+                peer.received.append(frame.to_ndarray().reshape(-1))
+
+    peer.reader = asyncio.create_task(read())
+    return peer
+
+
+class EventLog:
+    """Collects a room's SSE events in the background."""
+
+    def __init__(self, http: httpx.AsyncClient, base: str, room_id: str) -> None:
+        self.events: list[dict[str, Any]] = []
+        self._changed = asyncio.Event()
+        self._task = asyncio.create_task(self._run(http, f"{base}/rooms/{room_id}/events"))
+
+    async def _run(self, http: httpx.AsyncClient, url: str) -> None:
+        async with http.stream("GET", url, timeout=None) as response:
+            async for line in response.aiter_lines():
+                if line.startswith("data:"):
+                    self.events.append(json.loads(line[5:]))
+                    self._changed.set()
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["type"] == kind]
+
+    async def wait_for(
+        self,
+        kind: str,
+        count: int = 1,
+        timeout: float = 30,  # noqa: ASYNC109
+        **match: Any,
+    ) -> list[dict[str, Any]]:
+        async def done() -> list[dict[str, Any]]:
+            while True:
+                found = [e for e in self.of(kind) if all(e.get(k) == v for k, v in match.items())]
+                if len(found) >= count:
+                    return found
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(done(), timeout)
+
+    async def close(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task

@@ -1,0 +1,93 @@
+"""Voice rooms end to end on loopback: real aiortc peers, the real speech fixtures, the
+embedded engines (webrtcvad, PocketSphinx, eSpeak NG)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+from a2a.types import a2a_pb2 as pb
+
+from tests.a2a_helpers import fetch_card, make_client, text_of
+from tests.fakes import ScriptedTrack
+from tests.fixture_audio import labelled_speech
+from tests.rtc_client import EventLog, join
+from tests.serving import serve_podium
+
+
+async def test_speaker_is_heard_transcribed_and_answered_aloud(tmp_path: Path) -> None:
+    clip = labelled_speech()[1]  # "he was not an ill disposed young man"
+    with serve_podium(tmp_path) as url:
+        async with httpx.AsyncClient(timeout=20) as http:
+            room = (await http.post(f"{url}/rooms", json={"topic": "Manners"})).json()
+            log = EventLog(http, url, room["id"])
+            track = ScriptedTrack(clip.pcm, lead=0.6)
+            speaker = await join(http, url, room["id"], "speaker", track, name="Ann")
+            listener = await join(http, url, room["id"], "listener", name="Bo")
+            [started] = await log.wait_for("speech_started", who="Ann")
+            [stopped] = await log.wait_for("speech_stopped", who="Ann")
+            [final] = await log.wait_for("transcript", final=True)
+            assert final["text"], "the utterance was recognized"
+            assert set(final["text"].split()) & set(clip.words.split()), final["text"]
+            [turn] = await log.wait_for("turn_started")
+            [ended] = await log.wait_for("turn_ended", timeout=60)
+            assert ended["state"] == "completed"
+            spoken = "".join(e["text"] for e in log.of("words") if e["task_id"] == turn["task_id"])
+            await asyncio.sleep(0.3)
+            for peer in (speaker, listener):
+                assert peer.loud_frames() > 25, "the debater's voice arrived"
+            client = make_client(http, await fetch_card(http, f"{url}/agents/{turn['agent']}"))
+            task = await client.get_task(pb.GetTaskRequest(id=turn["task_id"]))
+            assert task.status.state == pb.TaskState.TASK_STATE_COMPLETED
+            assert text_of(task) == spoken and len(spoken.split()) > 5
+            info = (await http.get(f"{url}/rooms/{room['id']}")).json()
+            assert {p["name"] for p in info["participants"]} == {"Ann", "Bo"}
+            assert started["t"] <= stopped["t"]
+            await log.close()
+            for peer in (speaker, listener):
+                await peer.close()
+
+
+async def test_two_listeners_hear_a_debate_and_a_vanished_one_is_removed(tmp_path: Path) -> None:
+    with serve_podium(tmp_path) as url:
+        async with httpx.AsyncClient(timeout=20) as http:
+            room = (
+                await http.post(
+                    f"{url}/rooms", json={"topic": "Trams", "debate": True, "rounds": 1}
+                )
+            ).json()
+            log = EventLog(http, url, room["id"])
+            first = await join(http, url, room["id"], "listener")
+            second = await join(http, url, room["id"], "listener")
+            await log.wait_for("turn_started")
+            await asyncio.sleep(2.0)
+            assert first.loud_frames() > 20 and second.loud_frames() > 20
+            await second.pc.close()  # the tab is closed
+            await log.wait_for("participant_left", timeout=10, id=second.participant_id)
+            info = (await http.get(f"{url}/rooms/{room['id']}")).json()
+            assert [p["id"] for p in info["participants"]] == [first.participant_id]
+            deleted = await http.delete(f"{url}/rooms/{room['id']}")
+            assert deleted.status_code == 204
+            assert (await http.get(f"{url}/rooms/{room['id']}")).status_code == 404
+            await first.close()
+            await log.close()
+
+
+async def test_room_bad_input(tmp_path: Path) -> None:
+    with serve_podium(tmp_path, max_rooms=1) as url:
+        async with httpx.AsyncClient(timeout=20) as http:
+            assert (await http.get(f"{url}/rooms/nope")).status_code == 404
+            unknown = await http.post(f"{url}/rooms", json={"topic": "x", "agents": ["zed"]})
+            assert unknown.status_code == 404
+            room = (await http.post(f"{url}/rooms", json={"topic": "x"})).json()
+            assert (await http.post(f"{url}/rooms", json={"topic": "y"})).status_code == 429
+            offer = f"{url}/rooms/{room['id']}/offer"
+            garbage = await http.post(offer, json={"sdp": "v=0 nonsense m=audio", "type": "offer"})
+            assert garbage.status_code == 400 and "offer" in garbage.json()["error"]["message"]
+            no_audio = await http.post(offer, json={"sdp": "v=0\r\n", "type": "offer"})
+            assert no_audio.status_code == 400
+            assert "audio" in no_audio.json()["error"]["message"]
+            typed = await http.post(f"{url}/rooms/{room['id']}/say", json={"text": "Mei, hello"})
+            assert typed.json()["agent"] == "mei"
+            assert (await http.get(f"{url}/healthz")).status_code == 200
