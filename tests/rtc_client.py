@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +20,17 @@ class Peer:
     pc: RTCPeerConnection
     participant_id: str
     received: list[np.ndarray] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # time.monotonic() per frame
     reader: asyncio.Task[None] | None = None
 
     def loud_frames(self, threshold: int = 500) -> int:
         return sum(1 for f in self.received if np.abs(f).max() > threshold)
+
+    def first_loud_after(self, moment: float, threshold: int = 500) -> float | None:
+        for frame, at in zip(self.received, self.arrivals, strict=True):
+            if at >= moment and np.abs(frame).max() > threshold:
+                return at
+        return None
 
     async def close(self) -> None:
         if self.reader:
@@ -59,6 +67,7 @@ async def join(
             while True:
                 frame = await incoming.recv()
                 peer.received.append(frame.to_ndarray().reshape(-1))
+                peer.arrivals.append(time.monotonic())
 
     peer.reader = asyncio.create_task(read())
     return peer

@@ -1,0 +1,91 @@
+"""End-to-end voice latency on loopback with the offline engines, and outbound pacing.
+
+e2e latency = first audible agent frame received by a loopback aiortc client - the labelled
+end of the person's speech (the industry's "agent started speaking - user stopped speaking").
+Rooms run concurrently (one speaker each). Pacing: inter-arrival of the frames a listener
+receives during a running debate (20 ms nominal).
+
+Usage: python benchmarks/voice_latency.py [--rooms 3] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.fakes import ScriptedTrack
+from tests.fixture_audio import labelled_speech
+from tests.rtc_client import EventLog, join
+from tests.serving import serve_podium
+
+
+async def one_turn(http: httpx.AsyncClient, url: str, clip_index: int) -> float | None:
+    clip = labelled_speech()[clip_index % 3]
+    room = (await http.post(f"{url}/rooms", json={"topic": "Latency"})).json()
+    log = EventLog(http, url, room["id"])
+    track = ScriptedTrack(clip.pcm, lead=0.5)
+    peer = await join(http, url, room["id"], "speaker", track)
+    try:
+        await log.wait_for("turn_started", timeout=60)
+        await asyncio.sleep(1.5)
+        assert track.speech_started_at is not None
+        speech_end = track.speech_started_at + clip.offset
+        heard = peer.first_loud_after(speech_end)
+        return None if heard is None else heard - speech_end
+    finally:
+        await peer.close()
+        await log.close()
+        await http.delete(f"{url}/rooms/{room['id']}")
+
+
+async def pacing(http: httpx.AsyncClient, url: str, seconds: float) -> np.ndarray:
+    body = {"topic": "Pacing", "debate": True, "rounds": 2}
+    room = (await http.post(f"{url}/rooms", json=body)).json()
+    peer = await join(http, url, room["id"], "listener")
+    await asyncio.sleep(seconds)
+    gaps = np.diff(np.asarray(peer.arrivals[10:])) * 1000
+    await peer.close()
+    await http.delete(f"{url}/rooms/{room['id']}")
+    return gaps
+
+
+async def main(rooms: int, repeats: int) -> None:
+    with tempfile.TemporaryDirectory() as data, serve_podium(Path(data)) as url:
+        async with httpx.AsyncClient(timeout=30) as http:
+            latencies: list[float] = []
+            for repeat in range(repeats):
+                results = await asyncio.gather(
+                    *(one_turn(http, url, repeat * rooms + i) for i in range(rooms))
+                )
+                latencies += [r for r in results if r is not None]
+            ms = np.asarray(latencies) * 1000
+            print(f"e2e latency (speech end -> first audible agent frame), {rooms} rooms at once,")
+            print(
+                f"  hangover 500 ms included: p50 {np.percentile(ms, 50):.0f} ms, "
+                f"p95 {np.percentile(ms, 95):.0f} ms, n={len(ms)}"
+            )
+            gaps = await pacing(http, url, 8.0)
+            print(
+                f"listener frame inter-arrival during a debate: p50 {np.percentile(gaps, 50):.1f}"
+                f" ms, p99 {np.percentile(gaps, 99):.1f} ms, "
+                f"within 20±5 ms: {np.mean(np.abs(gaps - 20) <= 5) * 100:.1f}%"
+            )
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of server + clients process: {rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rooms", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    asyncio.run(main(args.rooms, args.repeats))
