@@ -44,7 +44,7 @@ class BrainSpec:
     api_key: str | None = None
     url: str | None = None  # remote A2A agent base URL (kind == "a2a")
     seed: int = 7
-    words_per_second: float = 12.0  # scripted pacing; 0 streams as fast as possible
+    words_per_second: float = 30.0  # scripted pacing; 0 streams as fast as possible
     temperature: float = 0.8
     max_tokens: int = 220
 

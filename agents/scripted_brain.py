@@ -117,7 +117,7 @@ class ScriptedBrain:
 
     label = "scripted-demo"
 
-    def __init__(self, seed: int = 7, words_per_second: float = 12.0) -> None:
+    def __init__(self, seed: int = 7, words_per_second: float = 30.0) -> None:
         self._seed = seed
         self._delay = 1.0 / words_per_second if words_per_second > 0 else 0.0
 

@@ -37,6 +37,8 @@ from media.voice import VoiceChannel
 log = logging.getLogger(__name__)
 TICK = 0.02
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s")
+_CLAUSE_END = re.compile(r"(?<=,)\s")
+FIRST_PHRASE_WORDS = 4  # the first phrase is voiced at a comma once it has this many words
 
 
 @dataclass
@@ -341,6 +343,9 @@ class Room:
             async for chunk in chunks:
                 pending += chunk
                 *sentences, pending = _SENTENCE_END.split(pending)
+                if channel.idle and not sentences and len(pending.split()) >= FIRST_PHRASE_WORDS:
+                    # Nothing is playing yet: start on the first clause, not the first sentence.
+                    *sentences, pending = _CLAUSE_END.split(pending)
                 for sentence in sentences:
                     await self._voice_sentence(channel, sentence + " ", voice)
             if pending.strip():

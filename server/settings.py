@@ -29,7 +29,7 @@ class BrainSettings(BaseModel):
     api_key: str | None = None
     url: str | None = Field(default=None, description="remote A2A agent URL (kind = a2a)")
     seed: int = 7
-    words_per_second: float = 12.0
+    words_per_second: float = 30.0
     temperature: float = 0.8
     max_tokens: int = 220
 
