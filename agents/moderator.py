@@ -24,18 +24,13 @@ from a2a.utils.errors import A2AError
 from agents.executor import open_task, podium_metadata
 from agents.router import route
 from agents.service import AgentDirectory, AgentService
+from agents.settled_store import STATE_NAMES
 from agents.transcript import Transcript
 from agents.turn_log import TurnLog, TurnLogs
 
 log = logging.getLogger(__name__)
 
 PASSTHROUGH = ("room",)  # metadata a debate hands on to every turn it runs
-_TERMINAL = {
-    pb.TaskState.TASK_STATE_COMPLETED: "completed",
-    pb.TaskState.TASK_STATE_CANCELED: "canceled",
-    pb.TaskState.TASK_STATE_FAILED: "failed",
-    pb.TaskState.TASK_STATE_REJECTED: "rejected",
-}
 
 
 @dataclass
@@ -274,8 +269,11 @@ class ModeratorExecutor(AgentExecutor):
                             append=relayed,
                         )
                     relayed = True
-                if isinstance(event, pb.TaskStatusUpdateEvent) and event.status.state in _TERMINAL:
-                    state = _TERMINAL[event.status.state]
+                if (
+                    isinstance(event, pb.TaskStatusUpdateEvent)
+                    and event.status.state in STATE_NAMES
+                ):
+                    state = STATE_NAMES[event.status.state]
                     note = "".join(p.text for p in event.status.message.parts)
                     for lis in listeners:
                         await lis.updater.update_status(

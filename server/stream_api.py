@@ -21,17 +21,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 
+from agents.settled_store import STATE_NAMES
 from server.errors import BadRequest, Conflict, NotFound
 from server.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-_STATES = {
-    pb.TaskState.TASK_STATE_COMPLETED: "completed",
-    pb.TaskState.TASK_STATE_CANCELED: "canceled",
-    pb.TaskState.TASK_STATE_FAILED: "failed",
-    pb.TaskState.TASK_STATE_REJECTED: "rejected",
-}
 
 
 class StreamRequest(BaseModel):
@@ -153,7 +147,7 @@ def stream_router(runtime: Runtime, hub: StreamHub) -> APIRouter:
             text = task_text(stored)
             if len(text) > offset:
                 yield ServerSentEvent(data=text[offset:], id=str(len(text)))
-            state = _STATES.get(stored.status.state, "working")
+            state = STATE_NAMES.get(stored.status.state, "working")
             yield ServerSentEvent(data=state, event="status")
 
         return EventSourceResponse(events(), ping=15, sep="\n")
@@ -168,7 +162,7 @@ def stream_router(runtime: Runtime, hub: StreamHub) -> APIRouter:
             task = await service.cancel(task_id)
         except TaskNotCancelableError as error:
             raise Conflict(f"task {task_id} already ended") from error
-        state = _STATES.get(task.status.state, "working") if task else "canceled"
+        state = STATE_NAMES.get(task.status.state, "working") if task else "canceled"
         return JSONResponse({"task_id": task_id, "state": state})
 
     return router
