@@ -238,6 +238,7 @@ class ModeratorExecutor(AgentExecutor):
         turn_id = ""
         state = "failed"
         speaker = service.name
+        turn: dict[str, str] = {"speaker": speaker, "turn_task_id": ""}
         relayed = False
         try:
             async for event in service.stream(text, context_id, meta):
@@ -246,17 +247,11 @@ class ModeratorExecutor(AgentExecutor):
                 if not turn_id:
                     turn_id = event.task_id
                     self._running_turns[owner_task_id] = (service, turn_id)
+                    turn = {"speaker": speaker, "turn_task_id": turn_id}
+                    heading = f"{self._display(speaker)}: "
                     for lis in listeners:
-                        heading = f"{self._display(speaker)}: "
                         await lis.log.append(f"\n\n{heading}" if lis.log.text else heading)
-                        await lis.updater.update_status(
-                            pb.TaskState.TASK_STATE_WORKING,
-                            metadata={
-                                "event": "turn_started",
-                                "speaker": speaker,
-                                "turn_task_id": turn_id,
-                            },
-                        )
+                    await self._announce(listeners, {"event": "turn_started", **turn})
                 parts = self._text_parts(event)
                 if parts:
                     for lis in listeners:
@@ -265,7 +260,7 @@ class ModeratorExecutor(AgentExecutor):
                             parts,
                             artifact_id=f"turn-{turn_id}",
                             name=self._display(speaker),
-                            metadata={"speaker": speaker, "turn_task_id": turn_id},
+                            metadata=turn,
                             append=relayed,
                         )
                     relayed = True
@@ -275,22 +270,19 @@ class ModeratorExecutor(AgentExecutor):
                 ):
                     state = STATE_NAMES[event.status.state]
                     note = "".join(p.text for p in event.status.message.parts)
-                    for lis in listeners:
-                        await lis.updater.update_status(
-                            pb.TaskState.TASK_STATE_WORKING,
-                            metadata={
-                                "event": "turn_ended",
-                                "speaker": speaker,
-                                "turn_task_id": turn_id,
-                                "state": state,
-                                **({"note": note} if note else {}),
-                            },
-                        )
+                    ended = {"event": "turn_ended", **turn, "state": state}
+                    await self._announce(listeners, ended | ({"note": note} if note else {}))
         except A2AError as error:
             log.warning("turn on %s could not run: %s", speaker, error)
         finally:
             self._running_turns.pop(owner_task_id, None)
         return state
+
+    @staticmethod
+    async def _announce(listeners: Sequence[Listener], metadata: dict[str, Any]) -> None:
+        """A ``working`` status update carrying a debate event, to every listener."""
+        for lis in listeners:
+            await lis.updater.update_status(pb.TaskState.TASK_STATE_WORKING, metadata=metadata)
 
     @staticmethod
     def _text_parts(event: Any) -> list[pb.Part]:
