@@ -1,0 +1,231 @@
+"""The turn-taking arbiter: who holds a conversation's floor, and who may take it.
+
+A pure state machine — events in, decisions out, time from an injected clock. Humans and
+agents are speakers alike; the drivers (a voice room, a debate) report what happens and carry
+out the decisions:
+
+human barge-in   onset over a speaking agent → ``Duck`` (unless the echo guard holds);
+                 confirmed by voiced duration or a first real word → ``Interrupt``;
+                 ended as a false start (noise, cough, backchannel) → ``Resume``.
+agent bids       while an agent speaks, another bids with an urgency → ``Grant`` (the speaker
+                 is cut, with a short trailing overlap) or ``Deny`` with the rule that said no.
+floor            while a person holds the floor, agents wait (``agents_may_start``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+Clock = Callable[[], float]
+_WORD = re.compile(r"[a-z][a-z'-]*")
+
+
+@dataclass(frozen=True)
+class FloorPolicy:
+    # human barge-in
+    confirm_after: float = 0.4  # seconds of voiced speech that confirm an interruption
+    confirm_on_word: bool = True  # …or the first recognized word that is not a backchannel
+    backchannels: frozenset[str] = frozenset(
+        {"mm", "mhm", "hm", "hmm", "uh-huh", "uh", "huh", "yeah", "yes", "right", "okay",
+         "ok", "sure", "ah", "oh", "mm-hm", "i", "see"}
+    )
+    echo_warmup: float = 0.3  # onsets this soon after an agent starts are its own echo
+    half_duplex: bool = False  # people cannot barge in while an agent speaks
+    # agent interjections
+    min_floor: float = 3.0  # a speaker holds the floor this long before anyone may cut in
+    max_turn: float = 25.0  # past this, any bid wins, whatever its urgency
+    min_urgency: float = 0.6  # below this a bid is denied (until max_turn)
+    cooldown: float = 10.0  # seconds between two interruptions by the same agent
+    budget: int = 3  # agent interruptions per debate
+    overlap: float = 0.25  # the interrupted voice trails off this long under the interrupter
+
+
+# ── decisions ────────────────────────────────────────────────────────────────
+@dataclass(frozen=True)
+class Duck:
+    agent: str
+    turn_id: str
+    by: str
+
+
+@dataclass(frozen=True)
+class Resume:
+    agent: str
+    turn_id: str
+    by: str
+    reason: str  # "noise", "backchannel"
+
+
+@dataclass(frozen=True)
+class Interrupt:
+    agent: str
+    turn_id: str
+    by: str
+    kind: str  # "human" or "agent"
+    reason: str
+    overlap: float = 0.0  # seconds the cut voice may trail off
+
+
+@dataclass(frozen=True)
+class Deny:
+    agent: str
+    reason: str
+
+
+Decision = Duck | Resume | Interrupt | Deny
+
+
+@dataclass
+class _AgentTurn:
+    agent: str
+    turn_id: str
+    started: float
+    ducked_by: str | None = None
+
+
+@dataclass
+class _Human:
+    onset: float
+    ducked: _AgentTurn | None = None  # the turn this person's onset ducked
+    confirmed: bool = False
+
+
+@dataclass
+class Arbiter:
+    policy: FloorPolicy
+    clock: Clock
+    turn: _AgentTurn | None = None
+    humans: dict[str, _Human] = field(default_factory=dict)
+    interruptions: int = 0  # agent interruptions granted in this debate
+    _last_interrupt: dict[str, float] = field(default_factory=dict)
+
+    # ── queries ──────────────────────────────────────────────────────────────
+    @property
+    def holder(self) -> str | None:
+        """Who holds the floor: a speaking person first, then the speaking agent."""
+        for who, human in self.humans.items():
+            if human.confirmed or human.ducked is None:
+                return who
+        return self.turn.agent if self.turn else None
+
+    @property
+    def agents_may_start(self) -> bool:
+        """False while a person holds (or is claiming) the floor."""
+        return not self.humans
+
+    def is_backchannel(self, text: str) -> bool:
+        words = _WORD.findall(text.lower())
+        return all(w in self.policy.backchannels for w in words)
+
+    # ── agents ───────────────────────────────────────────────────────────────
+    def agent_started(self, agent: str, turn_id: str) -> None:
+        if self.turn is None or self.turn.turn_id != turn_id:
+            self.turn = _AgentTurn(agent, turn_id, self.clock())
+
+    def agent_ended(self, turn_id: str) -> None:
+        if self.turn is not None and self.turn.turn_id == turn_id:
+            self.turn = None
+        for human in self.humans.values():
+            if human.ducked is not None and human.ducked.turn_id == turn_id:
+                human.ducked = None
+
+    def new_debate(self) -> None:
+        self.interruptions = 0
+        self._last_interrupt.clear()
+
+    def bid(self, agent: str, urgency: float) -> Decision:
+        """An agent asks to cut in on the current speaker: ``Interrupt`` or ``Deny``."""
+        now = self.clock()
+        turn = self.turn
+        if turn is None:
+            return Deny(agent, "nobody is speaking")
+        if turn.agent == agent:
+            return Deny(agent, "already holds the floor")
+        if self.humans:
+            return Deny(agent, "a person holds the floor")
+        if turn.ducked_by is not None:
+            return Deny(agent, "the speaker is ducked for a person")
+        held = now - turn.started
+        if held < self.policy.min_floor:
+            return Deny(agent, f"min floor: speaker has held it {held:.1f}s")
+        if self.interruptions >= self.policy.budget:
+            return Deny(agent, "interruption budget spent")
+        last = self._last_interrupt.get(agent)
+        if last is not None and now - last < self.policy.cooldown:
+            return Deny(agent, f"cooldown: interrupted {now - last:.1f}s ago")
+        if urgency < self.policy.min_urgency and held < self.policy.max_turn:
+            return Deny(agent, f"urgency {urgency:.2f} below {self.policy.min_urgency:.2f}")
+        self.interruptions += 1
+        self._last_interrupt[agent] = now
+        reason = "max turn" if held >= self.policy.max_turn else "bid"
+        return Interrupt(turn.agent, turn.turn_id, agent, "agent", reason, self.policy.overlap)
+
+    # ── people ───────────────────────────────────────────────────────────────
+    def speech_started(self, who: str) -> list[Decision]:
+        now = self.clock()
+        human = _Human(onset=now)
+        self.humans[who] = human
+        turn = self.turn
+        if turn is None or turn.ducked_by is not None:
+            return []
+        if self.policy.half_duplex or now - turn.started < self.policy.echo_warmup:
+            # The echo guard: the agent's own voice coming back, or a half-duplex room.
+            del self.humans[who]
+            return []
+        turn.ducked_by = who
+        human.ducked = turn
+        return [Duck(turn.agent, turn.turn_id, who)]
+
+    def speech_progress(self, who: str, voiced: float, words: str = "") -> list[Decision]:
+        """While a person speaks: ``voiced`` seconds of speech so far, the words heard so far."""
+        human = self.humans.get(who)
+        if human is None or human.confirmed or human.ducked is None:
+            return []
+        by_time = voiced >= self.policy.confirm_after
+        by_word = self.policy.confirm_on_word and bool(words) and not self.is_backchannel(words)
+        if not (by_time or by_word):
+            return []
+        return self._confirm(who, human, "speech" if by_time else "word")
+
+    def speech_ended(self, who: str, text: str) -> list[Decision]:
+        """The person stopped; ``text`` is the final transcript. A real utterance keeps the
+        floor until ``handed_off``; a false start releases it and resumes a ducked agent."""
+        human = self.humans.get(who)
+        if human is None:
+            return []
+        real = bool(text.strip()) and not self.is_backchannel(text)
+        if real:
+            if not human.confirmed and human.ducked is not None:
+                return self._confirm(who, human, "utterance")
+            human.confirmed = True
+            return []
+        del self.humans[who]
+        turn = human.ducked
+        if human.confirmed or turn is None or self.turn is not turn:
+            return []
+        turn.ducked_by = None
+        reason = "backchannel" if text.strip() else "noise"
+        return [Resume(turn.agent, turn.turn_id, who, reason)]
+
+    def handed_off(self, who: str) -> None:
+        """The person's utterance has become a turn: agents may take the floor again."""
+        self.humans.pop(who, None)
+
+    def typed(self, who: str) -> list[Decision]:
+        """A typed message: an utterance confirmed at once."""
+        turn = self.turn
+        if turn is None:
+            return []
+        self.turn = None
+        return [Interrupt(turn.agent, turn.turn_id, who, "typed", "typed message")]
+
+    def _confirm(self, who: str, human: _Human, why: str) -> list[Decision]:
+        human.confirmed = True
+        turn = human.ducked
+        human.ducked = None
+        if turn is None or self.turn is not turn:
+            return []
+        self.turn = None
+        return [Interrupt(turn.agent, turn.turn_id, who, "human", why)]
