@@ -99,6 +99,7 @@ class Arbiter:
     turn: _AgentTurn | None = None
     humans: dict[str, _Human] = field(default_factory=dict)
     interruptions: int = 0  # agent interruptions granted in this debate
+    budget: int | None = None  # this debate's budget (None: the policy's)
     _last_interrupt: dict[str, float] = field(default_factory=dict)
 
     # ── queries ──────────────────────────────────────────────────────────────
@@ -131,8 +132,9 @@ class Arbiter:
             if human.ducked is not None and human.ducked.turn_id == turn_id:
                 human.ducked = None
 
-    def new_debate(self) -> None:
+    def new_debate(self, budget: int | None = None) -> None:
         self.interruptions = 0
+        self.budget = budget
         self._last_interrupt.clear()
 
     def bid(self, agent: str, urgency: float) -> Decision:
@@ -150,7 +152,8 @@ class Arbiter:
         held = now - turn.started
         if held < self.policy.min_floor:
             return Deny(agent, f"min floor: speaker has held it {held:.1f}s")
-        if self.interruptions >= self.policy.budget:
+        budget = self.policy.budget if self.budget is None else self.budget
+        if self.interruptions >= budget:
             return Deny(agent, "interruption budget spent")
         last = self._last_interrupt.get(agent)
         if last is not None and now - last < self.policy.cooldown:
@@ -159,6 +162,7 @@ class Arbiter:
             return Deny(agent, f"urgency {urgency:.2f} below {self.policy.min_urgency:.2f}")
         self.interruptions += 1
         self._last_interrupt[agent] = now
+        self.turn = None
         reason = "max turn" if held >= self.policy.max_turn else "bid"
         return Interrupt(turn.agent, turn.turn_id, agent, "agent", reason, self.policy.overlap)
 

@@ -31,6 +31,8 @@ class BrainRequest:
     context_id: str = ""
     turn_index: int = 0  # how many turns this persona already took in the context
     participants: tuple[str, ...] = field(default_factory=tuple)
+    cut_in: str | None = None  # this turn cuts in on another debater after this sentence
+    interrupting: str | None = None  # …who was speaking
 
     def last_from_others(self) -> Utterance | None:
         """The most recent utterance by anyone but this persona (the opponent or the user)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -57,14 +58,36 @@ class Delivery(Protocol):
         self, agent: str, chunks: AsyncIterator[str], task_id: str, meta: dict[str, Any]
     ) -> AsyncIterator[str]: ...
 
+    def cut(self, task_id: str, trail: float) -> None:
+        """The turn is being canceled: stop delivering (a voice may trail off ``trail`` s)."""
+        ...
+
 
 class ImmediateDelivery:
-    """Text turns: every chunk is delivered the moment the brain produces it."""
+    """Text turns: each chunk is delivered as the brain produces it, or word by word at the
+    turn's ``wpm`` (a debate's speaking clock) when its metadata sets one."""
 
     def deliver(
         self, agent: str, chunks: AsyncIterator[str], task_id: str, meta: dict[str, Any]
     ) -> AsyncIterator[str]:
-        return chunks
+        wpm = float(meta.get("wpm") or 0)
+        return paced_words(chunks, wpm) if wpm > 0 else chunks
+
+    def cut(self, task_id: str, trail: float) -> None:
+        return None
+
+
+async def paced_words(chunks: AsyncIterator[str], wpm: float) -> AsyncIterator[str]:
+    """Delivers text word by word at ``wpm`` words per minute: a text debate's speaking clock,
+    so the others hear a turn unfold and can cut in on it as they would on a voice."""
+    gap = 60.0 / wpm
+    loop = asyncio.get_running_loop()
+    due = loop.time()
+    async for chunk in chunks:
+        for word in re.findall(r"\s*\S+", chunk):
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            due = max(due, loop.time()) + gap
+            yield word
 
 
 class DebaterExecutor(AgentExecutor):
@@ -83,12 +106,28 @@ class DebaterExecutor(AgentExecutor):
         self._transcript = transcript
         self._turn_logs = turn_logs
         self.delivery: Delivery = delivery or ImmediateDelivery()
-        self._cancel_reasons: dict[str, dict[str, str]] = {}
+        self._cancel_reasons: dict[str, dict[str, Any]] = {}
         self._stopping: set[str] = set()
 
-    def note_cancel_reason(self, task_id: str, reason: str, by: str | None = None) -> None:
-        """Records why a task is about to be canceled; it lands in the task's status metadata."""
-        self._cancel_reasons[task_id] = {"reason": reason, **({"by": by} if by else {})}
+    def note_cancel_reason(
+        self,
+        task_id: str,
+        reason: str,
+        by: str | None = None,
+        kind: str | None = None,
+        trail: float = 0.0,
+    ) -> None:
+        """Records why a task is about to be canceled; it lands in the task's status metadata.
+        ``by``: who interrupted; ``kind``: "human", "agent" or "typed"; ``trail``: seconds a
+        voice may trail off under the interrupter."""
+        why: dict[str, Any] = {"reason": reason}
+        if by:
+            why["by"] = by
+        if kind:
+            why["interruption"] = kind
+        if trail > 0:
+            why["trail"] = trail
+        self._cancel_reasons[task_id] = why
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
@@ -110,6 +149,8 @@ class DebaterExecutor(AgentExecutor):
             topic=meta.get("topic"),
             context_id=context_id,
             turn_index=sum(1 for u in history if u.speaker == self.persona.name),
+            cut_in=str(meta["cut_in"]) if meta.get("cut_in") else None,
+            interrupting=str(meta["interrupting"]) if meta.get("interrupting") else None,
         )
         turn = self._turn_logs.open(task_id, self.persona.name, context_id)
         speaker_meta = {"speaker": self.persona.name, "brain": self.brain.label}
@@ -183,6 +224,8 @@ class DebaterExecutor(AgentExecutor):
         task_id = context.task_id or ""
         self._stopping.add(task_id)
         why = self._cancel_reasons.get(task_id, {"reason": "canceled by client"})
+        self.delivery.cut(task_id, float(why.get("trail", 0.0)))
+        why = {k: v for k, v in why.items() if k != "trail"}
         updater = TaskUpdater(event_queue, task_id, context.context_id or "")
         await updater.update_status(
             pb.TaskState.TASK_STATE_CANCELED,

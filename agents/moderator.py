@@ -5,6 +5,11 @@ debater's own service; the moderator relays its chunks as artifacts of the debat
 artifact per turn, ``speaker`` and ``turn_task_id`` in metadata). A message sent into the
 context of a running debate is routed to the best-suited debater, who answers it at the next
 turn boundary; once a debate is over, follow-ups in its context are routed the same way.
+
+Turns take the floor through the context's arbiter: while a debater speaks, the others bid
+to cut in (see ``agents.bidding``), and a granted bid cancels the turn (reason and interrupter
+in its metadata) and gives the floor to the interrupter. Voice debates are paced by speech;
+text debates by a words-per-minute speaking clock, so text clients see interruptions too.
 """
 
 from __future__ import annotations
@@ -20,8 +25,12 @@ from a2a.server.events import EventQueue
 from a2a.server.tasks import TaskUpdater
 from a2a.types import a2a_pb2 as pb
 from a2a.utils.errors import A2AError
+from google.protobuf.json_format import MessageToDict
 
-from agents.executor import open_task, podium_metadata
+from agents.arbiter import Interrupt
+from agents.bidding import Bidder, Rival, TurnBids
+from agents.executor import DebaterExecutor, open_task, podium_metadata
+from agents.floor import Floor, Floors
 from agents.router import route
 from agents.service import AgentDirectory, AgentService
 from agents.settled_store import STATE_NAMES
@@ -63,6 +72,8 @@ class Debate:
     rounds: int
     task_id: str
     passthrough: dict[str, Any] = field(default_factory=dict)  # e.g. the voice room
+    floor: Floor | None = None
+    wpm: float = 0.0  # the text speaking clock (0 in voice rooms: speech paces them)
     running: bool = True
     pending: list[Interjection] = field(default_factory=list)
 
@@ -73,9 +84,13 @@ class ModeratorExecutor(AgentExecutor):
         directory: AgentDirectory,
         transcript: Transcript,
         turn_logs: TurnLogs,
+        floors: Floors,
         rounds: int = 2,
         order: Sequence[str] = (),
+        text_wpm: float = 0.0,
     ) -> None:
+        self._floors = floors
+        self._text_wpm = text_wpm
         self._directory = directory
         self._transcript = transcript
         self._turn_logs = turn_logs
@@ -151,7 +166,14 @@ class ModeratorExecutor(AgentExecutor):
             )
             return "rejected"
         passthrough = {k: meta[k] for k in PASSTHROUGH if k in meta}
-        debate = Debate(context_id, topic, order, rounds, task_id, passthrough)
+        in_room = "room" in passthrough
+        wpm = 0.0 if in_room else float(meta.get("wpm", self._text_wpm) or 0)
+        floor = self._floors.open(context_id)
+        budget = meta.get("interruptions")
+        floor.arbiter.new_debate(int(budget) if isinstance(budget, int | float) else None)
+        if wpm:
+            passthrough["wpm"] = wpm
+        debate = Debate(context_id, topic, order, rounds, task_id, passthrough, floor, wpm)
         self._debates[context_id] = debate
         names = " vs ".join(self._display(n) for n in order)
         await updater.update_status(
@@ -162,21 +184,35 @@ class ModeratorExecutor(AgentExecutor):
             metadata={"event": "debate_started", "topic": topic, "speakers": list(order)},
         )
         try:
-            for round_ in range(1, rounds + 1):
-                for name in order:
-                    await self._serve_interjections(debate, task_id, listener)
-                    if not debate.running:
-                        return "canceled"
-                    service = self._directory.get(name)
-                    assert service is not None
-                    cue = {"cue": True, "topic": topic, "round": round_, **passthrough}
-                    await self._relay_turn(service, topic, cue, task_id, [listener])
+            following = 0  # index in ``order`` of who speaks next
+            cut_in: dict[str, str] = {}
+            for turn in range(rounds * len(order)):
+                await self._serve_interjections(debate, task_id, listener)
+                if not debate.running:
+                    return "canceled"
+                name = cut_in.get("agent") or order[following]
+                following = (order.index(name) + 1) % len(order)
+                service = self._directory.get(name)
+                assert service is not None
+                cue = {"cue": True, "topic": topic, "round": turn // len(order) + 1, **passthrough}
+                if cut_in:
+                    cue |= {"cut_in": cut_in["heard"], "interrupting": cut_in["over"]}
+                bids = self._bidding(debate, service, [listener])
+                await self._relay_turn(service, topic, cue, task_id, [listener], bids)
+                granted = bids.granted if bids else None
+                cut_in = (
+                    {"agent": granted.by, "heard": bids.cut_after, "over": name}
+                    if granted and bids
+                    else {}
+                )
             await self._serve_interjections(debate, task_id, listener)
         finally:
             debate.running = False
             for late in debate.pending:
                 if not late.done.done():
                     late.done.set_result("debate ended")
+            if not in_room:
+                self._floors.close(context_id)
         await updater.update_status(
             pb.TaskState.TASK_STATE_COMPLETED,
             message=updater.new_agent_message([pb.Part(text="Debate finished.")]),
@@ -225,6 +261,44 @@ class ModeratorExecutor(AgentExecutor):
         return await self._finish_like(updater, state)
 
     # ── relaying one debater turn ─────────────────────────────────────────────
+    def _bidding(
+        self, debate: Debate, service: AgentService, listeners: Sequence[Listener]
+    ) -> TurnBids | None:
+        """The others' bids during ``service``'s turn (None when nobody can bid)."""
+        if debate.floor is None:
+            return None
+        rivals = []
+        for name in debate.order:
+            rival = self._directory.get(name)
+            brain = getattr(rival.executor, "brain", None) if rival else None
+            if rival and name != service.name and isinstance(brain, Bidder):
+                rivals.append(Rival(name, rival.persona, brain))
+        if not rivals:
+            return None
+
+        async def announce(event: dict[str, Any]) -> None:
+            await self._announce(listeners, event)
+
+        return TurnBids(debate.floor, service.name, debate.topic, rivals, announce, self._cut)
+
+    async def _cut(self, decision: Interrupt) -> None:
+        """A granted bid: the speaker's turn ends ``canceled``, naming the interrupter."""
+        service = self._directory.get(decision.agent)
+        if service is None:
+            return
+        if isinstance(service.executor, DebaterExecutor):
+            service.executor.note_cancel_reason(
+                decision.turn_id,
+                f"interrupted by {self._display(decision.by)}",
+                by=decision.by,
+                kind=decision.kind,
+                trail=decision.overlap,
+            )
+        try:
+            await service.cancel(decision.turn_id)
+        except A2AError as error:  # it ended on its own meanwhile
+            log.debug("turn %s not cut: %s", decision.turn_id, error)
+
     async def _relay_turn(
         self,
         service: AgentService,
@@ -232,9 +306,15 @@ class ModeratorExecutor(AgentExecutor):
         meta: dict[str, Any],
         owner_task_id: str,
         listeners: Sequence[Listener],
+        bids: TurnBids | None = None,
     ) -> str:
-        """Runs one turn on ``service`` and relays it to ``listeners``; returns its end state."""
+        """Runs one turn on ``service`` and relays it to ``listeners``; returns its end state.
+        In a debate, the turn waits for the floor, holds it while it runs, and ``bids`` hear
+        its words as they are delivered."""
         context_id = listeners[0].context_id
+        floor = self._floors.get(context_id)
+        if floor is not None and not await floor.wait_for_agents():
+            log.info("a person held the floor of %s too long; the debate goes on", context_id)
         turn_id = ""
         state = "failed"
         speaker = service.name
@@ -247,6 +327,7 @@ class ModeratorExecutor(AgentExecutor):
                 if not turn_id:
                     turn_id = event.task_id
                     self._running_turns[owner_task_id] = (service, turn_id)
+
                     turn = {"speaker": speaker, "turn_task_id": turn_id}
                     heading = f"{self._display(speaker)}: "
                     for lis in listeners:
@@ -254,6 +335,8 @@ class ModeratorExecutor(AgentExecutor):
                     await self._announce(listeners, {"event": "turn_started", **turn})
                 parts = self._text_parts(event)
                 if parts:
+                    if floor is not None and not relayed:
+                        floor.arbiter.agent_started(speaker, turn_id)  # first word delivered
                     for lis in listeners:
                         await lis.log.append("".join(p.text for p in parts))
                         await lis.updater.add_artifact(
@@ -264,6 +347,8 @@ class ModeratorExecutor(AgentExecutor):
                             append=relayed,
                         )
                     relayed = True
+                    if bids is not None:
+                        bids.heard("".join(p.text for p in parts))
                 if (
                     isinstance(event, pb.TaskStatusUpdateEvent)
                     and event.status.state in STATE_NAMES
@@ -271,11 +356,20 @@ class ModeratorExecutor(AgentExecutor):
                     state = STATE_NAMES[event.status.state]
                     note = "".join(p.text for p in event.status.message.parts)
                     ended = {"event": "turn_ended", **turn, "state": state}
+                    meta_ = MessageToDict(event.metadata) if event.HasField("metadata") else {}
+                    by = meta_.get("by")
+                    if by:
+                        ended["by"] = by
                     await self._announce(listeners, ended | ({"note": note} if note else {}))
         except A2AError as error:
             log.warning("turn on %s could not run: %s", speaker, error)
         finally:
             self._running_turns.pop(owner_task_id, None)
+            if bids is not None:
+                await bids.aclose()
+            if floor is not None and turn_id:
+                floor.arbiter.agent_ended(turn_id)
+                floor.changed()
         return state
 
     @staticmethod

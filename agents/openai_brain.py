@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
 import openai
 from openai import AsyncOpenAI
 
+from agents.bidding import BidRequest
 from agents.brain import BrainError, BrainRequest
+
+log = logging.getLogger(__name__)
 
 
 def _system_prompt(request: BrainRequest) -> str:
@@ -21,7 +26,32 @@ def _system_prompt(request: BrainRequest) -> str:
     if request.topic:
         lines.append(f"The debate topic is: {request.topic}.")
         lines.append("Answer your opponent's last point directly, then add one new argument.")
+    if request.cut_in:
+        lines.append(
+            f"You are cutting in on {request.interrupting or 'your opponent'}, who just said: "
+            f'"{request.cut_in}". Open by challenging that sentence.'
+        )
     return " ".join(lines)
+
+
+def bid_messages(request: BidRequest) -> list[dict[str, str]]:
+    """A cheap structured check: should this persona cut in on the sentence just heard?"""
+    persona = request.persona
+    return [
+        {
+            "role": "system",
+            "content": (
+                f"You are {persona.display_name}, a debater ({persona.style}), listening to "
+                f"{request.speaker} on: {request.topic}. Decide whether to interrupt now. "
+                'Reply with JSON only: {"interrupt": true|false, "urgency": 0.0-1.0}.'
+            ),
+        },
+        {
+            "role": "user",
+            "content": f"They have spoken {request.elapsed:.0f}s. They just said: "
+            f'"{request.heard}"',
+        },
+    ]
 
 
 def chat_messages(request: BrainRequest) -> list[dict[str, str]]:
@@ -77,6 +107,27 @@ class OpenAIBrain:
                         yield delta
         except (openai.OpenAIError, httpx.HTTPError) as error:
             raise BrainError(f"{self.label} failed: {error or type(error).__name__}") from error
+
+    async def bid(self, request: BidRequest) -> float | None:
+        """One short JSON-mode completion at a sentence boundary; any failure is no bid."""
+        try:
+            response = await self._client.chat.completions.create(
+                model=self._model,
+                messages=bid_messages(request),  # type: ignore[arg-type]
+                temperature=0.0,
+                max_tokens=24,
+                response_format={"type": "json_object"},
+            )
+            answer = json.loads(response.choices[0].message.content or "{}")
+        except (openai.OpenAIError, httpx.HTTPError, json.JSONDecodeError, IndexError) as error:
+            log.debug("%s bid check failed: %s", self.label, error)
+            return None
+        if not isinstance(answer, dict) or not answer.get("interrupt"):
+            return None
+        try:
+            return max(0.0, min(1.0, float(answer.get("urgency", 0.7))))
+        except (TypeError, ValueError):
+            return 0.7
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -14,6 +14,7 @@ import random
 import re
 from collections.abc import AsyncIterator
 
+from agents.bidding import BidRequest
 from agents.brain import BrainRequest
 from agents.persona import Temperament
 
@@ -94,6 +95,29 @@ _ANSWERS_TO_USER = {
     ),
 }
 
+_CUT_INS = {
+    Temperament.ANALYTICAL: (
+        'Let me stop you at "{quote}", because the evidence says otherwise.',
+        'Sorry to cut in, but "{quote}" needs a number behind it.',
+    ),
+    Temperament.CREATIVE: (
+        'Wait, "{quote}"? That leaves people out of the picture.',
+        'Can I jump in? "{quote}" is exactly where this goes wrong.',
+    ),
+}
+
+# Claims each temperament rejects on sight: the scripted brain bids to cut in on them.
+_REJECTS = {
+    Temperament.ANALYTICAL: frozenset(
+        "imagine feel feels dignity trust believe child proud honours people kitchens".split()
+    ),
+    Temperament.CREATIVE: frozenset(
+        "numbers data measure measured cost costs evidence median incentives baseline "
+        "spreadsheet pilot trade-off".split()
+    ),
+}
+LONG_TURN_WORDS = 45  # past this many words, the other side wants the floor back
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 
 
@@ -131,7 +155,10 @@ class ScriptedBrain:
         topic = _topic_phrase(request)
         sentences: list[str] = []
         other = request.last_from_others()
-        if request.topic is None and other is None:
+        if request.cut_in:
+            quote = _quote_from(request.cut_in, rng)
+            sentences.append(rng.choice(_CUT_INS[temperament]).format(quote=quote))
+        elif request.topic is None and other is None:
             sentences.append(rng.choice(_ANSWERS_TO_USER[temperament]))
         elif other is not None and other.speaker == "user":
             sentences.append(rng.choice(_ANSWERS_TO_USER[temperament]))
@@ -162,6 +189,19 @@ class ScriptedBrain:
             if self._delay:
                 await asyncio.sleep(self._delay)
             yield word if index == 0 else " " + word
+
+    async def bid(self, request: BidRequest) -> float | None:
+        """Cuts in on a claim this temperament rejects, or on a turn that runs long."""
+        temperament = request.persona.temperament
+        words = {w.lower() for w in _WORD.findall(request.heard)}
+        rejected = len(words & _REJECTS.get(temperament, frozenset()))
+        length = len(request.turn_so_far.split())
+        urgency = 0.0
+        if rejected:
+            urgency = min(0.95, 0.55 + 0.15 * rejected)
+        if length > LONG_TURN_WORDS:
+            urgency = max(urgency, min(0.9, 0.4 + 0.01 * (length - LONG_TURN_WORDS)))
+        return urgency or None
 
     async def aclose(self) -> None:
         return None

@@ -83,10 +83,16 @@ class VadSegmenter:
         self._speaking = False
         self._utterance: list[Pcm] = []
         self._started_at = 0.0
+        self._voiced = 0
 
     @property
     def speaking(self) -> bool:
         return self._speaking
+
+    @property
+    def voiced(self) -> float:
+        """Seconds of speech (not hangover) in the running utterance."""
+        return self._voiced * BLOCK_SECONDS if self._speaking else 0.0
 
     def is_speech(self, frame: Pcm) -> bool:
         db = level_db(frame)
@@ -124,10 +130,12 @@ class VadSegmenter:
                 self._silence = 0
                 self._utterance = list(self._preroll)
                 self._started_at = t
+                self._voiced = self._run
                 return [SpeechStarted(at=t, onset=t - self._run * BLOCK_SECONDS)]
             return []
         self._utterance.append(block)
         self._silence = 0 if speech else self._silence + 1
+        self._voiced += speech
         too_long = t - self._started_at >= self.config.max_utterance
         if self._silence * BLOCK_SECONDS >= self.config.hangover or too_long:
             self._preroll.clear()

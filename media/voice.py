@@ -2,7 +2,8 @@
 
 The room's clock reads 20 ms at a time; as playback crosses the start of a word, that word's
 text is released to ``played()``, so the turn's delivered text is exactly what was heard.
-``flush`` drops everything not yet played (a cut), ``duck`` lowers the level in place.
+``pause``/``resume`` hold playback in place (a barge-in duck, then a false start), ``fade``
+lets the voice trail off under an interrupter, ``flush`` drops everything not yet played.
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ class VoiceChannel:
         self._segments: deque[_Segment] = deque()
         self._played: asyncio.Queue[str | None] = asyncio.Queue()
         self._closed = False
-        self.gain = 1.0
+        self.paused = False
         self.samples_played = 0
+        self._fade_left = 0  # frames left of a trailing fade-out (0: not fading)
+        self._fade_total = 0
 
     def enqueue(self, speech: Speech, text: str) -> None:
         scale = OUT_RATE / speech.sample_rate
@@ -61,9 +64,29 @@ class VoiceChannel:
     def idle(self) -> bool:
         return not self._segments
 
+    @property
+    def fading(self) -> bool:
+        return self._fade_total > 0
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
+    def fade(self, seconds: float) -> None:
+        """Trails off over ``seconds`` and then ends; no more words count as heard."""
+        frames = round(seconds * OUT_RATE / OUT_SAMPLES)
+        if frames <= 0 or self.paused:
+            self.flush()
+            return
+        self._fade_total = self._fade_left = frames
+        self._closed = True
+        self._played.put_nowait(None)
+
     def read(self) -> Pcm | None:
-        """The next 20 ms of this voice, or None when nothing is queued."""
-        if not self._segments:
+        """The next 20 ms of this voice, or None when nothing is queued (or paused)."""
+        if not self._segments or self.paused:
             return None
         out = np.zeros(OUT_SAMPLES, np.int16)
         filled = 0
@@ -73,6 +96,10 @@ class VoiceChannel:
             out[filled : filled + take] = segment.pcm[segment.cursor : segment.cursor + take]
             segment.cursor += take
             filled += take
+            if self._fade_total:
+                if segment.cursor >= len(segment.pcm):
+                    self._segments.popleft()
+                continue
             self._release(segment)
             if segment.cursor >= len(segment.pcm):
                 self._release(segment, everything=True)
@@ -80,8 +107,13 @@ class VoiceChannel:
                 if not self._segments and self._closed:
                     self._played.put_nowait(None)
         self.samples_played += filled
-        if self.gain != 1.0:
-            out = (out.astype(np.float32) * self.gain).astype(np.int16)
+        if self._fade_total:
+            ramp = np.linspace(self._fade_left, self._fade_left - 1, OUT_SAMPLES, endpoint=False)
+            out = (out * (ramp / self._fade_total)).astype(np.int16)
+            self._fade_left -= 1
+            if self._fade_left <= 0 or not self._segments:
+                self._segments.clear()
+                self._fade_total = 0
         return out
 
     def _release(self, segment: _Segment, everything: bool = False) -> None:
@@ -97,10 +129,16 @@ class VoiceChannel:
             segment.released = end
 
     def flush(self) -> None:
-        """Drops all unplayed audio; ``played()`` ends."""
-        self._segments.clear()
+        """Drops all unplayed audio (unless it is trailing off); ``played()`` ends."""
+        if not self._fade_total:
+            self._segments.clear()
         self._closed = True
         self._played.put_nowait(None)
+
+    @property
+    def drained(self) -> bool:
+        """Closed with nothing left to play (a trailing fade has finished)."""
+        return self._closed and not self._segments
 
     async def played(self) -> str | None:
         """The next heard piece of text, or None at the end of the turn."""

@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = build_runtime(settings)
     hub = StreamHub(runtime)
+    metrics = Metrics()
     rooms = Rooms(
         runtime.directory,
         PocketsphinxSpeechToText(),
@@ -42,11 +43,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.jitter_packets,
         settings.max_rooms,
         settings.max_participants,
+        runtime.floors,
+        metrics,
     )
     for service in runtime.directory.debaters:
         assert isinstance(service.executor, DebaterExecutor)
         service.executor.delivery = RoomDelivery(rooms)
-    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -2,8 +2,10 @@
 
 inbound   participant track → FrameSlicer (16 kHz, 20 ms) → VadSegmenter → speech events
           + utterance audio → Recognizer (fed while the person speaks) → transcript
+floor     speech events → the room's Arbiter → duck (pause the voice, drop queued frames),
+          interrupt (cancel the agent's task with who and why), or resume after a false start
 turn      transcript → router picks a debater (or the running debate takes it up)
-          → A2A task on that debater's service, delivered by voice (RoomVoice below)
+          → A2A task on that debater's service, delivered by voice (``speak``)
 outbound  debater text → sentences → TextToSpeech → VoiceChannel → room clock mixes 20 ms
           → every participant's PacedAudioTrack (silence when nobody speaks)
 events    everything above, as JSON dicts, to SSE / WebSocket subscribers
@@ -22,23 +24,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from a2a.utils.errors import A2AError
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from google.protobuf.json_format import MessageToDict
 
+from agents.arbiter import Decision, Duck, Interrupt, Resume
+from agents.executor import DebaterExecutor
+from agents.floor import Floor
 from agents.router import route
-from agents.service import AgentDirectory
+from agents.service import AgentDirectory, AgentService
 from media.inbound import FrameSlicer, set_jitter_depth
 from media.outbound import OUT_SAMPLES, PacedAudioTrack
 from media.stt import Recognizer, SpeechToText
 from media.tts import TextToSpeech
 from media.vad import SpeechStarted, SpeechStopped, VadConfig, VadSegmenter
 from media.voice import VoiceChannel
+from server.room_stats import RoomStats
 
 log = logging.getLogger(__name__)
 TICK = 0.02
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s")
 _CLAUSE_END = re.compile(r"(?<=,)\s")
 FIRST_PHRASE_WORDS = 4  # the first phrase is voiced at a comma once it has this many words
+AUDIBLE = 300  # peak sample level above which a voice counts as audible (for overlap figures)
 
 
 @dataclass
@@ -50,6 +59,8 @@ class Participant:
     track: PacedAudioTrack
     joined: float = field(default_factory=time.time)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    partial: str = ""  # words recognized so far in the running utterance
+    heard: bool = False  # the floor took this utterance (not the echo guard's or half duplex)
 
     def info(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "role": self.role}
@@ -67,6 +78,8 @@ class Room:
         vad: VadConfig,
         jitter_packets: int,
         max_participants: int,
+        floor: Floor,
+        stats: RoomStats,
     ) -> None:
         self.id = room_id
         self.topic = topic
@@ -87,6 +100,13 @@ class Room:
         self._turn: asyncio.Task[None] | None = None
         self._debate: asyncio.Task[None] | None = None
         self._debate_task_id: str | None = None
+        self._reply: tuple[AgentService, str] | None = None  # the routed answer being made
+        self.floor = floor
+        self.stats = stats
+        self._cut: set[str] = set()  # turns cut by an interruption
+        self._trailing: set[str] = set()  # cut voices still trailing off
+        self._reply_due: float | None = None  # when a person stopped, awaiting an answer
+        self._last_voice_end: float | None = None  # when the last turn finished speaking
         self.created = time.time()
         self._spawn(self._clock())
 
@@ -106,15 +126,22 @@ class Room:
             "speaking": self.speaking,
             "context_id": self.context_id,
             "debate_task_id": self._debate_task_id,
+            "floor": self.floor.arbiter.holder,
             "participants": [p.info() for p in self.participants.values()],
+            "stats": self.stats.summary(),
         }
 
     async def close(self) -> None:
         self.state = "closed"
+        await self._cancel_debate_task()
+        turns = [(c.speaker, task_id) for task_id, c in self._voices.items()]
+        if self._reply is not None:
+            turns.append((self._reply[0].name, self._reply[1]))
+        for agent, task_id in dict.fromkeys(turns):
+            await self._cancel_turn(agent, task_id, "room closed", "room", "closed")
         for task in (self._turn, self._debate):
             if task is not None:
                 task.cancel()
-        await self._cancel_debate_task()
         for participant in list(self.participants.values()):
             await self.leave(participant.id)
         for task in list(self._tasks):
@@ -214,6 +241,7 @@ class Room:
                                         "participant": participant.id,
                                     }
                                 )
+                                self._onset(participant)
                                 recognizer = self._stt.recognizer()
                                 feed = asyncio.Queue()
                                 stt_task = self._spawn(
@@ -228,12 +256,20 @@ class Room:
                                         "duration": round(len(event.audio) / 16000, 2),
                                     }
                                 )
+                                if participant.heard:
+                                    loop = asyncio.get_running_loop()
+                                    self._reply_due = loop.time() - self._vad.hangover
                                 if feed is not None and stt_task is not None:
                                     feed.put_nowait(None)
                                     self._spawn(self._after_utterance(participant, stt_task))
                                 feed, stt_task = None, None
                     if feed is not None and segmenter.speaking:
                         feed.put_nowait(pcm)
+                        self._apply(
+                            self.floor.arbiter.speech_progress(
+                                participant.name, segmenter.voiced, participant.partial
+                            )
+                        )
         except MediaStreamError:
             log.info("participant %s stopped sending audio", participant.id)
         finally:
@@ -255,6 +291,7 @@ class Room:
                     batch = []
                     if partial and partial != last_partial:
                         last_partial = partial
+                        participant.partial = partial
                         self.publish(
                             {
                                 "type": "transcript",
@@ -267,37 +304,161 @@ class Room:
                 return await asyncio.to_thread(recognizer.finish)
 
     async def _after_utterance(self, participant: Participant, stt: asyncio.Task[str]) -> None:
+        who = participant.name
+        arbiter = self.floor.arbiter
         try:
-            text = (await stt).strip()
-        except Exception as error:  # an engine failure is an event, never a dead room
-            log.exception("speech recognition failed")
-            self.publish({"type": "error", "stage": "stt", "message": str(error)})
+            try:
+                text = (await stt).strip()
+            except Exception as error:  # an engine failure is an event, never a dead room
+                log.exception("speech recognition failed")
+                self.publish({"type": "error", "stage": "stt", "message": str(error)})
+                text = ""
+            event = {"type": "transcript", "final": True, "text": text, "who": who}
+            if not participant.heard:
+                event["ignored"] = "echo guard" if not arbiter.policy.half_duplex else "half duplex"
+            self.publish(event)
+            self._apply(arbiter.speech_ended(who, text))
+            if participant.heard and text and not arbiter.is_backchannel(text):
+                await self.say(text, who, typed=False)
+            else:
+                self._reply_due = None
+        finally:
+            arbiter.handed_off(who)
+            self.floor.changed()
+
+    # ── the floor ──────────────────────────────────────────────────────────────
+    def _onset(self, participant: Participant) -> None:
+        participant.partial = ""
+        self._last_voice_end = None  # a person spoke: the next gap is not a debaters' gap
+        decisions = self.floor.arbiter.speech_started(participant.name)
+        participant.heard = participant.name in self.floor.arbiter.humans
+        self._apply(decisions)
+
+    def _apply(self, decisions: list[Decision]) -> None:
+        for decision in decisions:
+            channel = self._voices.get(decision.turn_id) if hasattr(decision, "turn_id") else None
+            match decision:
+                case Duck():
+                    if channel is not None:
+                        channel.pause()
+                        self._time_duck(asyncio.get_running_loop().time())
+                    self.publish(
+                        {"type": "ducked", "agent": decision.agent, "task_id": decision.turn_id,
+                         "by": decision.by}
+                    )
+                case Resume():
+                    if channel is not None:
+                        channel.resume()
+                    self.stats.count("false_starts")
+                    self.publish(
+                        {"type": "resumed", "agent": decision.agent, "task_id": decision.turn_id,
+                         "by": decision.by, "reason": decision.reason}
+                    )
+                case Interrupt():
+                    self._spawn(self._interrupt(decision))
+
+    def _time_duck(self, onset: float) -> None:
+        """Drops every queued frame so the duck is on the wire next; times onset → wire."""
+        watchers = [p.track.drop_queued() for p in self.participants.values()]
+        if not watchers:
             return
-        self.publish({"type": "transcript", "final": True, "text": text, "who": participant.name})
-        if text:
-            await self.say(text, participant.name)
+
+        async def measure() -> None:
+            done, pending = await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
+            for watcher in pending:
+                watcher.cancel()
+            self.stats.observe("bargein", next(iter(done)).result() - onset)
+
+        self._spawn(measure())
+
+    async def _interrupt(self, decision: Interrupt) -> None:
+        """Cuts an agent's turn: its task ends ``canceled`` with who and why."""
+        self.stats.count("interruptions", kind=decision.kind)
+        self.publish(
+            {"type": "interrupted", "agent": decision.agent, "task_id": decision.turn_id,
+             "by": decision.by, "kind": decision.kind, "reason": decision.reason}
+        )
+        await self._cancel_turn(
+            decision.agent, decision.turn_id, f"interrupted by {decision.by}", decision.by,
+            decision.kind,
+        )
+
+    async def _cancel_turn(
+        self, agent: str, task_id: str, reason: str, by: str, kind: str
+    ) -> None:
+        service = self._directory.get(agent)
+        if service is None:
+            return
+        if isinstance(service.executor, DebaterExecutor):
+            service.executor.note_cancel_reason(task_id, reason, by=by, kind=kind)
+        self.cut(task_id, 0.0)
+        try:
+            await service.cancel(task_id)
+        except A2AError as error:  # it ended on its own meanwhile
+            log.debug("turn %s not canceled: %s", task_id, error)
+
+    def cut(self, task_id: str, trail: float) -> None:
+        """Stops a voiced turn now, or lets it trail off for ``trail`` seconds."""
+        channel = self._voices.get(task_id)
+        if channel is None:
+            return
+        self._cut.add(task_id)
+        if trail > 0 and not channel.paused:
+            self._trailing.add(task_id)
+            channel.fade(trail)
+        else:
+            channel.flush()
 
     # ── turns ──────────────────────────────────────────────────────────────────
-    async def say(self, text: str, who: str) -> str | None:
-        """A person's utterance (spoken or typed) becomes a turn; returns the answering agent."""
+    async def say(self, text: str, who: str, typed: bool = True) -> str | None:
+        """A person's utterance (spoken or typed) becomes a turn; returns the answering agent
+        (None when a running debate takes it up at its next turn boundary)."""
+        if typed:
+            self._apply(self.floor.arbiter.typed(who))
+        if self._reply is not None:  # a newer utterance supersedes an answer still coming
+            service, task_id = self._reply
+            await self._cancel_turn(service.name, task_id, "superseded", who, "superseded")
         if self._debate is not None and not self._debate.done():
-            root = self._directory.root
-            assert root is not None
-            self._spawn(self._drain(root.stream(text, self.context_id, {"room": self.id})))
+            await self._interject(text, who)
             return None
-        if self._turn is not None and not self._turn.done():
-            self._turn.cancel()  # a person speaking over an agent takes the floor
         personas = [s.persona for n in self.agents if (s := self._directory.get(n))]
         decision = route(text, personas)
         service = self._directory.get(decision.agent)
         assert service is not None
         meta = {"room": self.id, "speaker": who}
-        self._turn = self._spawn(self._drain(service.stream(text, self.context_id, meta)))
+        self._turn = self._spawn(self._answer(service, text, meta))
         return decision.agent
 
-    async def _drain(self, events: AsyncIterator[Any]) -> None:
-        async for _ in events:
-            pass
+    async def _answer(self, service: AgentService, text: str, meta: dict[str, Any]) -> None:
+        task_id = ""
+        try:
+            async for event in service.stream(text, self.context_id, meta):
+                if not task_id:
+                    task_id = getattr(event, "task_id", "") or getattr(event, "id", "")
+                    self._reply = (service, task_id)
+        finally:
+            if self._reply is not None and self._reply[1] == task_id:
+                self._reply = None
+
+    async def _interject(self, text: str, who: str) -> None:
+        """Hands the utterance to the running debate; returns once it is queued there."""
+        root = self._directory.root
+        assert root is not None
+        queued: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            meta = {"room": self.id, "speaker": who}
+            try:
+                async for event in root.stream(text, self.context_id, meta):
+                    if not queued.done() and _event_name(event) == "routed":
+                        queued.set_result(None)
+            finally:
+                if not queued.done():
+                    queued.set_result(None)
+
+        self._spawn(run())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(queued), 10)
 
     async def start_debate(self, rounds: int | None) -> None:
         if self._debate is not None and not self._debate.done():
@@ -309,11 +470,14 @@ class Room:
         if rounds:
             meta["rounds"] = rounds
         started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.floor.arbiter.new_debate()
 
         async def run() -> None:
             async for event in root.stream(self.topic, self.context_id, meta):
                 if not started.done():
                     started.set_result(getattr(event, "task_id", "") or event.id)
+                if _event_name(event) == "bid":
+                    self.publish({"type": "bid", **_event_metadata(event)})
             self.publish({"type": "debate_finished"})
 
         self._debate = self._spawn(run())
@@ -354,21 +518,45 @@ class Room:
 
         producer = self._spawn(synthesize())
         ended = "completed"
+        voiced = False
         try:
             while (piece := await channel.played()) is not None:
+                if not voiced:
+                    voiced = True
+                    self._voice_started(agent, task_id)
                 self.publish({"type": "words", "agent": agent, "task_id": task_id, "text": piece})
                 yield piece
-            await producer  # surfaces a brain failure
+            if task_id not in self._cut:
+                await producer  # surfaces a brain failure
         except BaseException:
             ended = "interrupted"
             raise
         finally:
             producer.cancel()
-            channel.flush()
-            self._voices.pop(task_id, None)
+            if task_id in self._cut:
+                ended = "interrupted"
+            if task_id not in self._trailing:
+                channel.flush()
+                self._voices.pop(task_id, None)
+            self._cut.discard(task_id)
             if self.speaking == agent:
                 self.speaking = None
+            self.floor.arbiter.agent_ended(task_id)
+            self.floor.changed()
+            if ended == "completed" and voiced:
+                self._last_voice_end = asyncio.get_running_loop().time()
             self.publish({"type": "turn_ended", "agent": agent, "task_id": task_id, "state": ended})
+
+    def _voice_started(self, agent: str, task_id: str) -> None:
+        """The turn's first word is on its way out: the agent holds the floor."""
+        self.floor.arbiter.agent_started(agent, task_id)
+        now = asyncio.get_running_loop().time()
+        if self._reply_due is not None:
+            self.stats.observe("e2e", now - self._reply_due)
+            self._reply_due = None
+        elif self._last_voice_end is not None:
+            self.stats.observe("turn_gap", now - self._last_voice_end)
+        self._last_voice_end = None
 
     async def _voice_sentence(self, channel: VoiceChannel, text: str, voice: str) -> None:
         try:
@@ -383,12 +571,23 @@ class Room:
         loop = asyncio.get_running_loop()
         start = loop.time()
         tick = 0
+        overlap = 0
         while True:
             mix = np.zeros(OUT_SAMPLES, np.int32)
-            for channel in list(self._voices.values()):
+            audible = 0
+            for task_id, channel in list(self._voices.items()):
                 pcm = channel.read()
                 if pcm is not None:
                     mix += pcm
+                    audible += int(np.abs(pcm).max()) > AUDIBLE
+                if task_id in self._trailing and channel.drained:
+                    self._trailing.discard(task_id)
+                    self._voices.pop(task_id, None)
+            if audible > 1:
+                overlap += 1
+            elif overlap:
+                self.stats.observe("overlap", overlap * TICK)
+                overlap = 0
             frame = mix.clip(-32768, 32767).astype(np.int16)
             for participant in list(self.participants.values()):
                 participant.track.push(frame)
@@ -398,6 +597,18 @@ class Room:
                 start, tick = loop.time(), 0
                 delay = 0
             await asyncio.sleep(max(0.0, delay))
+
+
+def _event_metadata(event: Any) -> dict[str, Any]:
+    status = getattr(event, "status", None)
+    if status is None or not event.HasField("metadata"):
+        return {}
+    return MessageToDict(event.metadata)
+
+
+def _event_name(event: Any) -> str | None:
+    name = _event_metadata(event).get("event")
+    return name if isinstance(name, str) else None
 
 
 class RoomError(Exception):

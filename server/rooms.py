@@ -6,12 +6,15 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from agents.floor import Floors
 from agents.service import AgentDirectory
 from media.stt import SpeechToText
 from media.tts import TextToSpeech
 from media.vad import VadConfig
 from server.errors import NotFound, TooManyRequests
+from server.metrics import Metrics
 from server.room import Room
+from server.room_stats import RoomStats
 
 
 class Rooms:
@@ -24,7 +27,11 @@ class Rooms:
         jitter_packets: int,
         max_rooms: int,
         max_participants: int,
+        floors: Floors,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._floors = floors
+        self._metrics = metrics
         self._directory = directory
         self._stt = stt
         self._tts = tts
@@ -42,8 +49,9 @@ class Rooms:
         unknown = [a for a in chosen if a not in names]
         if unknown:
             raise NotFound(f"unknown agents: {', '.join(unknown)} (see GET /agents)")
+        room_id = uuid.uuid4().hex[:10]
         room = Room(
-            uuid.uuid4().hex[:10],
+            room_id,
             topic,
             chosen,
             self._directory,
@@ -52,6 +60,8 @@ class Rooms:
             self._vad,
             self._jitter,
             self._max_participants,
+            self._floors.open(f"room-{room_id}"),
+            RoomStats(self._metrics),
         )
         self._rooms[room.id] = room
         return room
@@ -69,6 +79,7 @@ class Rooms:
         room = self.get(room_id)
         del self._rooms[room_id]
         await room.close()
+        self._floors.close(room.context_id)
 
     async def aclose(self) -> None:
         for room_id in list(self._rooms):
@@ -92,3 +103,7 @@ class RoomDelivery:
         except NotFound:
             return chunks
         return room.speak(agent, task_id, chunks)
+
+    def cut(self, task_id: str, trail: float) -> None:
+        for room in self._rooms.all():
+            room.cut(task_id, trail)

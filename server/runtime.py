@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from agents.brain import Brain
 from agents.brains import make_brain
 from agents.executor import DebaterExecutor
+from agents.floor import Floors
 from agents.moderator import ModeratorExecutor
 from agents.persona import Persona
 from agents.recovery import fail_orphaned_tasks
@@ -35,6 +36,7 @@ class Runtime:
     directory: AgentDirectory
     transcript: Transcript
     turn_logs: TurnLogs
+    floors: Floors
     brains: list[Brain] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -108,10 +110,17 @@ def build_runtime(settings: Settings) -> Runtime:
         path = f"/agents/{persona.name}"
         directory.add(_service(persona, path, executor, engine, turn_logs, settings, brain.label))
     moderator = settings.moderator.persona(default_brain)
+    floors = Floors(settings.floor.policy())
     moderator_executor = ModeratorExecutor(
-        directory, transcript, turn_logs, settings.debate_rounds, settings.debate_order
+        directory,
+        transcript,
+        turn_logs,
+        floors,
+        settings.debate_rounds,
+        settings.debate_order,
+        settings.text_debate_wpm,
     )
     directory.root = _service(
         moderator, "", moderator_executor, engine, turn_logs, settings, "moderator"
     )
-    return Runtime(settings, engine, directory, transcript, turn_logs, brains)
+    return Runtime(settings, engine, directory, transcript, turn_logs, floors, brains)

@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from agents import persona as p
+from agents.arbiter import FloorPolicy
 
 
 class BrainSettings(BaseModel):
@@ -97,6 +98,27 @@ class PersonaSettings(BaseModel):
         )
 
 
+class FloorSettings(BaseModel):
+    """Turn-taking policy (see ``agents.arbiter.FloorPolicy``)."""
+
+    confirm_after: float = Field(default=0.4, ge=0.05, le=3.0)
+    confirm_on_word: bool = True
+    backchannels: list[str] = sorted(FloorPolicy().backchannels)
+    echo_warmup: float = Field(default=0.3, ge=0.0, le=3.0)
+    half_duplex: bool = False
+    min_floor: float = Field(default=3.0, ge=0.0)
+    max_turn: float = Field(default=25.0, ge=1.0)
+    min_urgency: float = Field(default=0.6, ge=0.0, le=1.0)
+    cooldown: float = Field(default=10.0, ge=0.0)
+    budget: int = Field(default=3, ge=0, description="agent interruptions per debate")
+    overlap: float = Field(default=0.25, ge=0.0, le=1.0)
+
+    def policy(self) -> FloorPolicy:
+        values = self.model_dump()
+        values["backchannels"] = frozenset(w.lower() for w in self.backchannels)
+        return FloorPolicy(**values)
+
+
 def _config_file() -> Path:
     return Path(os.environ.get("PODIUM_CONFIG", "podium.toml"))
 
@@ -119,6 +141,10 @@ class Settings(BaseSettings):
     vad_hangover: float = Field(default=0.5, ge=0.1, le=3.0)
     jitter_packets: int = Field(default=1, ge=0, le=8, description="inbound jitter depth (20 ms)")
     tts_words_per_minute: int = 175
+    text_debate_wpm: int = Field(
+        default=300, ge=0, description="speaking clock of text debates (0: unpaced)"
+    )
+    floor: FloorSettings = FloorSettings()
     brain: BrainSettings = BrainSettings()
     moderator: PersonaSettings = PersonaSettings.of(p.MODERATOR)
     debaters: list[PersonaSettings] = [PersonaSettings.of(x) for x in p.DEFAULT_DEBATERS]

@@ -45,6 +45,7 @@ def serve_app(app: ASGIApp, port: int | None = None) -> Iterator[str]:
 
 def podium_settings(data_dir: Path, port: int, **overrides: Any) -> Settings:
     brain = overrides.pop("brain", BrainSettings(words_per_second=400))
+    overrides.setdefault("text_debate_wpm", 0)  # unpaced unless a test is about pacing
     return Settings(
         data_dir=data_dir,
         public_base_url=f"http://localhost:{port}",

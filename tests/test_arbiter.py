@@ -141,6 +141,7 @@ def test_min_floor_protects_a_new_speaker() -> None:
     assert isinstance(decision, Deny) and "min floor" in decision.reason
     clock.advance(2.5)
     assert arb.bid("shuai", 0.9) == Interrupt("mei", "t1", "shuai", "agent", "bid", 0.25)
+    assert arb.bid("lin", 0.9) == Deny("lin", "nobody is speaking")  # one grant per turn
 
 
 def test_low_urgency_loses_until_the_turn_runs_past_max_turn() -> None:
@@ -168,7 +169,13 @@ def test_cooldown_per_agent_and_budget_per_debate() -> None:
     spent = arb.bid("shuai", 0.9)
     assert isinstance(spent, Deny) and "budget" in spent.reason
     arb.new_debate()
+    arb.agent_started("mei", "t4")
+    clock.advance(20)
     assert isinstance(arb.bid("shuai", 0.9), Interrupt)
+    arb.new_debate(budget=0)  # a debate may set its own budget
+    arb.agent_started("mei", "t5")
+    clock.advance(20)
+    assert isinstance(arb.bid("shuai", 0.9), Deny)
 
 
 def test_no_bids_against_a_person_or_oneself_or_silence() -> None:
