@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from agents.executor import ImmediateDelivery
 from agents.floor import Floors
 from agents.service import AgentDirectory
 from media.stt import SpeechToText
@@ -91,17 +92,18 @@ class RoomDelivery:
 
     def __init__(self, rooms: Rooms) -> None:
         self._rooms = rooms
+        self._text = ImmediateDelivery()
 
     def deliver(
         self, agent: str, chunks: AsyncIterator[str], task_id: str, meta: dict[str, Any]
     ) -> AsyncIterator[str]:
         room_id = meta.get("room")
         if not room_id:
-            return chunks
+            return self._text.deliver(agent, chunks, task_id, meta)
         try:
             room = self._rooms.get(str(room_id))
         except NotFound:
-            return chunks
+            return self._text.deliver(agent, chunks, task_id, meta)
         return room.speak(agent, task_id, chunks)
 
     def cut(self, task_id: str, trail: float) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import sqlite3
 from pathlib import Path
 
 import httpx
 from a2a.types import a2a_pb2 as pb
+from google.protobuf.json_format import MessageToDict
 
-from server.settings import BrainSettings
+from server.settings import BrainSettings, FloorSettings
 from tests.a2a_helpers import (
     fetch_card,
     make_client,
@@ -80,3 +83,63 @@ async def test_cancel_debate_cancels_running_turn_and_interjections(tmp_path: Pa
             assert pb.TaskState.TASK_STATE_WORKING not in states
             assert pb.TaskState.TASK_STATE_CANCELED in states
             assert turn_id
+
+
+async def test_text_debate_interruption_leaves_consistent_tasks_and_history(
+    tmp_path: Path,
+) -> None:
+    """On the words-per-minute clock, Shuai cuts in on a claim he rejects: Mei's turn ends
+    canceled, holding exactly the words delivered before the cut, everywhere."""
+    floor = FloorSettings(min_floor=0.5, cooldown=0.0, budget=1)
+    with serve_podium(tmp_path, text_debate_wpm=1200, floor=floor) as url:
+        async with httpx.AsyncClient(timeout=30) as http:
+            root = make_client(http, await fetch_card(http, url))
+            debate = user_message("Should cities ban cars?", podium={"rounds": 2})
+            events = [e async for e in root.send_message(debate)]
+            assert events[-1].status_update.status.state == pb.TaskState.TASK_STATE_COMPLETED
+            metas = [m for m in map(status_metadata, events) if m.get("event")]
+            granted = [m for m in metas if m["event"] == "bid" and m["granted"]]
+            assert len(granted) == 1, "the budget allows one interruption"
+            cut = [m for m in metas if m["event"] == "turn_ended" and m["state"] == "canceled"]
+            assert len(cut) == 1 and cut[0]["by"] == granted[0]["agent"]
+            assert cut[0]["speaker"] == granted[0]["over"]
+            speakers = [m["speaker"] for m in metas if m["event"] == "turn_started"]
+            cut_index = [m["turn_task_id"] for m in metas if m["event"] == "turn_started"].index(
+                cut[0]["turn_task_id"]
+            )
+            assert speakers[cut_index + 1] == granted[0]["agent"], "the interrupter speaks next"
+            assert len(speakers) == 4
+
+            relayed = ""
+            for e in events:
+                if e.HasField("artifact_update"):
+                    artifact = e.artifact_update.artifact
+                    if artifact.metadata["turn_task_id"] == cut[0]["turn_task_id"]:
+                        relayed += "".join(p.text for p in artifact.parts)
+            speaker = cut[0]["speaker"]
+            client = make_client(http, await fetch_card(http, f"{url}/agents/{speaker}"))
+            turn = await client.get_task(pb.GetTaskRequest(id=cut[0]["turn_task_id"]))
+            assert turn.status.state == pb.TaskState.TASK_STATE_CANCELED
+            why = MessageToDict(turn.status.message)["parts"][0]["text"]
+            assert why.startswith("interrupted by")
+            assert text_of(turn) == relayed and relayed.strip()
+
+            context_id = events[-1].status_update.context_id
+            with sqlite3.connect(tmp_path / "podium.sqlite3") as db:
+                rows = db.execute(
+                    "SELECT speaker, text, interrupted FROM utterances WHERE task_id = ?",
+                    (turn.id,),
+                ).fetchall()
+            assert rows == [(speaker, relayed.strip(), 1)], "history holds only what was said"
+            interrupter = make_client(
+                http, await fetch_card(http, f"{url}/agents/{granted[0]['agent']}")
+            )
+            listed = await interrupter.list_tasks(pb.ListTasksRequest(context_id=context_id))
+            # The interrupter opens by quoting the sentence it cut in on.
+            replies = [
+                text_of(await interrupter.get_task(pb.GetTaskRequest(id=t.id)))
+                for t in listed.tasks
+            ]
+            openings = [set(re.findall(r"[a-z']+", r.lower())[:12]) for r in replies]
+            heard = set(re.findall(r"[a-z']+", relayed.lower()))
+            assert any(len(opening & heard) >= 3 for opening in openings), (openings, heard)
