@@ -229,6 +229,6 @@ class DebaterExecutor(AgentExecutor):
         updater = TaskUpdater(event_queue, task_id, context.context_id or "")
         await updater.update_status(
             pb.TaskState.TASK_STATE_CANCELED,
-            message=updater.new_agent_message([pb.Part(text=why["reason"])]),
+            message=updater.new_agent_message([pb.Part(text=why["reason"])], metadata=why),
             metadata={"speaker": self.persona.name, **why},
         )

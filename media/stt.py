@@ -23,7 +23,13 @@ class Recognizer(Protocol):
 
 
 class SpeechToText(Protocol):
-    def recognizer(self) -> Recognizer: ...
+    def recognizer(self) -> Recognizer:
+        """A recognizer for one utterance (may block while a model loads)."""
+        ...
+
+    def warm(self, decoders: int = 2) -> None:
+        """Prepares for the first utterances (blocking; called once at start-up)."""
+        ...
 
 
 class _PocketsphinxRecognizer:
@@ -66,6 +72,13 @@ class PocketsphinxSpeechToText:
         from pocketsphinx import Decoder
 
         return Decoder(samprate=16000, loglevel="FATAL")
+
+    def warm(self, decoders: int = 2) -> None:
+        """Loads ``decoders`` decoders ahead of the first utterance (blocking)."""
+        with self._lock:
+            missing = decoders - len(self._free)
+        for _ in range(missing):
+            self.release(self.acquire())
 
     def release(self, decoder: object) -> None:
         with self._lock:

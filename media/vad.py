@@ -1,7 +1,10 @@
 """Inbound stage 3: 20 ms 16 kHz frames → speech started / stopped, with the utterance audio.
 
 webrtcvad alone fires on a recording's hiss, so each frame must also stand clear of an
-adaptive noise floor (a slow-rising, fast-falling energy tracker) to count as speech. Onset
+adaptive noise floor (a slow-rising, fast-falling energy tracker) to count as speech, and it
+must not be spectrally flat: a sudden burst of noise or a click clears the floor but is flat
+(spectral flatness: white ≈ 0.56, pink ≈ 0.4, a click 1), while voiced speech stays below
+0.2 on the fixtures (median 0.001). Onset
 needs ``onset_frames`` consecutive speech frames; offset a ``hangover`` of non-speech. The
 segmenter is pure: frames and their timestamps in, events out.
 """
@@ -32,6 +35,7 @@ class VadConfig:
     margin_db: float = 10.0  # a speech frame stands this far above the noise floor
     min_level_db: float = -52.0  # and above this absolute level (dBFS)
     max_utterance: float = 20.0
+    max_flatness: float = 0.2  # blocks flatter than this are noise, however loud
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,17 @@ class SpeechStopped:
 
 
 VadEvent = SpeechStarted | SpeechStopped
+
+
+_WINDOW = np.hanning(BLOCK_SAMPLES)
+
+
+def spectral_flatness(block: Pcm) -> float:
+    """Geometric over arithmetic mean of the power spectrum: ~0 for tones and voiced speech,
+    ~0.56 for white noise, 1 for a click."""
+    power = np.abs(np.fft.rfft(block.astype(np.float64) * _WINDOW[: len(block)])) ** 2 + 1e-9
+    power = power[2:]  # below 200 Hz: DC and hum
+    return float(np.exp(np.mean(np.log(power))) / np.mean(power))
 
 
 def level_db(frame: Pcm) -> float:
@@ -101,7 +116,7 @@ class VadSegmenter:
         loud = db >= self.config.min_level_db and db >= floor + self.config.margin_db
         if not self._speaking or not voiced:
             self.floor.update(db)
-        return voiced and loud
+        return voiced and loud and spectral_flatness(frame) < self.config.max_flatness
 
     def push(self, frame: Pcm, t: float) -> list[VadEvent]:
         """``frame``: 20 ms (320 samples); ``t``: the time at the frame's end."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,9 +36,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
     hub = StreamHub(runtime)
     metrics = Metrics()
+    stt = PocketsphinxSpeechToText()
     rooms = Rooms(
         runtime.directory,
-        PocketsphinxSpeechToText(),
+        stt,
         EspeakTextToSpeech(settings.tts_words_per_minute),
         VadConfig(aggressiveness=settings.vad_aggressiveness, hangover=settings.vad_hangover),
         settings.jitter_packets,
@@ -53,9 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        warming = asyncio.create_task(asyncio.to_thread(stt.warm))  # decoders load meanwhile
         try:
             yield
         finally:
+            await warming
             await rooms.aclose()
             await hub.aclose()
             await runtime.aclose()

@@ -223,7 +223,6 @@ class Room:
         slicer = FrameSlicer()
         segmenter = VadSegmenter(self._vad)
         stream_time = 0.0
-        recognizer: Recognizer | None = None
         feed: asyncio.Queue[np.ndarray | None] | None = None
         stt_task: asyncio.Task[str] | None = None
         try:
@@ -242,10 +241,9 @@ class Room:
                                     }
                                 )
                                 self._onset(participant)
-                                recognizer = self._stt.recognizer()
                                 feed = asyncio.Queue()
                                 stt_task = self._spawn(
-                                    self._recognize(participant, recognizer, feed)
+                                    self._recognize(participant, feed)
                                 )
                             case SpeechStopped():
                                 self.publish(
@@ -277,8 +275,10 @@ class Room:
                 feed.put_nowait(None)
 
     async def _recognize(
-        self, participant: Participant, recognizer: Recognizer, feed: asyncio.Queue[Any]
+        self, participant: Participant, feed: asyncio.Queue[Any]
     ) -> str:
+        # Off the event loop: a decoder may have to load its model first.
+        recognizer: Recognizer = await asyncio.to_thread(self._stt.recognizer)
         batch: list[np.ndarray] = []
         last_partial = ""
         while True:
@@ -391,11 +391,12 @@ class Room:
             return
         if isinstance(service.executor, DebaterExecutor):
             service.executor.note_cancel_reason(task_id, reason, by=by, kind=kind)
-        self.cut(task_id, 0.0)
         try:
-            await service.cancel(task_id)
+            await service.cancel(task_id)  # the executor cuts the voice (see ``cut``)
         except A2AError as error:  # it ended on its own meanwhile
             log.debug("turn %s not canceled: %s", task_id, error)
+        finally:
+            self.cut(task_id, 0.0)
 
     def cut(self, task_id: str, trail: float) -> None:
         """Stops a voiced turn now, or lets it trail off for ``trail`` seconds."""

@@ -48,3 +48,40 @@ class ScriptedTrack(MediaStreamTrack):
         frame.time_base = fractions.Fraction(1, RATE)
         self._pts += SAMPLES
         return frame
+
+
+class CueTrack(MediaStreamTrack):
+    """Silent until ``play`` is called; then plays a 16 kHz clip in real time."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pts = 0
+        self._start: float | None = None
+        self._clip = np.zeros(0, np.int16)
+        self._clip_pts = 0
+        self.onset_at: float | None = None  # monotonic time the clip's labelled onset was sent
+
+    def play(self, pcm: np.ndarray, onset: float = 0.0) -> None:
+        """Starts ``pcm`` at the next frame; ``onset``: seconds into the clip speech begins."""
+        self._clip = upsample_16k(pcm)
+        self._clip_pts = self._pts
+        self.onset_at = time.monotonic() + 0.02 + onset
+
+    async def recv(self) -> av.AudioFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        wait = self._start + self._pts / RATE - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        offset = self._pts - self._clip_pts
+        chunk = self._clip[offset : offset + SAMPLES] if offset >= 0 else self._clip[:0]
+        if len(chunk) < SAMPLES:
+            chunk = np.concatenate([chunk, np.zeros(SAMPLES - len(chunk), np.int16)])
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = RATE
+        frame.pts = self._pts
+        frame.time_base = fractions.Fraction(1, RATE)
+        self._pts += SAMPLES
+        return frame

@@ -1,0 +1,95 @@
+"""Barge-in end to end on loopback: a real aiortc client speaks (or makes noise) over a
+debater's voice turn; two rooms on one server run at once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from a2a.types import a2a_pb2 as pb
+from google.protobuf.json_format import MessageToDict
+
+from tests.a2a_helpers import fetch_card, make_client, text_of
+from tests.fakes import CueTrack
+from tests.fixture_audio import labelled_speech, noise
+from tests.rtc_client import EventLog, Peer, join
+from tests.serving import serve_podium
+
+
+async def _agent_speaking(
+    http: httpx.AsyncClient, url: str, who: str, question: str
+) -> tuple[str, EventLog, Peer, CueTrack, dict[str, Any]]:
+    room = (await http.post(f"{url}/rooms", json={"topic": "Trams"})).json()
+    log = EventLog(http, url, room["id"])
+    track = CueTrack()
+    peer = await join(http, url, room["id"], "speaker", track, name=who)
+    await http.post(f"{url}/rooms/{room['id']}/say", json={"text": question, "name": who})
+    [turn] = await log.wait_for("turn_started")
+    await log.wait_for("words", count=3, task_id=turn["task_id"])
+    await asyncio.sleep(1.0)  # well past the echo guard's warm-up
+    return room["id"], log, peer, track, turn
+
+
+def _quiet_between(peer: Peer, start: float, end: float) -> bool:
+    frames = [f for f, at in zip(peer.received, peer.arrivals, strict=True) if start <= at <= end]
+    return bool(frames) and all(int(np.abs(f).max()) < 500 for f in frames)
+
+
+async def _person_cuts_in(http: httpx.AsyncClient, url: str) -> None:
+    clip = labelled_speech()[1]  # "he was not an ill disposed young man"
+    room_id, log, peer, track, turn = await _agent_speaking(
+        http, url, "Ann", "Mei, what do trams do for a street?"
+    )
+    track.play(clip.pcm, clip.onset)
+    [ducked] = await log.wait_for("ducked", timeout=10)
+    assert ducked["task_id"] == turn["task_id"] and ducked["by"] == "Ann"
+    [cut] = await log.wait_for("interrupted", timeout=10)
+    assert cut["kind"] == "human" and cut["agent"] == turn["agent"]
+    [ended] = await log.wait_for("turn_ended", task_id=turn["task_id"], timeout=10)
+    assert ended["state"] == "interrupted"
+    [stopped] = await log.wait_for("speech_stopped", who="Ann", timeout=15)
+    assert log.events.index(ducked) < log.events.index(stopped), "ducked while still speaking"
+    assert track.onset_at is not None
+    assert _quiet_between(peer, track.onset_at + 0.4, track.onset_at + 1.5), "the agent fell silent"
+
+    # The person's utterance is answered.
+    answer = (await log.wait_for("turn_started", count=2, timeout=30))[1]
+    assert answer["task_id"] != turn["task_id"]
+
+    # The interrupted task holds exactly the words that were played, and says who cut it.
+    client = make_client(http, await fetch_card(http, f"{url}/agents/{turn['agent']}"))
+    task = await client.get_task(pb.GetTaskRequest(id=turn["task_id"]))
+    assert task.status.state == pb.TaskState.TASK_STATE_CANCELED
+    why = MessageToDict(task.status.message.metadata)  # the stored status says who and why
+    assert why["by"] == "Ann" and why["interruption"] == "human"
+    played = "".join(e["text"] for e in log.of("words") if e["task_id"] == turn["task_id"])
+    assert text_of(task) == played and played.strip()
+    info = (await http.get(f"{url}/rooms/{room_id}")).json()
+    assert info["stats"]["interruptions:human"] == 1
+    assert info["stats"]["bargein_ms"]["count"] == 1
+    await log.close()
+    await peer.close()
+
+
+async def _noise_never_interrupts(http: httpx.AsyncClient, url: str) -> None:
+    _, log, peer, track, turn = await _agent_speaking(
+        http, url, "Bo", "Shuai, what do trams cost?"
+    )
+    track.play(np.concatenate([noise("loud-white", 2.0), noise("clicks", 2.0)]))
+    [ended] = await log.wait_for("turn_ended", task_id=turn["task_id"], timeout=60)
+    assert ended["state"] == "completed"
+    assert not log.of("ducked") and not log.of("interrupted") and not log.of("speech_started")
+    await log.close()
+    await peer.close()
+
+
+async def test_a_person_cuts_in_and_noise_does_not(tmp_path: Path) -> None:
+    with serve_podium(tmp_path) as url:
+        async with httpx.AsyncClient(timeout=30) as http:
+            await asyncio.gather(_person_cuts_in(http, url), _noise_never_interrupts(http, url))
+            metrics = (await http.get(f"{url}/metrics")).text
+            assert 'podium_interruptions_total{kind="human"} 1' in metrics
+            assert "podium_bargein_seconds_count 1" in metrics
