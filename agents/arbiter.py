@@ -34,11 +34,11 @@ class FloorPolicy:
     echo_warmup: float = 0.3  # onsets this soon after an agent starts are its own echo
     half_duplex: bool = False  # people cannot barge in while an agent speaks
     # agent interjections
-    min_floor: float = 3.0  # a speaker holds the floor this long before anyone may cut in
+    min_floor: float = 4.0  # a speaker holds the floor this long before anyone may cut in
     max_turn: float = 25.0  # past this, any bid wins, whatever its urgency
     min_urgency: float = 0.6  # below this a bid is denied (until max_turn)
     cooldown: float = 10.0  # seconds between two interruptions by the same agent
-    budget: int = 3  # agent interruptions per debate
+    budget: int = 2  # agent interruptions per debate
     overlap: float = 0.25  # the interrupted voice trails off this long under the interrupter
 
 

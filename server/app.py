@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from agents.executor import DebaterExecutor
-from media.stt import PocketsphinxSpeechToText
+from media.stt_process import ProcessSpeechToText
 from media.tts import EspeakTextToSpeech
 from media.vad import VadConfig
 from server.a2a_mount import mount_agents
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = build_runtime(settings)
     hub = StreamHub(runtime)
     metrics = Metrics()
-    stt = PocketsphinxSpeechToText()
+    stt = ProcessSpeechToText()
     rooms = Rooms(
         runtime.directory,
         stt,
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await warming
+            stt.close()
             await rooms.aclose()
             await hub.aclose()
             await runtime.aclose()

@@ -404,6 +404,8 @@ class Room:
         if channel is None:
             return
         self._cut.add(task_id)
+        if trail > 0:  # only a debater cutting in leaves a trail
+            self.stats.count("interruptions", kind="agent")
         if trail > 0 and not channel.paused:
             self._trailing.add(task_id)
             channel.fade(trail)
@@ -461,7 +463,7 @@ class Room:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(queued), 10)
 
-    async def start_debate(self, rounds: int | None) -> None:
+    async def start_debate(self, rounds: int | None, interruptions: int | None = None) -> None:
         if self._debate is not None and not self._debate.done():
             self._debate.cancel()
             await self._cancel_debate_task()
@@ -470,6 +472,8 @@ class Room:
         meta: dict[str, Any] = {"room": self.id, "speakers": self.agents, "debate": True}
         if rounds:
             meta["rounds"] = rounds
+        if interruptions is not None:
+            meta["interruptions"] = interruptions
         started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.floor.arbiter.new_debate()
 

@@ -21,6 +21,7 @@ class CreateRoom(BaseModel):
     agents: list[str] | None = None
     debate: bool = False
     rounds: int | None = Field(default=None, ge=1, le=20)
+    interruptions: int | None = Field(default=None, ge=0, le=50, description="agent cut-ins")
 
 
 class Offer(BaseModel):
@@ -37,6 +38,7 @@ class Say(BaseModel):
 
 class StartDebate(BaseModel):
     rounds: int | None = Field(default=None, ge=1, le=20)
+    interruptions: int | None = Field(default=None, ge=0, le=50, description="agent cut-ins")
 
 
 def rooms_router(rooms: Rooms) -> APIRouter:
@@ -46,7 +48,7 @@ def rooms_router(rooms: Rooms) -> APIRouter:
     async def create(body: CreateRoom) -> JSONResponse:
         room = rooms.create(body.topic, body.agents)
         if body.debate:
-            await room.start_debate(body.rounds)
+            await room.start_debate(body.rounds, body.interruptions)
         return JSONResponse(room.info(), status_code=201)
 
     @router.get("")
@@ -81,7 +83,8 @@ def rooms_router(rooms: Rooms) -> APIRouter:
     @router.post("/{room_id}/debate", status_code=202)
     async def debate(room_id: str, body: StartDebate | None = None) -> dict[str, object]:
         room = rooms.get(room_id)
-        await room.start_debate(body.rounds if body else None)
+        body = body or StartDebate()
+        await room.start_debate(body.rounds, body.interruptions)
         return room.info()
 
     @router.post("/{room_id}/say", status_code=202)

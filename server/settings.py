@@ -106,11 +106,11 @@ class FloorSettings(BaseModel):
     backchannels: list[str] = sorted(FloorPolicy().backchannels)
     echo_warmup: float = Field(default=0.3, ge=0.0, le=3.0)
     half_duplex: bool = False
-    min_floor: float = Field(default=3.0, ge=0.0)
+    min_floor: float = Field(default=4.0, ge=0.0)
     max_turn: float = Field(default=25.0, ge=1.0)
     min_urgency: float = Field(default=0.6, ge=0.0, le=1.0)
     cooldown: float = Field(default=10.0, ge=0.0)
-    budget: int = Field(default=3, ge=0, description="agent interruptions per debate")
+    budget: int = Field(default=2, ge=0, description="agent interruptions per debate")
     overlap: float = Field(default=0.25, ge=0.0, le=1.0)
 
     def policy(self) -> FloorPolicy:

@@ -14,6 +14,8 @@ import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from media.inbound import set_jitter_depth
+
 
 @dataclass
 class Peer:
@@ -45,6 +47,7 @@ async def join(
     role: str,
     track: MediaStreamTrack | None = None,
     name: str | None = None,
+    jitter_packets: int = 1,
 ) -> Peer:
     pc = RTCPeerConnection()
     if track is not None:
@@ -61,6 +64,8 @@ async def join(
     await pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="answer"))
     peer = Peer(pc, data["participant_id"])
     incoming = await asyncio.wait_for(remote_tracks.get(), 5)
+    for transceiver in pc.getTransceivers():  # the client's own jitter buffer: 1 packet
+        set_jitter_depth(transceiver.receiver, jitter_packets)
 
     async def read() -> None:
         with contextlib.suppress(MediaStreamError):
