@@ -4,6 +4,7 @@ debater's voice turn; two rooms on one server run at once."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
+from server.settings import FloorSettings
 from tests.a2a_helpers import fetch_card, make_client, text_of
 from tests.fakes import CueTrack
 from tests.fixture_audio import labelled_speech, noise
@@ -86,10 +88,43 @@ async def _noise_never_interrupts(http: httpx.AsyncClient, url: str) -> None:
     await peer.close()
 
 
-async def test_a_person_cuts_in_and_noise_does_not(tmp_path: Path) -> None:
-    with serve_podium(tmp_path) as url:
+async def _debater_cuts_in(http: httpx.AsyncClient, url: str, data: Path) -> None:
+    body = {"topic": "Should cities ban cars?", "debate": True, "rounds": 1}
+    room = (await http.post(f"{url}/rooms", json=body)).json()
+    log = EventLog(http, url, room["id"])
+    peer = await join(http, url, room["id"], "listener")
+    [cut] = await log.wait_for("turn_ended", state="interrupted", timeout=60)
+    await log.wait_for("debate_finished", timeout=90)
+    after = log.events[log.events.index(cut) :]
+    interrupter = next(e["agent"] for e in after if e["type"] == "turn_started")
+    assert interrupter != cut["agent"], "the interrupter takes the floor"
+    played = "".join(e["text"] for e in log.of("words") if e["task_id"] == cut["task_id"])
+    client = make_client(http, await fetch_card(http, f"{url}/agents/{cut['agent']}"))
+    task = await client.get_task(pb.GetTaskRequest(id=cut["task_id"]))
+    assert task.status.state == pb.TaskState.TASK_STATE_CANCELED
+    why = MessageToDict(task.status.message.metadata)
+    assert why["by"] == interrupter and why["interruption"] == "agent"
+    assert text_of(task) == played and played.strip()
+    with sqlite3.connect(data / "podium.sqlite3") as db:
+        rows = db.execute(
+            "SELECT speaker, text, interrupted FROM utterances WHERE task_id = ?", (task.id,)
+        ).fetchall()
+    assert rows == [(cut["agent"], played.strip(), 1)], "the history holds what was heard"
+    stats = (await http.get(f"{url}/rooms/{room['id']}")).json()["stats"]
+    assert stats["interruptions:agent"] == 1 and stats["overlap_ms"]["count"] >= 1
+    await log.close()
+    await peer.close()
+
+
+async def test_people_and_debaters_cut_in_and_noise_does_not(tmp_path: Path) -> None:
+    floor = FloorSettings(min_floor=1.0, budget=1)
+    with serve_podium(tmp_path, floor=floor) as url:
         async with httpx.AsyncClient(timeout=30) as http:
-            await asyncio.gather(_person_cuts_in(http, url), _noise_never_interrupts(http, url))
+            await asyncio.gather(
+                _person_cuts_in(http, url),
+                _noise_never_interrupts(http, url),
+                _debater_cuts_in(http, url, tmp_path),
+            )
             metrics = (await http.get(f"{url}/metrics")).text
             assert 'podium_interruptions_total{kind="human"} 1' in metrics
             assert "podium_bargein_seconds_count 1" in metrics
