@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from server.a2a_mount import mount_agents
 from server.errors import install_error_handlers
 from server.limits import BodyLimit
 from server.metrics import Metrics
+from server.room_records import RoomRecords
 from server.rooms import RoomDelivery, Rooms
 from server.rooms_api import rooms_router
 from server.runtime import VERSION, build_runtime
@@ -28,6 +30,7 @@ from server.settings import Settings
 from server.stream_api import StreamHub, stream_router
 from server.stream_errors import StreamingErrorsAsEvents
 
+log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
@@ -47,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.max_participants,
         runtime.floors,
         metrics,
+        RoomRecords(settings.database_path),
     )
     for service in runtime.directory.debaters:
         assert isinstance(service.executor, DebaterExecutor)
@@ -55,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        restored = rooms.restore()
+        if restored:
+            log.info("reopened %d room(s) from the last run", restored)
         warming = asyncio.create_task(asyncio.to_thread(stt.warm))  # decoders load meanwhile
         try:
             yield

@@ -15,6 +15,7 @@ from media.vad import VadConfig
 from server.errors import NotFound, TooManyRequests
 from server.metrics import Metrics
 from server.room import Room
+from server.room_records import RoomRecords
 from server.room_stats import RoomStats
 
 
@@ -30,7 +31,9 @@ class Rooms:
         max_participants: int,
         floors: Floors,
         metrics: Metrics | None = None,
+        records: RoomRecords | None = None,
     ) -> None:
+        self._records = records or RoomRecords(None)
         self._floors = floors
         self._metrics = metrics
         self._directory = directory
@@ -50,7 +53,19 @@ class Rooms:
         unknown = [a for a in chosen if a not in names]
         if unknown:
             raise NotFound(f"unknown agents: {', '.join(unknown)} (see GET /agents)")
-        room_id = uuid.uuid4().hex[:10]
+        room = self._open(uuid.uuid4().hex[:10], topic, chosen)
+        self._records.add(room.id, topic, chosen)
+        return room
+
+    def restore(self) -> int:
+        """Reopens the rooms a previous process left open (without their participants)."""
+        names = {s.name for s in self._directory.debaters}
+        for record in self._records.all():
+            agents = [a for a in record.agents if a in names] or sorted(names)
+            self._open(record.id, record.topic, agents)
+        return len(self._rooms)
+
+    def _open(self, room_id: str, topic: str, chosen: list[str]) -> Room:
         room = Room(
             room_id,
             topic,
@@ -79,12 +94,17 @@ class Rooms:
     async def delete(self, room_id: str) -> None:
         room = self.get(room_id)
         del self._rooms[room_id]
+        self._records.remove(room_id)
         await room.close()
         self._floors.close(room.context_id)
 
     async def aclose(self) -> None:
+        """Server shutdown: rooms close but stay on record, to reopen at the next start."""
         for room_id in list(self._rooms):
-            await self.delete(room_id)
+            room = self._rooms.pop(room_id)
+            await room.close()
+            self._floors.close(room.context_id)
+        self._records.close()
 
 
 class RoomDelivery:

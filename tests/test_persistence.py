@@ -42,3 +42,18 @@ async def test_restart_keeps_finished_and_fails_orphans(tmp_path: Path) -> None:
             follow = user_message("And then?", context_id=done.task.context_id)
             [again] = [r async for r in client.send_message(follow)]
             assert again.task.context_id == done.task.context_id
+
+
+async def test_rooms_reopen_after_a_restart_and_deleted_ones_do_not(tmp_path: Path) -> None:
+    async with httpx.AsyncClient(timeout=10) as http:
+        with serve_podium(tmp_path) as url:
+            kept = (await http.post(f"{url}/rooms", json={"topic": "Kept", "agents": ["mei"]}))
+            gone = (await http.post(f"{url}/rooms", json={"topic": "Gone"})).json()
+            assert (await http.delete(f"{url}/rooms/{gone['id']}")).status_code == 204
+        with serve_podium(tmp_path) as url:
+            rooms = (await http.get(f"{url}/rooms")).json()
+            assert [(r["id"], r["topic"], r["agents"]) for r in rooms] == [
+                (kept.json()["id"], "Kept", ["mei"])
+            ]
+            said = await http.post(f"{url}/rooms/{kept.json()['id']}/say", json={"text": "Hi"})
+            assert said.json()["agent"] == "mei"
