@@ -27,7 +27,14 @@ def free_port() -> int:
 def serve_app(app: ASGIApp, port: int | None = None) -> Iterator[str]:
     """Serves ``app`` on 127.0.0.1; yields its base URL (with ``localhost``)."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=1,  # open event streams must not hold a restart up
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -55,8 +62,8 @@ def podium_settings(data_dir: Path, port: int, **overrides: Any) -> Settings:
 
 
 @contextmanager
-def serve_podium(data_dir: Path, **overrides: Any) -> Iterator[str]:
-    port = free_port()
+def serve_podium(data_dir: Path, port: int | None = None, **overrides: Any) -> Iterator[str]:
+    port = port or free_port()
     settings = podium_settings(data_dir, port, **overrides)
     with serve_app(create_app(settings), port) as url:
         yield url

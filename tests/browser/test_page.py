@@ -1,0 +1,171 @@
+"""The page in a real browser: system Chromium driven by Playwright, a fake microphone fed
+from a speech fixture, a real Podium on loopback. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+import wave
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from tests.fakes import upsample_16k
+from tests.fixture_audio import labelled_speech
+from tests.serving import free_port, serve_podium
+
+playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="system Chromium not found (apt-get install chromium; .ci/run installs it)",
+)
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def microphone_wav(path: Path) -> Path:
+    """The fake microphone: a fixture utterance at 48 kHz, with silence around it."""
+    clip = labelled_speech()[1].pcm
+    silence = np.zeros(16000, np.int16)
+    pcm = upsample_16k(np.concatenate([silence, clip, silence, silence, silence]))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48000)
+        out.writeframes(pcm.tobytes())
+    return path
+
+
+@pytest.fixture
+async def browser(tmp_path: Path) -> AsyncIterator[object]:
+    wav = microphone_wav(tmp_path / "mic.wav")
+    async with playwright_api.async_playwright() as driver:
+        chromium = await driver.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--autoplay-policy=no-user-gesture-required",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={wav}",
+            ],
+        )
+        yield chromium
+        await chromium.close()
+
+
+async def new_page(browser: object, url: str) -> object:
+    context = await browser.new_context(permissions=["microphone"])  # type: ignore[attr-defined]
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors
+    await page.goto(url)
+    return page
+
+
+async def shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+async def inbound(page: object) -> dict[str, float]:
+    stats = await page.evaluate("() => window.podium.stats()")  # type: ignore[attr-defined]
+    assert stats is not None, "no inbound audio stream"
+    return stats
+
+
+async def test_speaker_is_heard_answered_and_audio_arrives(browser: object, tmp_path: Path) -> None:
+    with serve_podium(tmp_path / "data") as url:
+        async with httpx.AsyncClient() as http:
+            room = (await http.post(f"{url}/rooms", json={"topic": "Manners"})).json()
+        page = await new_page(browser, f"{url}/?room={room['id']}")
+        await page.get_by_role("button", name="Join and speak").click()
+        connection = page.locator("#connection")
+        await playwright_api.expect(connection).to_have_text("Connected — speaking", timeout=15000)
+        person = page.locator('#transcript li[data-partial="false"]', has_text="(you)")
+        await playwright_api.expect(person.first).to_be_visible(timeout=30000)
+        recognized = await person.first.locator(".text").inner_text()
+        assert set(recognized.split()) & set(labelled_speech()[1].words.split()), recognized
+        reply = page.locator("#transcript li[data-who='mei'], #transcript li[data-who='shuai']")
+        await playwright_api.expect(reply.first.locator(".text")).not_to_be_empty(timeout=30000)
+        first = await inbound(page)
+        await page.wait_for_timeout(1500)
+        second = await inbound(page)
+        assert second["bytesReceived"] > first["bytesReceived"] > 0, "audio keeps arriving"
+        levels = [(await inbound(page))["audioLevel"] for _ in range(10)]
+        assert max([*levels, first["audioLevel"], second["audioLevel"]]) > 0, "audio is not silent"
+        # The local microphone meter moves while the (fake) microphone speaks.
+        await page.wait_for_function(
+            "() => document.getElementById('mic-level').value > 0.05", timeout=10000
+        )
+        await shot(page, "speaker-answered")
+        assert page.errors == []
+
+
+async def test_listener_follows_a_running_debate_and_types(browser: object, tmp_path: Path) -> None:
+    with serve_podium(tmp_path / "data") as url:
+        page = await new_page(browser, url)
+        await page.get_by_label("Topic").fill("Should cities ban cars?")
+        await page.get_by_role("button", name="Create room").click()
+        await playwright_api.expect(page.locator("#room-title")).to_have_text(
+            "Should cities ban cars?", timeout=10000
+        )
+        await page.get_by_role("button", name="Listen only").click()
+        await playwright_api.expect(page.locator("#connection")).to_have_text(
+            "Connected — listening", timeout=15000
+        )
+        await playwright_api.expect(page.locator("#floor")).to_contain_text(
+            "has the floor", timeout=20000
+        )
+        words = page.locator("#transcript li[data-who] .text")
+        await playwright_api.expect(words.first).not_to_be_empty(timeout=20000)
+        await shot(page, "listener-debate")
+
+        # The text fallback, in the same room.
+        await page.get_by_label("Type a message into the room").fill("Mei, what about buses?")
+        await page.keyboard.press("Enter")
+        typed = page.locator("#transcript li", has_text="Mei, what about buses?")
+        await playwright_api.expect(typed).to_be_visible(timeout=10000)
+        await playwright_api.expect(page.locator("#say-text")).to_have_value("")
+        await shot(page, "typed-message")
+        await page.set_viewport_size({"width": 390, "height": 844})  # a phone
+        await shot(page, "phone")
+
+        # The directory shows how to reach each debater over A2A.
+        cards = page.locator("#agents article")
+        await playwright_api.expect(cards).to_have_count(2)
+        await playwright_api.expect(cards.first).to_contain_text("/agents/")
+        assert page.errors == []
+
+
+async def test_page_reconnects_after_a_server_restart(browser: object, tmp_path: Path) -> None:
+    port = free_port()
+    data = tmp_path / "data"
+    with serve_podium(data, port=port) as url:
+        async with httpx.AsyncClient() as http:
+            room = (await http.post(f"{url}/rooms", json={"topic": "Restarts"})).json()
+        page = await new_page(browser, f"{url}/?room={room['id']}")
+        await page.get_by_role("button", name="Listen only").click()
+        await playwright_api.expect(page.locator("#connection")).to_have_text(
+            "Connected — listening", timeout=15000
+        )
+    # The server is down: the page says so and keeps trying.
+    await playwright_api.expect(page.locator("#connection")).not_to_have_text(
+        "Connected — listening", timeout=10000
+    )
+    await shot(page, "reconnecting")
+    with serve_podium(data, port=port):
+        await playwright_api.expect(page.locator("#connection")).to_have_text(
+            "Connected — listening", timeout=30000
+        )
+        await playwright_api.expect(page.locator("#transcript")).to_contain_text("Reconnected.")
+        first = await inbound(page)
+        await page.wait_for_timeout(1000)
+        assert (await inbound(page))["bytesReceived"] > first["bytesReceived"]
+        await shot(page, "reconnected")

@@ -1,0 +1,136 @@
+// One WebRTC connection to a room: the microphone out (speakers), the room's mix in.
+
+import { api } from "./api.js";
+
+export class Meter {
+  // The level (0..1) of a MediaStream, read on demand.
+  constructor(context, stream) {
+    this.analyser = context.createAnalyser();
+    this.analyser.fftSize = 512;
+    this.samples = new Float32Array(this.analyser.fftSize);
+    this.source = context.createMediaStreamSource(stream);
+    this.source.connect(this.analyser);
+  }
+  level() {
+    this.analyser.getFloatTimeDomainData(this.samples);
+    let peak = 0;
+    for (const s of this.samples) peak = Math.max(peak, Math.abs(s));
+    return Math.min(1, peak * 1.5);
+  }
+  stop() {
+    this.source.disconnect();
+  }
+}
+
+export class RoomConnection {
+  constructor(roomId, { role, name, audioElement, onState }) {
+    this.roomId = roomId;
+    this.role = role;
+    this.name = name;
+    this.audio = audioElement;
+    this.onState = onState;
+    this.pc = null;
+    this.mic = null;
+    this.participantId = null;
+    this.context = null;
+    this.micMeter = null;
+    this.roomMeter = null;
+  }
+
+  async open() {
+    this.context = this.context || new AudioContext();
+    if (this.role === "speaker" && !this.mic) {
+      try {
+        this.mic = await navigator.mediaDevices.getUserMedia({
+          audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+        });
+      } catch (error) {
+        const denied = error?.name === "NotAllowedError" || error?.name === "SecurityError";
+        throw new Error(
+          denied
+            ? "Microphone access was denied. Allow it in the browser, or listen only."
+            : `No microphone available (${error?.name || error}). You can listen only.`,
+        );
+      }
+      this.micMeter = new Meter(this.context, this.mic);
+    }
+    const pc = new RTCPeerConnection();
+    this.pc = pc;
+    if (this.mic) {
+      for (const track of this.mic.getAudioTracks()) pc.addTrack(track, this.mic);
+    } else {
+      pc.addTransceiver("audio", { direction: "recvonly" });
+    }
+    pc.ontrack = (event) => {
+      const stream = event.streams[0] || new MediaStream([event.track]);
+      this.audio.srcObject = stream;
+      this.audio.play().catch(() => {});
+      this.roomMeter?.stop();
+      this.roomMeter = new Meter(this.context, stream);
+    };
+    pc.onconnectionstatechange = () => this.onState(pc.connectionState);
+    await pc.setLocalDescription(await pc.createOffer());
+    await iceGathered(pc);
+    const answer = await api(`/rooms/${this.roomId}/offer`, {
+      method: "POST",
+      body: { sdp: pc.localDescription.sdp, type: "offer", role: this.role, name: this.name },
+    });
+    this.participantId = answer.participant_id;
+    await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+    await this.context.resume().catch(() => {});
+  }
+
+  setMuted(muted) {
+    for (const track of this.mic?.getAudioTracks() || []) track.enabled = !muted;
+  }
+
+  async stats() {
+    // Inbound audio: bytes received and the current audio level (for checks and display).
+    if (!this.pc) return null;
+    const report = await this.pc.getStats();
+    for (const stat of report.values()) {
+      if (stat.type === "inbound-rtp" && stat.kind === "audio") {
+        return { bytesReceived: stat.bytesReceived, audioLevel: stat.audioLevel ?? 0,
+                 packetsLost: stat.packetsLost ?? 0, jitter: stat.jitter ?? 0 };
+      }
+    }
+    return null;
+  }
+
+  async close({ leave = true } = {}) {
+    const id = this.participantId;
+    this.participantId = null;
+    if (this.pc) {
+      this.pc.onconnectionstatechange = null;
+      this.pc.close();
+      this.pc = null;
+    }
+    if (leave && id) {
+      await api(`/rooms/${this.roomId}/participants/${id}`, { method: "DELETE" }).catch(() => {});
+    }
+  }
+
+  release() {
+    for (const track of this.mic?.getTracks() || []) track.stop();
+    this.mic = null;
+    this.micMeter?.stop();
+    this.micMeter = null;
+    this.roomMeter?.stop();
+    this.roomMeter = null;
+  }
+}
+
+function iceGathered(pc) {
+  // The server answers one complete offer (no trickle ICE): wait for gathering to finish.
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (pc.iceGatheringState === "complete") {
+        pc.removeEventListener("icegatheringstatechange", done);
+        resolve();
+      }
+    };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, 3000);
+  });
+}
