@@ -13,7 +13,13 @@ from tests.serving import serve_podium
 from tests.sse import read_events
 
 
-async def test_spawn_stream_reconnect_and_replay(podium: str) -> None:
+async def test_spawn_stream_reconnect_and_replay(tmp_path: Path) -> None:
+    # Paced like a real model, so the reader joins while the turn is still being written.
+    with serve_podium(tmp_path, brain=BrainSettings(words_per_second=40)) as podium:
+        await _spawn_stream_reconnect_and_replay(podium)
+
+
+async def _spawn_stream_reconnect_and_replay(podium: str) -> None:
     async with httpx.AsyncClient(timeout=10) as http:
         created = await http.post(f"{podium}/stream", json={"agent": "shuai", "text": "Costs?"})
         assert created.status_code == 201
