@@ -71,7 +71,9 @@ class PocketsphinxSpeechToText:
                 return self._free.pop()
         from pocketsphinx import Decoder
 
-        return Decoder(samprate=16000, loglevel="FATAL")
+        # No second (flat-lexicon) pass: the utterance's final result is ready 5-20 ms after
+        # speech ends instead of 90-210 ms, and on the fixtures it is no less accurate.
+        return Decoder(samprate=16000, loglevel="FATAL", fwdflat=False)
 
     def warm(self, decoders: int = 2) -> None:
         """Loads ``decoders`` decoders ahead of the first utterance (blocking)."""
