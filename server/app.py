@@ -15,8 +15,10 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from agents.executor import DebaterExecutor
+from media.openai_speech import OpenAISpeechToText, OpenAITextToSpeech
+from media.stt import SpeechToText
 from media.stt_process import ProcessSpeechToText
-from media.tts import EspeakTextToSpeech
+from media.tts import EspeakTextToSpeech, TextToSpeech
 from media.vad import VadConfig
 from server.a2a_mount import mount_agents
 from server.errors import install_error_handlers
@@ -34,16 +36,34 @@ log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
+def speech_engines(settings: Settings) -> tuple[SpeechToText, TextToSpeech]:
+    """The configured engines: offline (PocketSphinx, eSpeak NG) unless set to ``openai``."""
+    speech = settings.speech
+    key = speech.api_key or settings.openai_api_key
+    url = speech.base_url or settings.openai_base_url
+    stt: SpeechToText = (
+        OpenAISpeechToText(speech.stt_model, url, key)
+        if speech.stt == "openai"
+        else ProcessSpeechToText()
+    )
+    tts: TextToSpeech = (
+        OpenAITextToSpeech(speech.tts_model, url, key)
+        if speech.tts == "openai"
+        else EspeakTextToSpeech(settings.tts_words_per_minute)
+    )
+    return stt, tts
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = build_runtime(settings)
     hub = StreamHub(runtime)
     metrics = Metrics()
-    stt = ProcessSpeechToText()
+    stt, tts = speech_engines(settings)
     rooms = Rooms(
         runtime.directory,
         stt,
-        EspeakTextToSpeech(settings.tts_words_per_minute),
+        tts,
         VadConfig(aggressiveness=settings.vad_aggressiveness, hangover=settings.vad_hangover),
         settings.jitter_packets,
         settings.max_rooms,
@@ -67,7 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await warming
-            stt.close()
+            if isinstance(stt, ProcessSpeechToText):
+                stt.close()
             await rooms.aclose()
             await hub.aclose()
             await runtime.aclose()

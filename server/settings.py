@@ -38,6 +38,17 @@ class BrainSettings(BaseModel):
         return p.BrainSpec(**self.model_dump())
 
 
+class SpeechSettings(BaseModel):
+    """Speech engines: offline by default, or an OpenAI-compatible audio endpoint."""
+
+    stt: Literal["pocketsphinx", "openai"] = "pocketsphinx"
+    tts: Literal["espeak", "openai"] = "espeak"
+    base_url: str | None = None
+    api_key: str | None = None
+    stt_model: str = "whisper-1"
+    tts_model: str = "tts-1"
+
+
 class SkillSettings(BaseModel):
     id: str
     name: str
@@ -145,6 +156,7 @@ class Settings(BaseSettings):
         default=300, ge=0, description="speaking clock of text debates (0: unpaced)"
     )
     floor: FloorSettings = FloorSettings()
+    speech: SpeechSettings = SpeechSettings()
     brain: BrainSettings = BrainSettings()
     moderator: PersonaSettings = PersonaSettings.of(p.MODERATOR)
     debaters: list[PersonaSettings] = [PersonaSettings.of(x) for x in p.DEFAULT_DEBATERS]

@@ -1,0 +1,87 @@
+"""The OpenAI-compatible speech engines against a local endpoint, alone and in a room."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from media.openai_speech import OpenAISpeechToText, OpenAITextToSpeech, spread_words
+from media.voice import VoiceChannel
+from server.settings import SpeechSettings
+from tests.fake_audio_api import FakeAudioApi
+from tests.fakes import ScriptedTrack
+from tests.fixture_audio import labelled_speech
+from tests.rtc_client import EventLog, join
+from tests.serving import serve_app, serve_podium
+
+WORDS = "he was not an ill disposed young man"
+
+
+def test_engines_send_real_audio_and_get_timed_speech_back() -> None:
+    api = FakeAudioApi(WORDS)
+    clip = labelled_speech()[1]
+    with serve_app(api.app) as url:
+        stt = OpenAISpeechToText("whisper-1", f"{url}/v1", None)
+        utterance = stt.recognizer()
+        for start in range(0, len(clip.pcm), 1600):
+            assert utterance.feed(clip.pcm[start : start + 1600]) == ""
+        assert utterance.finish() == WORDS
+        [upload] = api.uploads
+        assert upload["rate"] == 16000 and upload["channels"] == 1
+        assert upload["seconds"] == pytest.approx(len(clip.pcm) / 16000, abs=0.01)
+
+        tts = OpenAITextToSpeech("tts-1", f"{url}/v1", None)
+        speech = tts.synthesize("Trams are quiet, cheap and fair.", "en-us+f3")
+        assert speech.sample_rate == 24000 and np.abs(speech.pcm).max() > 3000
+        assert api.spoken[0]["voice"] == OpenAITextToSpeech.voice_for("en-us+f3")
+        mei, shuai = "en-us+f3", "en-us+m3"  # the default debaters' voices stay distinct
+        assert OpenAITextToSpeech.voice_for(mei) != OpenAITextToSpeech.voice_for(shuai)
+        channel = VoiceChannel("mei")
+        channel.enqueue(speech, "Trams are quiet, cheap and fair.")
+        while channel.read() is not None:
+            pass
+        heard = []
+        while not channel._played.empty():
+            heard.append(channel._played.get_nowait())
+        assert "".join(p for p in heard if p) == "Trams are quiet, cheap and fair."
+
+        api.fail = True
+        with pytest.raises(RuntimeError, match="speech endpoint failed"):
+            tts.synthesize("Hello.", "alloy")
+        failing = stt.recognizer()
+        failing.feed(clip.pcm[:1600])
+        with pytest.raises(RuntimeError, match="transcription endpoint failed"):
+            failing.finish()
+
+
+def test_word_timings_are_spread_in_order() -> None:
+    timings = spread_words("one three fifteen", 3.0)
+    assert [t.word for t in timings] == ["one", "three", "fifteen"]
+    assert [t.text_end for t in timings] == [3, 9, 17]
+    assert 0 == timings[0].start < timings[1].start < timings[2].start < 3.0
+
+
+async def test_a_room_hears_and_speaks_through_the_endpoint(tmp_path: Path) -> None:
+    api = FakeAudioApi(f"Shuai, {WORDS}")
+    clip = labelled_speech()[1]
+    with serve_app(api.app) as audio_url:
+        speech = SpeechSettings(stt="openai", tts="openai", base_url=f"{audio_url}/v1")
+        with serve_podium(tmp_path, speech=speech) as url:
+            async with httpx.AsyncClient(timeout=30) as http:
+                room = (await http.post(f"{url}/rooms", json={"topic": "Manners"})).json()
+                log = EventLog(http, url, room["id"])
+                peer = await join(http, url, room["id"], "speaker", ScriptedTrack(clip.pcm, 0.5))
+                [final] = await log.wait_for("transcript", final=True, timeout=30)
+                assert final["text"] == f"Shuai, {WORDS}"
+                [turn] = await log.wait_for("turn_started", timeout=30)
+                assert turn["agent"] == "shuai", "routed by name"
+                await log.wait_for("words", count=3, task_id=turn["task_id"], timeout=30)
+                await asyncio.sleep(0.5)
+                assert peer.loud_frames() > 10, "the endpoint's voice reached the client"
+                assert api.spoken and api.uploads[0]["seconds"] > 2.0
+                await peer.close()
+                await log.close()
