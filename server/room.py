@@ -55,7 +55,7 @@ class Participant:
     id: str
     name: str
     role: str  # "speaker" or "listener"
-    pc: RTCPeerConnection
+    pc: RTCPeerConnection | None  # None for a WebSocket participant
     track: PacedAudioTrack
     joined: float = field(default_factory=time.time)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -63,7 +63,8 @@ class Participant:
     heard: bool = False  # the floor took this utterance (not the echo guard's or half duplex)
 
     def info(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "role": self.role}
+        transport = "webrtc" if self.pc is not None else "websocket"
+        return {"id": self.id, "name": self.name, "role": self.role, "transport": transport}
 
 
 class Room:
@@ -208,6 +209,21 @@ class Room:
         self.publish({"type": "participant_joined", **participant.info()})
         return pc.localDescription.sdp, participant_id
 
+    def join_socket(self, role: str, name: str | None, inbound: MediaStreamTrack | None) -> str:
+        """A WebSocket participant: ``inbound`` is its audio (speakers), the room's mix goes
+        out through its ``PacedAudioTrack``; returns the participant id."""
+        if len(self.participants) >= self._max:
+            raise RoomFull(f"room {self.id} is full ({self._max} participants)")
+        participant_id = uuid.uuid4().hex[:12]
+        participant = Participant(
+            participant_id, name or f"{role}-{participant_id[:4]}", role, None, PacedAudioTrack()
+        )
+        self.participants[participant_id] = participant
+        if inbound is not None and role == "speaker":
+            participant.tasks.add(self._spawn(self._listen(participant, inbound)))
+        self.publish({"type": "participant_joined", **participant.info()})
+        return participant_id
+
     async def leave(self, participant_id: str) -> None:
         participant = self.participants.pop(participant_id, None)
         if participant is None:
@@ -215,7 +231,8 @@ class Room:
         for task in participant.tasks:
             task.cancel()
         participant.track.stop()
-        await participant.pc.close()
+        if participant.pc is not None:
+            await participant.pc.close()
         self.publish({"type": "participant_left", **participant.info()})
 
     # ── inbound ────────────────────────────────────────────────────────────────

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Literal
@@ -11,9 +12,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 
-from server.errors import BadRequest, Conflict
+from media.socket_audio import SOCKET_RATE, PcmInTrack, to_16k
+from server.errors import BadRequest, Conflict, NotFound
 from server.room import BadOffer, RoomFull
 from server.rooms import Rooms
+
+MAX_SOCKET_MESSAGE = 64 * 1024
 
 
 class CreateRoom(BaseModel):
@@ -122,5 +126,57 @@ def rooms_router(rooms: Rooms) -> APIRouter:
                 await socket.send_json(event)
         except WebSocketDisconnect:
             return
+
+    @router.websocket("/{room_id}/audio")
+    async def socket_audio(
+        socket: WebSocket,
+        room_id: str,
+        role: Literal["speaker", "listener"] = "speaker",
+        name: str | None = None,
+    ) -> None:
+        """Audio without WebRTC: binary messages of 16 kHz mono s16le PCM in (speakers), the
+        room's mix out in 20 ms messages of the same format."""
+        try:
+            room = rooms.get(room_id)
+        except NotFound as error:
+            await socket.close(code=4404, reason=str(error))
+            return
+        await socket.accept()
+        inbound = PcmInTrack()
+        try:
+            participant_id = room.join_socket(role, (name or "")[:60] or None, inbound)
+        except RoomFull as error:
+            await socket.close(code=4409, reason=str(error))
+            return
+        participant = room.participants[participant_id]
+        await socket.send_json(
+            {"type": "joined", "participant_id": participant_id, "format": "s16le",
+             "rate": SOCKET_RATE, "channels": 1, "frame_ms": 20}
+        )
+
+        async def send() -> None:
+            while True:
+                frame = await participant.track.recv()
+                await socket.send_bytes(to_16k(frame))
+
+        sender = asyncio.create_task(send())
+        try:
+            while True:
+                message = await socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                data = message.get("bytes")
+                if data is None:
+                    continue  # text messages are ignored; room events are on /events and /ws
+                if len(data) > MAX_SOCKET_MESSAGE:
+                    await socket.close(code=1009, reason="audio messages are at most 64 KiB")
+                    break
+                inbound.push(data)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            inbound.end()
+            sender.cancel()
+            await room.leave(participant_id)
 
     return router

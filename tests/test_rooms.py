@@ -4,9 +4,13 @@ embedded engines (webrtcvad, PocketSphinx, eSpeak NG)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import httpx
+import numpy as np
+import pytest
+import websockets
 from a2a.types import a2a_pb2 as pb
 
 from tests.a2a_helpers import fetch_card, make_client, text_of
@@ -91,3 +95,48 @@ async def test_room_bad_input(tmp_path: Path) -> None:
             typed = await http.post(f"{url}/rooms/{room['id']}/say", json={"text": "Mei, hello"})
             assert typed.json()["agent"] == "mei"
             assert (await http.get(f"{url}/healthz")).status_code == 200
+
+
+async def test_websocket_audio_speaker_is_heard_and_hears_the_room(tmp_path: Path) -> None:
+    """A client without WebRTC: 16 kHz s16le PCM over a WebSocket, both ways."""
+    clip = labelled_speech()[1]
+    with serve_podium(tmp_path) as url:
+        async with httpx.AsyncClient(timeout=20) as http:
+            room = (await http.post(f"{url}/rooms", json={"topic": "Sockets"})).json()
+            log = EventLog(http, url, room["id"])
+            ws_url = url.replace("http", "ws") + f"/rooms/{room['id']}/audio?name=Cy"
+            async with websockets.connect(ws_url) as socket:
+                joined = json.loads(await socket.recv())
+                assert joined["type"] == "joined" and joined["rate"] == 16000
+                received: list[np.ndarray] = []
+
+                async def listen() -> None:
+                    async for message in socket:
+                        if isinstance(message, bytes):
+                            received.append(np.frombuffer(message, np.int16))
+
+                reader = asyncio.create_task(listen())
+                silence = np.zeros(8000, np.int16)
+                pcm = np.concatenate([silence, clip.pcm, silence, silence])
+                await socket.send(b"\x01")  # garbage (one odd byte) is dropped, not fatal
+                loop = asyncio.get_running_loop()
+                start = loop.time()
+                for index, offset in enumerate(range(0, len(pcm), 320)):
+                    await socket.send(pcm[offset : offset + 320].tobytes())
+                    await asyncio.sleep(max(0.0, start + (index + 1) * 0.02 - loop.time()))
+                [final] = await log.wait_for("transcript", final=True, who="Cy")
+                assert set(final["text"].split()) & set(clip.words.split()), final["text"]
+                [turn] = await log.wait_for("turn_started")
+                await log.wait_for("words", count=3, task_id=turn["task_id"])
+                await asyncio.sleep(0.5)
+                assert sum(1 for f in received if np.abs(f).max() > 500) > 10, "the room's voice"
+                assert all(len(f) == 320 for f in received), "20 ms frames of 16 kHz"
+                info = (await http.get(f"{url}/rooms/{room['id']}")).json()
+                assert info["participants"][0]["transport"] == "websocket"
+                reader.cancel()
+            await log.wait_for("participant_left", name="Cy")
+            missing = url.replace("http", "ws") + "/rooms/nope/audio"
+            with pytest.raises(websockets.exceptions.InvalidStatus):
+                async with websockets.connect(missing):
+                    pass
+            await log.close()
