@@ -26,6 +26,7 @@ async def _agent_speaking(
 ) -> tuple[str, EventLog, Peer, CueTrack, dict[str, Any]]:
     room = (await http.post(f"{url}/rooms", json={"topic": "Trams"})).json()
     log = EventLog(http, url, room["id"])
+    await log.wait_for("room")
     track = CueTrack()
     peer = await join(http, url, room["id"], "speaker", track, name=who)
     await http.post(f"{url}/rooms/{room['id']}/say", json={"text": question, "name": who})
@@ -89,10 +90,11 @@ async def _noise_never_interrupts(http: httpx.AsyncClient, url: str) -> None:
 
 
 async def _debater_cuts_in(http: httpx.AsyncClient, url: str, data: Path) -> None:
-    body = {"topic": "Should cities ban cars?", "debate": True, "rounds": 1}
-    room = (await http.post(f"{url}/rooms", json=body)).json()
+    room = (await http.post(f"{url}/rooms", json={"topic": "Should cities ban cars?"})).json()
     log = EventLog(http, url, room["id"])
+    await log.wait_for("room")  # the log follows the room before the debate starts
     peer = await join(http, url, room["id"], "listener")
+    await http.post(f"{url}/rooms/{room['id']}/debate", json={"rounds": 1})
     [cut] = await log.wait_for("turn_ended", state="interrupted", timeout=60)
     await log.wait_for("debate_finished", timeout=90)
     after = log.events[log.events.index(cut) :]
