@@ -10,10 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +20,7 @@ import numpy as np
 from a2a.types import a2a_pb2 as pb
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks.server_process import podium_process
 from tests.a2a_helpers import fetch_card, make_client, user_message
 
 QUIET = ("--log-level", "warning")
@@ -30,35 +28,8 @@ QUIET = ("--log-level", "warning")
 
 @contextmanager
 def podium_server() -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    data = tempfile.mkdtemp(prefix="podium-bench-")
-    env = {
-        **os.environ,
-        "PODIUM_BRAIN__WORDS_PER_SECOND": "0",
-        "PODIUM_DATA_DIR": data,
-        "PODIUM_PUBLIC_BASE_URL": f"http://localhost:{port}",
-        "PODIUM_CONFIG": os.path.join(data, "none.toml"),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), *QUIET],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with podium_process(PODIUM_BRAIN__WORDS_PER_SECOND="0") as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def summary(name: str, values: list[float], unit: str = "ms") -> str:

@@ -9,6 +9,8 @@ noise      white noise, clicks and pink noise played over agent turns; any duck 
 debate     voice debates: the gap between one debater's last word and the next one's first,
            and the overlap when one cuts in on the other (room stats, measured in the mixer).
 
+The server runs in its own process; the clients share this one.
+
 Usage: python benchmarks/bargein.py [--rooms 3] [--cycles 5]
 """
 
@@ -18,18 +20,16 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks.server_process import podium_process
 from tests.fakes import CueTrack
 from tests.fixture_audio import labelled_speech, noise
 from tests.rtc_client import EventLog, Peer, join
-from tests.serving import serve_podium
 
 QUIET = 500
 
@@ -119,7 +119,7 @@ def figures(values_ms: list[float]) -> str:
 
 
 async def main(rooms: int, cycles: int) -> None:
-    with tempfile.TemporaryDirectory() as data, serve_podium(Path(data)) as url:
+    with podium_process() as (url, _):
         async with httpx.AsyncClient(timeout=30) as http:
             results = await asyncio.gather(*(barge_ins(http, url, cycles, i) for i in range(rooms)))
             client = [s * 1000 for r in results for s in r]

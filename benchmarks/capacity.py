@@ -14,54 +14,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks.server_process import podium_process
 from tests.fakes import ScriptedTrack
 from tests.fixture_audio import labelled_speech
 from tests.rtc_client import Peer, join
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-@contextmanager
-def server() -> Iterator[tuple[str, int]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    data = tempfile.mkdtemp(prefix="podium-capacity-")
-    env = {
-        **os.environ,
-        "PODIUM_DATA_DIR": data,
-        "PODIUM_PUBLIC_BASE_URL": f"http://localhost:{port}",
-        "PODIUM_CONFIG": os.path.join(data, "none.toml"),
-        "PODIUM_MAX_ROOMS": "100",
-    }
-    command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
-    proc = subprocess.Popen([*command, "--log-level", "warning"], env=env)
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def process_tree(pid: int) -> list[int]:
@@ -119,7 +85,7 @@ async def room(http: httpx.AsyncClient, url: str, index: int) -> tuple[Peer, Pee
 
 
 async def measure(count: int, seconds: float) -> None:
-    with server() as (url, pid):
+    with podium_process(PODIUM_MAX_ROOMS="100") as (url, pid):
         async with httpx.AsyncClient(timeout=30) as http:
             peers = await asyncio.gather(*(room(http, url, i) for i in range(count)))
             await asyncio.sleep(3)  # warm-up: decoders load, debates start

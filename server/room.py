@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 TICK = 0.02
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s")
 _CLAUSE_END = re.compile(r"(?<=,)\s")
-FIRST_PHRASE_WORDS = 4  # the first phrase is voiced at a comma once it has this many words
+FIRST_PHRASE_WORDS = 4  # with nothing playing, voicing starts once this many words are in
 AUDIBLE = 300  # peak sample level above which a voice counts as audible (for overlap figures)
 
 
@@ -529,9 +529,13 @@ class Room:
             async for chunk in chunks:
                 pending += chunk
                 *sentences, pending = _SENTENCE_END.split(pending)
-                if channel.idle and not sentences and len(pending.split()) >= FIRST_PHRASE_WORDS:
-                    # Nothing is playing yet: start on the first clause, not the first sentence.
+                if channel.idle and not sentences and len(pending.split()) > FIRST_PHRASE_WORDS:
+                    # Nothing is playing: start on the first clause, or on the words so far
+                    # (all but the last, which may be half a token), not the first sentence.
                     *sentences, pending = _CLAUSE_END.split(pending)
+                    if not sentences:
+                        head, _, pending = pending.rpartition(" ")
+                        sentences = [head]
                 for sentence in sentences:
                     await self._voice_sentence(channel, sentence + " ", voice)
             if pending.strip():

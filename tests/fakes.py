@@ -19,6 +19,17 @@ def upsample_16k(pcm: np.ndarray) -> np.ndarray:
     return np.interp(positions, np.arange(len(pcm)), pcm).astype(np.int16)
 
 
+def audio_frame(chunk: np.ndarray, pts: int) -> av.AudioFrame:
+    """One 20 ms 48 kHz mono frame (``chunk`` padded with silence) at ``pts``."""
+    if len(chunk) < SAMPLES:
+        chunk = np.concatenate([chunk, np.zeros(SAMPLES - len(chunk), np.int16)])
+    frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+    frame.sample_rate = RATE
+    frame.pts = pts
+    frame.time_base = fractions.Fraction(1, RATE)
+    return frame
+
+
 class ScriptedTrack(MediaStreamTrack):
     """Plays ``pcm`` (16 kHz mono) after ``lead`` seconds of silence, paced at real time."""
 
@@ -39,13 +50,7 @@ class ScriptedTrack(MediaStreamTrack):
         wait = self._start + self._pts / RATE - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
-        chunk = self._audio[self._pts : self._pts + SAMPLES]
-        if len(chunk) < SAMPLES:
-            chunk = np.concatenate([chunk, np.zeros(SAMPLES - len(chunk), np.int16)])
-        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = RATE
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, RATE)
+        frame = audio_frame(self._audio[self._pts : self._pts + SAMPLES], self._pts)
         self._pts += SAMPLES
         return frame
 
@@ -77,11 +82,6 @@ class CueTrack(MediaStreamTrack):
             await asyncio.sleep(wait)
         offset = self._pts - self._clip_pts
         chunk = self._clip[offset : offset + SAMPLES] if offset >= 0 else self._clip[:0]
-        if len(chunk) < SAMPLES:
-            chunk = np.concatenate([chunk, np.zeros(SAMPLES - len(chunk), np.int16)])
-        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = RATE
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, RATE)
+        frame = audio_frame(chunk, self._pts)
         self._pts += SAMPLES
         return frame
