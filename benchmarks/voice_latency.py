@@ -5,6 +5,9 @@ end of the person's speech (the industry's "agent started speaking - user stoppe
 Rooms run concurrently (one speaker each). Pacing: inter-arrival of the frames a listener
 receives during a running debate (20 ms nominal).
 
+The server runs in its own process with the default offline engines and the demo brain
+(streaming 30 words/s, like a hosted LLM); the clients share this process.
+
 Usage: python benchmarks/voice_latency.py [--rooms 3] [--rounds 2]
 """
 
@@ -13,19 +16,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import sys
-import tempfile
-from pathlib import Path
 
 import httpx
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks.server_process import podium_process
 from tests.fakes import ScriptedTrack
 from tests.fixture_audio import labelled_speech
 from tests.rtc_client import EventLog, join
-from tests.serving import serve_podium
 
 
 async def one_turn(http: httpx.AsyncClient, url: str, clip_index: int) -> float | None:
@@ -59,7 +59,7 @@ async def pacing(http: httpx.AsyncClient, url: str, seconds: float) -> np.ndarra
 
 
 async def main(rooms: int, repeats: int) -> None:
-    with tempfile.TemporaryDirectory() as data, serve_podium(Path(data)) as url:
+    with podium_process() as (url, _):
         async with httpx.AsyncClient(timeout=30) as http:
             latencies: list[float] = []
             for repeat in range(repeats):
@@ -79,8 +79,6 @@ async def main(rooms: int, repeats: int) -> None:
                 f" ms, p99 {np.percentile(gaps, 99):.1f} ms, "
                 f"within 20±5 ms: {np.mean(np.abs(gaps - 20) <= 5) * 100:.1f}%"
             )
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of server + clients process: {rss:.0f} MiB")
 
 
 if __name__ == "__main__":
