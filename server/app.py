@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
 from agents.executor import DebaterExecutor
+from media.inbound import set_peer_timeout
 from media.openai_speech import OpenAISpeechToText, OpenAITextToSpeech
 from media.stt import SpeechToText
 from media.stt_process import ProcessSpeechToText
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     hub = StreamHub(runtime)
     metrics = Metrics()
     stt, tts = speech_engines(settings)
+    set_peer_timeout(settings.peer_timeout)
     rooms = Rooms(
         runtime.directory,
         stt,

@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     vad_aggressiveness: int = Field(default=3, ge=0, le=3)
     vad_hangover: float = Field(default=0.5, ge=0.1, le=3.0)
     jitter_packets: int = Field(default=1, ge=0, le=8, description="inbound jitter depth (20 ms)")
+    peer_timeout: float = Field(
+        default=6.0, ge=1.0, le=60.0, description="seconds before a silent peer is dropped"
+    )
     tts_words_per_minute: int = 175
     text_debate_wpm: int = Field(
         default=300, ge=0, description="speaking clock of text debates (0: unpaced)"

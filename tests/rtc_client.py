@@ -39,6 +39,13 @@ class Peer:
             self.reader.cancel()
         await self.pc.close()
 
+    def vanish(self) -> None:
+        """The network drops away (no BYE, no DTLS close): the peer's sockets go quiet."""
+        for transceiver in self.pc.getTransceivers():
+            ice = transceiver.receiver.transport.transport
+            for protocol in ice._connection._protocols:
+                protocol.transport.close()
+
 
 async def join(
     http: httpx.AsyncClient,

@@ -67,14 +67,18 @@ async def test_two_listeners_hear_a_debate_and_a_vanished_one_is_removed(tmp_pat
             await log.wait_for("turn_started")
             await asyncio.sleep(2.0)
             assert first.loud_frames() > 20 and second.loud_frames() > 20
+            third = await join(http, url, room["id"], "listener")
             await second.pc.close()  # the tab is closed
             await log.wait_for("participant_left", timeout=10, id=second.participant_id)
+            third.vanish()  # the network is gone: only ICE consent checks notice
+            await log.wait_for("participant_left", timeout=20, id=third.participant_id)
             info = (await http.get(f"{url}/rooms/{room['id']}")).json()
             assert [p["id"] for p in info["participants"]] == [first.participant_id]
             deleted = await http.delete(f"{url}/rooms/{room['id']}")
             assert deleted.status_code == 204
             assert (await http.get(f"{url}/rooms/{room['id']}")).status_code == 404
             await first.close()
+            await third.pc.close()
             await log.close()
 
 
