@@ -352,25 +352,20 @@ class Room:
         self._apply(decisions)
 
     def _apply(self, decisions: list[Decision]) -> None:
+        """Carries out the floor's decisions about people (the moderator handles bids)."""
         for decision in decisions:
-            channel = self._voices.get(decision.turn_id) if hasattr(decision, "turn_id") else None
             match decision:
-                case Duck():
-                    if channel is not None:
+                case Duck(agent=agent, turn_id=turn_id, by=by):
+                    if (channel := self._voices.get(turn_id)) is not None:
                         channel.pause()
                         self._time_duck(asyncio.get_running_loop().time())
-                    self.publish(
-                        {"type": "ducked", "agent": decision.agent, "task_id": decision.turn_id,
-                         "by": decision.by}
-                    )
-                case Resume():
-                    if channel is not None:
+                    self.publish({"type": "ducked", "agent": agent, "task_id": turn_id, "by": by})
+                case Resume(agent=agent, turn_id=turn_id, by=by, reason=reason):
+                    if (channel := self._voices.get(turn_id)) is not None:
                         channel.resume()
                     self.stats.count("false_starts")
-                    self.publish(
-                        {"type": "resumed", "agent": decision.agent, "task_id": decision.turn_id,
-                         "by": decision.by, "reason": decision.reason}
-                    )
+                    event = {"agent": agent, "task_id": turn_id, "by": by, "reason": reason}
+                    self.publish({"type": "resumed", **event})
                 case Interrupt():
                     self._spawn(self._interrupt(decision))
 
