@@ -17,10 +17,12 @@ serve: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy agents media server
 	$(VENV)/bin/ruff format --check .
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy agents media server
 	$(VENV)/bin/pytest -q
 
 bench: $(STAMP)

@@ -137,7 +137,7 @@ class Arbiter:
         self.budget = budget
         self._last_interrupt.clear()
 
-    def bid(self, agent: str, urgency: float) -> Decision:
+    def bid(self, agent: str, urgency: float) -> Interrupt | Deny:
         """An agent asks to cut in on the current speaker: ``Interrupt`` or ``Deny``."""
         now = self.clock()
         turn = self.turn

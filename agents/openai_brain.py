@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import openai
 from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletionMessageParam
 
 from agents.bidding import BidRequest
 from agents.brain import BrainError, BrainRequest
@@ -34,7 +35,7 @@ def _system_prompt(request: BrainRequest) -> str:
     return " ".join(lines)
 
 
-def bid_messages(request: BidRequest) -> list[dict[str, str]]:
+def bid_messages(request: BidRequest) -> list[ChatCompletionMessageParam]:
     """A cheap structured check: should this persona cut in on the sentence just heard?"""
     persona = request.persona
     return [
@@ -54,9 +55,11 @@ def bid_messages(request: BidRequest) -> list[dict[str, str]]:
     ]
 
 
-def chat_messages(request: BrainRequest) -> list[dict[str, str]]:
+def chat_messages(request: BrainRequest) -> list[ChatCompletionMessageParam]:
     """The chat transcript for ``request``: others' turns as user messages, ours as assistant."""
-    messages = [{"role": "system", "content": _system_prompt(request)}]
+    messages: list[ChatCompletionMessageParam] = [
+        {"role": "system", "content": _system_prompt(request)}
+    ]
     for utterance in request.history:
         if utterance.speaker == request.persona.name:
             messages.append({"role": "assistant", "content": utterance.text})
@@ -93,7 +96,7 @@ class OpenAIBrain:
         try:
             response = await self._client.chat.completions.create(
                 model=self._model,
-                messages=chat_messages(request),  # type: ignore[arg-type]
+                messages=chat_messages(request),
                 temperature=self._temperature,
                 max_tokens=self._max_tokens,
                 stream=True,
@@ -113,7 +116,7 @@ class OpenAIBrain:
         try:
             response = await self._client.chat.completions.create(
                 model=self._model,
-                messages=bid_messages(request),  # type: ignore[arg-type]
+                messages=bid_messages(request),
                 temperature=0.0,
                 max_tokens=24,
                 response_format={"type": "json_object"},

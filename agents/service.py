@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from a2a.server.agent_execution import AgentExecutor
 from a2a.server.context import ServerCallContext
@@ -43,7 +43,7 @@ class PodiumRequestHandler(DefaultRequestHandler):
         if not task_id:
             return params
         task = await self.task_store.get(task_id, context)
-        if task is None or task.status.state not in _ENDED:
+        if not isinstance(task, pb.Task) or task.status.state not in _ENDED:
             return params
         if params.message.context_id and params.message.context_id != task.context_id:
             return params  # the SDK reports the mismatch
@@ -58,7 +58,8 @@ class PodiumRequestHandler(DefaultRequestHandler):
     async def on_message_send(
         self, params: pb.SendMessageRequest, context: ServerCallContext
     ) -> pb.Message | pb.Task:
-        return await super().on_message_send(await self._follow_up(params, context), context)
+        result = await super().on_message_send(await self._follow_up(params, context), context)
+        return cast("pb.Message | pb.Task", result)
 
     async def on_message_send_stream(  # type: ignore[override]
         self, params: pb.SendMessageRequest, context: ServerCallContext
@@ -140,10 +141,12 @@ class AgentService:
             yield event
 
     async def get_task(self, task_id: str) -> pb.Task | None:
-        return await self.store.get(task_id, call_context())
+        task = await self.store.get(task_id, call_context())
+        return task if isinstance(task, pb.Task) else None
 
     async def cancel(self, task_id: str) -> pb.Task | None:
-        return await self.handler.on_cancel_task(pb.CancelTaskRequest(id=task_id), call_context())
+        request = pb.CancelTaskRequest(id=task_id)
+        return cast("pb.Task | None", await self.handler.on_cancel_task(request, call_context()))
 
 
 class AgentDirectory:

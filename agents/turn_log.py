@@ -46,9 +46,11 @@ class TurnLog:
         """Yields ``(end_offset, chunk)`` from ``offset`` on until the turn finishes."""
         while True:
             async with self._changed:
-                await self._changed.wait_for(
-                    lambda reached=offset: len(self.text) > reached or self.finished
-                )
+
+                def ready(reached: int = offset) -> bool:
+                    return len(self.text) > reached or self.finished
+
+                await self._changed.wait_for(ready)
                 chunk = self.text[offset:]
                 done = self.finished
             if chunk:

@@ -48,4 +48,4 @@ def set_peer_timeout(seconds: float) -> None:
     vanished participant still counted in the room."""
     checks = 3
     aioice.ice.CONSENT_FAILURES = checks
-    aioice.ice.CONSENT_INTERVAL = max(0.5, seconds / checks)
+    aioice.ice.CONSENT_INTERVAL = max(1, round(seconds / checks))

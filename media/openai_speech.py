@@ -98,7 +98,7 @@ class OpenAITextToSpeech:
         try:
             response = self._client.audio.speech.create(
                 model=self._model,
-                voice=self.voice_for(voice),  # type: ignore[arg-type]
+                voice=self.voice_for(voice),
                 input=text,
                 response_format="pcm",
             )

@@ -59,4 +59,4 @@ def to_16k(frame: av.AudioFrame) -> bytes:
     """A 48 kHz mono s16 frame → 16 kHz s16le bytes (averaging each 3 samples)."""
     pcm = frame.to_ndarray().reshape(-1).astype(np.int32)
     usable = len(pcm) // 3 * 3
-    return pcm[:usable].reshape(-1, 3).mean(axis=1).astype(np.int16).tobytes()
+    return bytes(pcm[:usable].reshape(-1, 3).mean(axis=1).astype(np.int16).tobytes())

@@ -4,7 +4,7 @@ fed incrementally while the person speaks so the final result is ready at speech
 from __future__ import annotations
 
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -65,7 +65,7 @@ class PocketsphinxSpeechToText:
         self._free: list[object] = []
         self._lock = threading.Lock()
 
-    def acquire(self):  # type: ignore[no-untyped-def]
+    def acquire(self) -> Any:
         with self._lock:
             if self._free:
                 return self._free.pop()

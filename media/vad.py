@@ -67,7 +67,7 @@ def spectral_flatness(block: Pcm) -> float:
 def level_db(frame: Pcm) -> float:
     samples = frame.astype(np.float64)
     rms = float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
-    return 20.0 * np.log10(max(rms, 1.0) / 32768.0)
+    return float(20.0 * np.log10(max(rms, 1.0) / 32768.0))
 
 
 class NoiseFloor:

@@ -28,7 +28,7 @@ def _routes(service: AgentService) -> tuple[list[BaseRoute], list[BaseRoute], li
         create_jsonrpc_routes(service.handler, rpc_url=service.path or "/", enable_v0_3_compat=True)
     )
     # The REST binding also mounts a catch-all "/{tenant}" copy; Podium has no tenants.
-    rest = [
+    rest: list[BaseRoute] = [
         route
         for route in create_rest_routes(
             service.handler, enable_v0_3_compat=True, path_prefix=service.path

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import av
 import numpy as np
 from a2a.utils.errors import A2AError
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -245,6 +246,8 @@ class Room:
         try:
             while True:
                 frame = await track.recv()
+                if not isinstance(frame, av.AudioFrame):
+                    continue
                 for pcm in slicer.push(frame):
                     stream_time += TICK
                     for event in segmenter.push(pcm, stream_time):
@@ -438,10 +441,10 @@ class Room:
             return None
         personas = [s.persona for n in self.agents if (s := self._directory.get(n))]
         decision = route(text, personas)
-        service = self._directory.get(decision.agent)
-        assert service is not None
+        answering = self._directory.get(decision.agent)
+        assert answering is not None
         meta = {"room": self.id, "speaker": who}
-        self._turn = self._spawn(self._answer(service, text, meta))
+        self._turn = self._spawn(self._answer(answering, text, meta))
         return decision.agent
 
     async def _answer(self, service: AgentService, text: str, meta: dict[str, Any]) -> None:
@@ -624,7 +627,7 @@ def _event_metadata(event: Any) -> dict[str, Any]:
     status = getattr(event, "status", None)
     if status is None or not event.HasField("metadata"):
         return {}
-    return MessageToDict(event.metadata)
+    return dict(MessageToDict(event.metadata))
 
 
 def _event_name(event: Any) -> str | None:

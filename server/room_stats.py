@@ -29,7 +29,7 @@ class RoomStats:
         key = name + "".join(f":{v}" for _, v in sorted(labels.items()))
         self.counts[key] += 1
         if self.metrics is not None:
-            self.metrics.inc(f"{name}_total", **labels)
+            self.metrics.inc(f"{name}_total", 1.0, **labels)
 
     def summary(self) -> dict[str, Any]:
         figures: dict[str, Any] = dict(self.counts)

@@ -10,7 +10,7 @@ from typing import Literal
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from media.socket_audio import SOCKET_RATE, PcmInTrack, to_16k
 from server.errors import BadRequest, Conflict, NotFound
