@@ -31,6 +31,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from google.protobuf.json_format import MessageToDict
 
 from agents.arbiter import Decision, Duck, Interrupt, Resume
+from agents.brain import BrainError
 from agents.executor import DebaterExecutor
 from agents.floor import Floor
 from agents.router import route
@@ -523,6 +524,12 @@ class Room:
         self.publish({"type": "turn_started", "agent": agent, "task_id": task_id})
 
         async def synthesize() -> None:
+            try:
+                await voice_all()
+            finally:
+                channel.close()  # also on a failure: the turn ends with what was heard
+
+        async def voice_all() -> None:
             pending = ""
             async for chunk in chunks:
                 pending += chunk
@@ -538,7 +545,6 @@ class Room:
                     await self._voice_sentence(channel, sentence + " ", voice)
             if pending.strip():
                 await self._voice_sentence(channel, pending, voice)
-            channel.close()
 
         producer = self._spawn(synthesize())
         ended = "completed"
@@ -551,8 +557,11 @@ class Room:
                 self.publish({"type": "words", "agent": agent, "task_id": task_id, "text": piece})
                 yield piece
             if task_id not in self._cut:
-                await producer  # surfaces a brain failure
-        except BaseException:
+                await producer  # surfaces a brain or speech engine failure
+        except Exception:
+            ended = "failed"
+            raise
+        except BaseException:  # canceled, or the consumer stopped reading
             ended = "interrupted"
             raise
         finally:
@@ -585,9 +594,9 @@ class Room:
     async def _voice_sentence(self, channel: VoiceChannel, text: str, voice: str) -> None:
         try:
             speech = await asyncio.to_thread(self._tts.synthesize, text, voice)
-        except Exception as error:
+        except Exception as error:  # the turn fails with the reason; the room goes on
             self.publish({"type": "error", "stage": "tts", "message": str(error)})
-            raise
+            raise BrainError(f"text to speech failed: {error}") from error
         channel.enqueue(speech, text)
 
     async def _clock(self) -> None:

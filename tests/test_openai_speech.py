@@ -8,10 +8,12 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from a2a.types import a2a_pb2 as pb
 
 from media.openai_speech import OpenAISpeechToText, OpenAITextToSpeech, spread_words
 from media.voice import VoiceChannel
 from server.settings import SpeechSettings
+from tests.a2a_helpers import fetch_card, make_client
 from tests.fake_audio_api import FakeAudioApi
 from tests.fakes import ScriptedTrack
 from tests.fixture_audio import labelled_speech
@@ -84,4 +86,30 @@ async def test_a_room_hears_and_speaks_through_the_endpoint(tmp_path: Path) -> N
                 assert peer.loud_frames() > 10, "the endpoint's voice reached the client"
                 assert api.spoken and api.uploads[0]["seconds"] > 2.0
                 await peer.close()
+                await log.close()
+
+
+async def test_a_failing_speech_endpoint_fails_the_turn_not_the_room(tmp_path: Path) -> None:
+    api = FakeAudioApi(WORDS)
+    api.fail = True
+    with serve_app(api.app) as audio_url:
+        speech = SpeechSettings(stt="openai", tts="openai", base_url=f"{audio_url}/v1")
+        with serve_podium(tmp_path, speech=speech) as url:
+            async with httpx.AsyncClient(timeout=30) as http:
+                room = (await http.post(f"{url}/rooms", json={"topic": "Faults"})).json()
+                log = EventLog(http, url, room["id"])
+                await log.wait_for("room")
+                said = f"{url}/rooms/{room['id']}/say"
+                await http.post(said, json={"text": "Mei, hello?"})
+                [error] = await log.wait_for("error", timeout=20)
+                assert error["stage"] == "tts" and "speech endpoint failed" in error["message"]
+                [ended] = await log.wait_for("turn_ended", timeout=20)
+                assert ended["state"] == "failed"
+                client = make_client(http, await fetch_card(http, f"{url}/agents/mei"))
+                task = await client.get_task(pb.GetTaskRequest(id=ended["task_id"]))
+                assert task.status.state == pb.TaskState.TASK_STATE_FAILED
+                api.fail = False  # the endpoint recovers: the room goes on
+                await http.post(said, json={"text": "Mei, and now?"})
+                [_, second] = await log.wait_for("turn_ended", count=2, timeout=30)
+                assert second["state"] == "completed"
                 await log.close()
