@@ -169,3 +169,54 @@ async def test_page_reconnects_after_a_server_restart(browser: object, tmp_path:
         await page.wait_for_timeout(1000)
         assert (await inbound(page))["bytesReceived"] > first["bytesReceived"]
         await shot(page, "reconnected")
+
+
+async def test_clear_errors_for_a_full_room_and_an_unknown_one(
+    browser: object, tmp_path: Path
+) -> None:
+    with serve_podium(tmp_path / "data", max_participants=1) as url:
+        async with httpx.AsyncClient() as http:
+            room = (await http.post(f"{url}/rooms", json={"topic": "Small room"})).json()
+        first = await new_page(browser, f"{url}/?room={room['id']}")
+        await first.get_by_role("button", name="Listen only").click()
+        await playwright_api.expect(first.locator("#connection")).to_have_text(
+            "Connected — listening", timeout=15000
+        )
+        second = await new_page(browser, f"{url}/?room={room['id']}")
+        await second.get_by_role("button", name="Listen only").click()
+        alert = second.get_by_role("alert")
+        await playwright_api.expect(alert).to_contain_text("This room is full", timeout=15000)
+        await shot(second, "room-full")
+
+        unknown = await new_page(browser, f"{url}/?room=nope")
+        await playwright_api.expect(unknown.get_by_role("alert")).to_contain_text(
+            "does not exist", timeout=10000
+        )
+        await playwright_api.expect(unknown.locator("#lobby")).to_be_visible()
+        assert first.errors == [] and second.errors == [] and unknown.errors == []
+
+
+async def test_a_denied_microphone_says_so_and_listening_still_works(tmp_path: Path) -> None:
+    async with playwright_api.async_playwright() as driver:
+        chromium = await driver.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream"],
+        )
+        try:
+            with serve_podium(tmp_path / "data") as url:
+                async with httpx.AsyncClient() as http:
+                    room = (await http.post(f"{url}/rooms", json={"topic": "Quiet"})).json()
+                context = await chromium.new_context()  # no microphone permission
+                page = await context.new_page()
+                await page.goto(f"{url}/?room={room['id']}")
+                await page.get_by_role("button", name="Join and speak").click()
+                await playwright_api.expect(page.get_by_role("alert")).to_contain_text(
+                    "Microphone access was denied", timeout=15000
+                )
+                await shot(page, "microphone-denied")
+                await page.get_by_role("button", name="Listen only").click()
+                await playwright_api.expect(page.locator("#connection")).to_have_text(
+                    "Connected — listening", timeout=15000
+                )
+        finally:
+            await chromium.close()
