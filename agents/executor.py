@@ -58,8 +58,9 @@ class Delivery(Protocol):
         self, agent: str, chunks: AsyncIterator[str], task_id: str, meta: dict[str, Any]
     ) -> AsyncIterator[str]: ...
 
-    def cut(self, task_id: str, trail: float) -> None:
-        """The turn is being canceled: stop delivering (a voice may trail off ``trail`` s)."""
+    def cut(self, task_id: str, trail: float, kind: str | None) -> None:
+        """The turn is being canceled: stop delivering (a voice may trail off ``trail`` s).
+        ``kind``: the interruption ("human", "agent", "typed", ...), None for a plain cancel."""
         ...
 
 
@@ -73,7 +74,7 @@ class ImmediateDelivery:
         wpm = float(meta.get("wpm") or 0)
         return paced_words(chunks, wpm) if wpm > 0 else chunks
 
-    def cut(self, task_id: str, trail: float) -> None:
+    def cut(self, task_id: str, trail: float, kind: str | None) -> None:
         return None
 
 
@@ -224,7 +225,7 @@ class DebaterExecutor(AgentExecutor):
         task_id = context.task_id or ""
         self._stopping.add(task_id)
         why = self._cancel_reasons.get(task_id, {"reason": "canceled by client"})
-        self.delivery.cut(task_id, float(why.get("trail", 0.0)))
+        self.delivery.cut(task_id, float(why.get("trail", 0.0)), why.get("interruption"))
         why = {k: v for k, v in why.items() if k != "trail"}
         updater = TaskUpdater(event_queue, task_id, context.context_id or "")
         await updater.update_status(

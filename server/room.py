@@ -389,7 +389,6 @@ class Room:
 
     async def _interrupt(self, decision: Interrupt) -> None:
         """Cuts an agent's turn: its task ends ``canceled`` with who and why."""
-        self.stats.count("interruptions", kind=decision.kind)
         self.publish(
             {"type": "interrupted", "agent": decision.agent, "task_id": decision.turn_id,
              "by": decision.by, "kind": decision.kind, "reason": decision.reason}
@@ -412,16 +411,17 @@ class Room:
         except A2AError as error:  # it ended on its own meanwhile
             log.debug("turn %s not canceled: %s", task_id, error)
         finally:
-            self.cut(task_id, 0.0)
+            self.cut(task_id, 0.0, None)  # a no-op when the cancel already cut it
 
-    def cut(self, task_id: str, trail: float) -> None:
-        """Stops a voiced turn now, or lets it trail off for ``trail`` seconds."""
+    def cut(self, task_id: str, trail: float, kind: str | None) -> None:
+        """Stops a voiced turn now, or lets it trail off for ``trail`` seconds; every cut
+        with a ``kind`` (human, agent, typed, ...) is counted here, once."""
         channel = self._voices.get(task_id)
-        if channel is None:
+        if channel is None or task_id in self._cut:
             return
         self._cut.add(task_id)
-        if trail > 0:  # only a debater cutting in leaves a trail
-            self.stats.count("interruptions", kind="agent")
+        if kind:
+            self.stats.count("interruptions", kind=kind)
         if trail > 0 and not channel.paused:
             self._trailing.add(task_id)
             channel.fade(trail)

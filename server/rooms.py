@@ -126,6 +126,6 @@ class RoomDelivery:
             return self._text.deliver(agent, chunks, task_id, meta)
         return room.speak(agent, task_id, chunks)
 
-    def cut(self, task_id: str, trail: float) -> None:
+    def cut(self, task_id: str, trail: float, kind: str | None) -> None:
         for room in self._rooms.all():
-            room.cut(task_id, trail)
+            room.cut(task_id, trail, kind)
