@@ -106,10 +106,20 @@ async def test_a_failing_speech_endpoint_fails_the_turn_not_the_room(tmp_path: P
                 [ended] = await log.wait_for("turn_ended", timeout=20)
                 assert ended["state"] == "failed"
                 client = make_client(http, await fetch_card(http, f"{url}/agents/mei"))
-                task = await client.get_task(pb.GetTaskRequest(id=ended["task_id"]))
+                # The room's turn_ended comes as the voice stops; the store follows shortly.
+                for _ in range(50):
+                    task = await client.get_task(pb.GetTaskRequest(id=ended["task_id"]))
+                    if task.status.state != pb.TaskState.TASK_STATE_WORKING:
+                        break
+                    await asyncio.sleep(0.1)
                 assert task.status.state == pb.TaskState.TASK_STATE_FAILED
+                assert "text to speech failed" in text_of_status(task)
                 api.fail = False  # the endpoint recovers: the room goes on
                 await http.post(said, json={"text": "Mei, and now?"})
                 [_, second] = await log.wait_for("turn_ended", count=2, timeout=30)
                 assert second["state"] == "completed"
                 await log.close()
+
+
+def text_of_status(task: pb.Task) -> str:
+    return "".join(part.text for part in task.status.message.parts)
