@@ -5,8 +5,10 @@ agents are speakers alike; the drivers (a voice room, a debate) report what happ
 out the decisions:
 
 human barge-in   onset over a speaking agent → ``Duck`` (unless the echo guard holds);
-                 confirmed by voiced duration or a first real word → ``Interrupt``;
-                 ended as a false start (noise, cough, backchannel) → ``Resume``.
+                 confirmed by a real word (partial, once ``confirm_after`` seconds are
+                 voiced, or the final transcript) → ``Interrupt``; ended with no words or a
+                 backchannel, voiced too long with no word (a beep, a fan), or the person
+                 left → ``Resume`` where the agent paused.
 agent bids       while an agent speaks, another bids with an urgency → ``Grant`` (the speaker
                  is cut, with a short trailing overlap) or ``Deny`` with the rule that said no.
 floor            while a person holds the floor, agents wait (``agents_may_start``).
@@ -25,8 +27,9 @@ _WORD = re.compile(r"[a-z][a-z'-]*")
 @dataclass(frozen=True)
 class FloorPolicy:
     # human barge-in
-    confirm_after: float = 0.4  # seconds of voiced speech that confirm an interruption
-    confirm_on_word: bool = True  # …or the first recognized word that is not a backchannel
+    confirm_after: float = 0.4  # seconds of voiced speech before a recognized word cuts in
+    confirm_on_word: bool = True  # partial words cut in (False: only the final transcript)
+    wordless_limit: float = 1.5  # voiced seconds with no word: a ducked agent resumes
     backchannels: frozenset[str] = frozenset(
         {"mm", "mhm", "hm", "hmm", "uh-huh", "uh", "huh", "yeah", "yes", "right", "okay",
          "ok", "sure", "ah", "oh", "mm-hm", "i", "see"}
@@ -55,7 +58,7 @@ class Resume:
     agent: str
     turn_id: str
     by: str
-    reason: str  # "noise", "backchannel"
+    reason: str  # "no words", "backchannel", "left"
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class _Human:
     onset: float
     ducked: _AgentTurn | None = None  # the turn this person's onset ducked
     confirmed: bool = False
+    dismissed: bool = False  # voiced too long with no word: not holding the floor
+    resumed: _AgentTurn | None = None  # the turn given back on dismissal (words may cut it)
 
 
 @dataclass
@@ -107,14 +112,18 @@ class Arbiter:
     def holder(self) -> str | None:
         """Who holds the floor: a speaking person first, then the speaking agent."""
         for who, human in self.humans.items():
-            if human.confirmed or human.ducked is None:
+            if not human.dismissed and (human.confirmed or human.ducked is None):
                 return who
         return self.turn.agent if self.turn else None
 
     @property
     def agents_may_start(self) -> bool:
         """False while a person holds (or is claiming) the floor."""
-        return not self.humans
+        return all(human.dismissed for human in self.humans.values())
+
+    def accepted(self, who: str) -> bool:
+        """The floor took ``who``'s running utterance (not the echo guard's or half duplex)."""
+        return who in self.humans
 
     def is_backchannel(self, text: str) -> bool:
         words = _WORD.findall(text.lower())
@@ -145,7 +154,7 @@ class Arbiter:
             return Deny(agent, "nobody is speaking")
         if turn.agent == agent:
             return Deny(agent, "already holds the floor")
-        if self.humans:
+        if not self.agents_may_start:
             return Deny(agent, "a person holds the floor")
         if turn.ducked_by is not None:
             return Deny(agent, "the speaker is ducked for a person")
@@ -185,33 +194,37 @@ class Arbiter:
     def speech_progress(self, who: str, voiced: float, words: str = "") -> list[Decision]:
         """While a person speaks: ``voiced`` seconds of speech so far, the words heard so far."""
         human = self.humans.get(who)
-        if human is None or human.confirmed or human.ducked is None:
+        if human is None or human.confirmed or human.dismissed:
             return []
-        by_time = voiced >= self.policy.confirm_after
-        by_word = self.policy.confirm_on_word and bool(words) and not self.is_backchannel(words)
-        if not (by_time or by_word):
-            return []
-        return self._confirm(who, human, "speech" if by_time else "word")
+        real = bool(words.strip()) and not self.is_backchannel(words)
+        if real and self.policy.confirm_on_word and voiced >= self.policy.confirm_after:
+            return self._confirm(who, human, "word")
+        if not words.strip() and voiced >= self.policy.wordless_limit:
+            human.dismissed = True  # a tone, a fan, a beep: the floor goes back
+            return self._release(who, human, "no words")
+        return []
 
     def speech_ended(self, who: str, text: str) -> list[Decision]:
         """The person stopped; ``text`` is the final transcript. A real utterance keeps the
-        floor until ``handed_off``; a false start releases it and resumes a ducked agent."""
+        floor until ``handed_off``; anything else releases it and resumes a ducked agent."""
         human = self.humans.get(who)
         if human is None:
             return []
         real = bool(text.strip()) and not self.is_backchannel(text)
         if real:
-            if not human.confirmed and human.ducked is not None:
+            human.dismissed = False
+            if human.resumed is not None and human.resumed is self.turn:
+                human.ducked, human.resumed = human.resumed, None  # words came after all
+            if not human.confirmed:
                 return self._confirm(who, human, "utterance")
-            human.confirmed = True
             return []
         del self.humans[who]
-        turn = human.ducked
-        if human.confirmed or turn is None or self.turn is not turn:
-            return []
-        turn.ducked_by = None
-        reason = "backchannel" if text.strip() else "noise"
-        return [Resume(turn.agent, turn.turn_id, who, reason)]
+        return self._release(who, human, "backchannel" if text.strip() else "no words")
+
+    def left(self, who: str) -> list[Decision]:
+        """The person left the room (page closed, track ended, socket dropped)."""
+        human = self.humans.pop(who, None)
+        return [] if human is None else self._release(who, human, "left")
 
     def handed_off(self, who: str) -> None:
         """The person's utterance has become a turn: agents may take the floor again."""
@@ -224,6 +237,16 @@ class Arbiter:
             return []
         self.turn = None
         return [Interrupt(turn.agent, turn.turn_id, who, "typed", "typed message")]
+
+    def _release(self, who: str, human: _Human, reason: str) -> list[Decision]:
+        """The person no longer claims the floor: a turn they ducked resumes."""
+        turn = human.ducked
+        human.ducked = None
+        if turn is None or self.turn is not turn or turn.ducked_by != who:
+            return []
+        turn.ducked_by = None
+        human.resumed = turn
+        return [Resume(turn.agent, turn.turn_id, who, reason)]
 
     def _confirm(self, who: str, human: _Human, why: str) -> list[Decision]:
         human.confirmed = True

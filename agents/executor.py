@@ -1,18 +1,17 @@
 """One agent turn as one A2A task: brain text → delivered chunks → task events.
 
 Every turn, whether an A2A client asked, a text SSE client asked, the moderator cued it in a
-debate or a person spoke in a room, runs here. The brain's text passes through a
-:class:`Delivery` (immediate for text; paced by speech in voice rooms), and only delivered
-text reaches the task's artifact, the turn log and the conversation's history.
+debate or a person spoke in a room, runs here. The brain's text passes through the turn's
+:class:`~agents.delivery.Delivery` (immediate for text; paced by speech in voice rooms), and
+only delivered text reaches the task's artifact, the turn log and the conversation's history.
+A cancel carries its :class:`~agents.turn.CancelReason` in the call context.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import Any
 
 from a2a.helpers import new_task
 from a2a.server.agent_execution import AgentExecutor, RequestContext
@@ -22,8 +21,10 @@ from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
 from agents.brain import Brain, BrainError, BrainRequest, Utterance
+from agents.delivery import Deliveries, DeliveryError, TurnInfo
 from agents.persona import Persona, StreamMode
 from agents.transcript import Transcript
+from agents.turn import CancelReason
 from agents.turn_log import TurnLogs
 
 log = logging.getLogger(__name__)
@@ -51,46 +52,6 @@ async def open_task(context: RequestContext, event_queue: EventQueue) -> None:
         await event_queue.enqueue_event(task)
 
 
-class Delivery(Protocol):
-    """Turns a brain's text stream into the text the audience actually received."""
-
-    def deliver(
-        self, agent: str, chunks: AsyncIterator[str], task_id: str, meta: dict[str, Any]
-    ) -> AsyncIterator[str]: ...
-
-    def cut(self, task_id: str, trail: float, kind: str | None) -> None:
-        """The turn is being canceled: stop delivering (a voice may trail off ``trail`` s).
-        ``kind``: the interruption ("human", "agent", "typed", ...), None for a plain cancel."""
-        ...
-
-
-class ImmediateDelivery:
-    """Text turns: each chunk is delivered as the brain produces it, or word by word at the
-    turn's ``wpm`` (a debate's speaking clock) when its metadata sets one."""
-
-    def deliver(
-        self, agent: str, chunks: AsyncIterator[str], task_id: str, meta: dict[str, Any]
-    ) -> AsyncIterator[str]:
-        wpm = float(meta.get("wpm") or 0)
-        return paced_words(chunks, wpm) if wpm > 0 else chunks
-
-    def cut(self, task_id: str, trail: float, kind: str | None) -> None:
-        return None
-
-
-async def paced_words(chunks: AsyncIterator[str], wpm: float) -> AsyncIterator[str]:
-    """Delivers text word by word at ``wpm`` words per minute: a text debate's speaking clock,
-    so the others hear a turn unfold and can cut in on it as they would on a voice."""
-    gap = 60.0 / wpm
-    loop = asyncio.get_running_loop()
-    due = loop.time()
-    async for chunk in chunks:
-        for word in re.findall(r"\s*\S+", chunk):
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            due = max(due, loop.time()) + gap
-            yield word
-
-
 class DebaterExecutor(AgentExecutor):
     """Runs turns for one persona."""
 
@@ -100,35 +61,14 @@ class DebaterExecutor(AgentExecutor):
         brain: Brain,
         transcript: Transcript,
         turn_logs: TurnLogs,
-        delivery: Delivery | None = None,
+        deliveries: Deliveries,
     ) -> None:
         self.persona = persona
         self.brain = brain
         self._transcript = transcript
         self._turn_logs = turn_logs
-        self.delivery: Delivery = delivery or ImmediateDelivery()
-        self._cancel_reasons: dict[str, dict[str, Any]] = {}
+        self._deliveries = deliveries
         self._stopping: set[str] = set()
-
-    def note_cancel_reason(
-        self,
-        task_id: str,
-        reason: str,
-        by: str | None = None,
-        kind: str | None = None,
-        trail: float = 0.0,
-    ) -> None:
-        """Records why a task is about to be canceled; it lands in the task's status metadata.
-        ``by``: who interrupted; ``kind``: "human", "agent" or "typed"; ``trail``: seconds a
-        voice may trail off under the interrupter."""
-        why: dict[str, Any] = {"reason": reason}
-        if by:
-            why["by"] = by
-        if kind:
-            why["interruption"] = kind
-        if trail > 0:
-            why["trail"] = trail
-        self._cancel_reasons[task_id] = why
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
@@ -159,17 +99,18 @@ class DebaterExecutor(AgentExecutor):
 
         artifact_id = f"{task_id}-reply"
         delivered: list[str] = []
+        message_id = context.message.message_id if context.message else ""
+        delivery = self._deliveries.open(message_id, task_id)
+        wpm = meta.get("wpm")
+        info = TurnInfo(self.persona.name, task_id, wpm if isinstance(wpm, float) else 0.0)
         try:
-            chunks = self.delivery.deliver(
-                self.persona.name, self.brain.stream(request), task_id, meta
-            )
-            async for chunk in chunks:
+            async for chunk in delivery.deliver(info, self.brain.stream(request)):
                 if task_id in self._stopping:
                     break
                 delivered.append(chunk)
                 await turn.append(chunk)
                 await self._emit(updater, artifact_id, chunk, first=len(delivered) == 1)
-        except BrainError as error:
+        except (BrainError, DeliveryError) as error:
             log.warning("turn %s of %s failed: %s", task_id, self.persona.name, error)
             await self._remember(context_id, delivered, task_id, interrupted=True)
             await updater.update_status(
@@ -181,6 +122,8 @@ class DebaterExecutor(AgentExecutor):
         except asyncio.CancelledError:
             await asyncio.shield(self._settle_canceled(task_id, context_id, delivered))
             raise
+        finally:
+            self._deliveries.close(task_id)
         if task_id in self._stopping:
             await self._settle_canceled(task_id, context_id, delivered)
             return
@@ -218,18 +161,17 @@ class DebaterExecutor(AgentExecutor):
 
     async def _settle_canceled(self, task_id: str, context_id: str, delivered: list[str]) -> None:
         self._stopping.discard(task_id)
-        self._cancel_reasons.pop(task_id, None)
         await self._remember(context_id, delivered, task_id, interrupted=True)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
         self._stopping.add(task_id)
-        why = self._cancel_reasons.get(task_id, {"reason": "canceled by client"})
-        self.delivery.cut(task_id, float(why.get("trail", 0.0)), why.get("interruption"))
-        why = {k: v for k, v in why.items() if k != "trail"}
+        why = CancelReason.of(context.call_context)
+        self._deliveries.of_task(task_id).stop(task_id, why)
         updater = TaskUpdater(event_queue, task_id, context.context_id or "")
         await updater.update_status(
             pb.TaskState.TASK_STATE_CANCELED,
-            message=updater.new_agent_message([pb.Part(text=why["reason"])], metadata=why),
-            metadata={"speaker": self.persona.name, **why},
+            message=updater.new_agent_message([pb.Part(text=why.reason)], metadata=why.metadata()),
+            metadata={"speaker": self.persona.name, **why.metadata()},
         )
+

@@ -6,8 +6,9 @@ handlers in-process, so every turn lands in the same task store with the same li
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -16,16 +17,14 @@ from a2a.server.context import ServerCallContext
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.tasks import TaskStore
 from a2a.types import a2a_pb2 as pb
+from a2a.utils.errors import A2AError
 
 from agents.persona import Persona
+from agents.task_states import TERMINAL_STATES
+from agents.turn import CancelReason, Turn
 
+log = logging.getLogger(__name__)
 PROTOCOL_BINDINGS = ("JSONRPC", "HTTP+JSON")
-_ENDED = (
-    pb.TaskState.TASK_STATE_COMPLETED,
-    pb.TaskState.TASK_STATE_CANCELED,
-    pb.TaskState.TASK_STATE_FAILED,
-    pb.TaskState.TASK_STATE_REJECTED,
-)
 
 
 class PodiumRequestHandler(DefaultRequestHandler):
@@ -43,7 +42,7 @@ class PodiumRequestHandler(DefaultRequestHandler):
         if not task_id:
             return params
         task = await self.task_store.get(task_id, context)
-        if not isinstance(task, pb.Task) or task.status.state not in _ENDED:
+        if not isinstance(task, pb.Task) or task.status.state not in TERMINAL_STATES:
             return params
         if params.message.context_id and params.message.context_id != task.context_id:
             return params  # the SDK reports the mismatch
@@ -126,7 +125,7 @@ class AgentService:
         context_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         message_id: str | None = None,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         """Sends ``text`` as a user message in-process and yields the task's events."""
         message = pb.Message(
             message_id=message_id or uuid.uuid4().hex,
@@ -140,13 +139,38 @@ class AgentService:
         async for event in self.handler.on_message_send_stream(request, call_context()):
             yield event
 
+    async def start(
+        self,
+        text: str,
+        context_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        message_id: str | None = None,
+    ) -> Turn:
+        """Starts a turn in-process: returns once its task exists (the id), with the rest of
+        its events to follow. Raises ``A2AError`` when the message is refused."""
+        events = self.stream(text, context_id, metadata, message_id)
+        try:
+            first = await anext(events)
+        except BaseException:
+            await events.aclose()
+            raise
+        task_id = first.id if isinstance(first, pb.Task) else getattr(first, "task_id", "")
+        return Turn(task_id, getattr(first, "context_id", ""), events)
+
     async def get_task(self, task_id: str) -> pb.Task | None:
         task = await self.store.get(task_id, call_context())
         return task if isinstance(task, pb.Task) else None
 
-    async def cancel(self, task_id: str) -> pb.Task | None:
+    async def cancel(self, task_id: str, why: CancelReason | None = None) -> pb.Task | None:
+        """Cancels ``task_id`` saying who and why; None when it had already ended (or is not
+        this agent's). Clients' cancels go through the SDK's routes with no reason."""
         request = pb.CancelTaskRequest(id=task_id)
-        return cast("pb.Task | None", await self.handler.on_cancel_task(request, call_context()))
+        context = (why or CancelReason()).into(call_context())
+        try:
+            return cast("pb.Task | None", await self.handler.on_cancel_task(request, context))
+        except A2AError as error:  # it ended on its own meanwhile
+            log.debug("%s: task %s not canceled: %s", self.name, task_id, error)
+            return None
 
 
 class AgentDirectory:

@@ -11,14 +11,8 @@ from a2a.server.context import ServerCallContext
 from a2a.server.tasks import TaskStore
 from a2a.types import a2a_pb2 as pb
 
+from agents.task_states import terminal_name
 from agents.turn_log import TurnLogs
-
-STATE_NAMES = {
-    pb.TaskState.TASK_STATE_COMPLETED: "completed",
-    pb.TaskState.TASK_STATE_CANCELED: "canceled",
-    pb.TaskState.TASK_STATE_FAILED: "failed",
-    pb.TaskState.TASK_STATE_REJECTED: "rejected",
-}
 
 
 class SettledTaskStore(TaskStore):
@@ -28,7 +22,7 @@ class SettledTaskStore(TaskStore):
 
     async def save(self, task: pb.Task, context: ServerCallContext) -> None:
         await self.inner.save(task, context)
-        state = STATE_NAMES.get(task.status.state)
+        state = terminal_name(task.status.state)
         turn = self._turn_logs.get(task.id)
         if state is not None and turn is not None:
             reason = "".join(p.text for p in task.status.message.parts) or None

@@ -59,7 +59,7 @@ async def barge_ins(http: httpx.AsyncClient, url: str, cycles: int, seed: int) -
     try:
         for cycle in range(cycles):
             [turn] = (await log.wait_for("turn_started", count=cycle + 1, timeout=60))[-1:]
-            await log.wait_for("words", count=3, task_id=turn["task_id"], timeout=30)
+            await log.wait_for("words_played", count=3, task_id=turn["task_id"], timeout=30)
             await asyncio.sleep(1.0)
             clip = clips[(seed + cycle) % len(clips)]
             track.play(clip.pcm, clip.onset)
@@ -85,7 +85,7 @@ async def noise_over_turns(http: httpx.AsyncClient, url: str) -> int:
         for index, kind in enumerate(("white", "loud-white", "clicks", "pink")):
             await http.post(f"{url}/rooms/{room['id']}/say", json={"text": "Shuai, costs?"})
             [turn] = (await log.wait_for("turn_started", count=index + 1, timeout=60))[-1:]
-            await log.wait_for("words", count=2, task_id=turn["task_id"], timeout=30)
+            await log.wait_for("words_played", count=2, task_id=turn["task_id"], timeout=30)
             track.play(noise(kind, 3.0))
             await asyncio.sleep(3.2)
         return len(log.of("ducked"))

@@ -5,20 +5,17 @@ from __future__ import annotations
 import aioice.ice
 import av
 import numpy as np
-import numpy.typing as npt
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 
-from media.vad import FRAME_SAMPLES
-
-Pcm = npt.NDArray[np.int16]
+from media.pcm import IN_FRAME, IN_RATE, Pcm
 
 
 class FrameSlicer:
     """Resamples whatever arrives to 16 kHz mono s16 and cuts it into exact 20 ms frames."""
 
     def __init__(self) -> None:
-        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=IN_RATE)
         self._pending = np.zeros(0, np.int16)
 
     def push(self, frame: av.AudioFrame) -> list[Pcm]:
@@ -29,9 +26,9 @@ class FrameSlicer:
         if chunks:
             self._pending = np.concatenate([self._pending, *chunks])
         frames = []
-        while len(self._pending) >= FRAME_SAMPLES:
-            frames.append(self._pending[:FRAME_SAMPLES].copy())
-            self._pending = self._pending[FRAME_SAMPLES:]
+        while len(self._pending) >= IN_FRAME:
+            frames.append(self._pending[:IN_FRAME].copy())
+            self._pending = self._pending[IN_FRAME:]
         return frames
 
 

@@ -16,7 +16,8 @@ import zlib
 import numpy as np
 from openai import OpenAI, OpenAIError
 
-from media.stt import Pcm, Recognizer
+from media.pcm import Pcm
+from media.stt import Recognizer
 from media.tts import Speech, WordTiming
 
 PCM_RATE = 24000  # ``response_format="pcm"``: 24 kHz mono s16le

@@ -12,14 +12,9 @@ import asyncio
 import fractions
 
 import av
-import numpy as np
-import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-OUT_RATE = 48000
-OUT_SAMPLES = 960  # 20 ms
-Pcm = npt.NDArray[np.int16]
-_SILENCE = np.zeros(OUT_SAMPLES, np.int16)
+from media.pcm import OUT_RATE, Pcm
 
 
 class PacedAudioTrack(MediaStreamTrack):
@@ -63,6 +58,3 @@ class PacedAudioTrack(MediaStreamTrack):
         self._pts += len(pcm)
         return frame
 
-
-def silence() -> Pcm:
-    return _SILENCE

@@ -12,11 +12,11 @@ import fractions
 
 import av
 import numpy as np
-import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-SOCKET_RATE = 16000
-Pcm = npt.NDArray[np.int16]
+from media.pcm import IN_RATE, Pcm
+
+SOCKET_RATE = IN_RATE
 
 
 class PcmInTrack(MediaStreamTrack):

@@ -7,9 +7,8 @@ import threading
 from typing import Any, Protocol
 
 import numpy as np
-import numpy.typing as npt
 
-Pcm = npt.NDArray[np.int16]
+from media.pcm import Pcm
 
 
 class Recognizer(Protocol):

@@ -15,7 +15,8 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 
-from media.stt import Pcm, PocketsphinxSpeechToText, Recognizer
+from media.pcm import Pcm
+from media.stt import PocketsphinxSpeechToText, Recognizer
 
 
 def _serve(conn: Connection) -> None:

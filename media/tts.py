@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 
-Pcm = npt.NDArray[np.int16]
+from media.pcm import Pcm
 
 
 @dataclass(frozen=True)
@@ -27,9 +26,9 @@ class Speech:
     sample_rate: int
     words: tuple[WordTiming, ...]
 
-    @property
-    def duration(self) -> float:
-        return len(self.pcm) / self.sample_rate
+
+class SynthesisError(Exception):
+    """The speech engine could not voice a phrase; ``str(error)`` says why."""
 
 
 class TextToSpeech(Protocol):

@@ -15,15 +15,12 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 import webrtcvad
 
-SAMPLE_RATE = 16000
-FRAME_SAMPLES = 320  # 20 ms
-FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
-BLOCK_SAMPLES = 160  # webrtcvad judges 10 ms blocks: onsets resolve to 10 ms
-BLOCK_SECONDS = BLOCK_SAMPLES / SAMPLE_RATE
-Pcm = npt.NDArray[np.int16]
+from media.pcm import IN_FRAME, IN_RATE, Pcm
+
+BLOCK_SAMPLES = IN_FRAME // 2  # webrtcvad judges 10 ms blocks: onsets resolve to 10 ms
+BLOCK_SECONDS = BLOCK_SAMPLES / IN_RATE
 
 
 @dataclass(frozen=True)
@@ -112,7 +109,7 @@ class VadSegmenter:
     def is_speech(self, frame: Pcm) -> bool:
         db = level_db(frame)
         floor = self.floor.db if self.floor.db is not None else db
-        voiced = self._vad.is_speech(frame.tobytes(), SAMPLE_RATE)
+        voiced = self._vad.is_speech(frame.tobytes(), IN_RATE)
         loud = db >= self.config.min_level_db and db >= floor + self.config.margin_db
         if not self._speaking or not voiced:
             self.floor.update(db)
@@ -120,8 +117,8 @@ class VadSegmenter:
 
     def push(self, frame: Pcm, t: float) -> list[VadEvent]:
         """``frame``: 20 ms (320 samples); ``t``: the time at the frame's end."""
-        if len(frame) != FRAME_SAMPLES:
-            raise ValueError(f"frames are {FRAME_SAMPLES} samples, got {len(frame)}")
+        if len(frame) != IN_FRAME:
+            raise ValueError(f"frames are {IN_FRAME} samples, got {len(frame)}")
         events = self._push_block(frame[:BLOCK_SAMPLES], t - BLOCK_SECONDS)
         return events + self._push_block(frame[BLOCK_SAMPLES:], t)
 

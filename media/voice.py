@@ -13,12 +13,9 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-from media.outbound import OUT_RATE, OUT_SAMPLES
+from media.pcm import OUT_FRAME, OUT_RATE, Pcm
 from media.tts import Speech
-
-Pcm = npt.NDArray[np.int16]
 
 
 @dataclass
@@ -64,10 +61,6 @@ class VoiceChannel:
     def idle(self) -> bool:
         return not self._segments
 
-    @property
-    def fading(self) -> bool:
-        return self._fade_total > 0
-
     def pause(self) -> None:
         self.paused = True
 
@@ -76,7 +69,7 @@ class VoiceChannel:
 
     def fade(self, seconds: float) -> None:
         """Trails off over ``seconds`` and then ends; no more words count as heard."""
-        frames = round(seconds * OUT_RATE / OUT_SAMPLES)
+        frames = round(seconds * OUT_RATE / OUT_FRAME)
         if frames <= 0 or self.paused:
             self.flush()
             return
@@ -88,11 +81,11 @@ class VoiceChannel:
         """The next 20 ms of this voice, or None when nothing is queued (or paused)."""
         if not self._segments or self.paused:
             return None
-        out = np.zeros(OUT_SAMPLES, np.int16)
+        out = np.zeros(OUT_FRAME, np.int16)
         filled = 0
-        while filled < OUT_SAMPLES and self._segments:
+        while filled < OUT_FRAME and self._segments:
             segment = self._segments[0]
-            take = min(OUT_SAMPLES - filled, len(segment.pcm) - segment.cursor)
+            take = min(OUT_FRAME - filled, len(segment.pcm) - segment.cursor)
             out[filled : filled + take] = segment.pcm[segment.cursor : segment.cursor + take]
             segment.cursor += take
             filled += take
@@ -108,7 +101,7 @@ class VoiceChannel:
                     self._played.put_nowait(None)
         self.samples_played += filled
         if self._fade_total:
-            ramp = np.linspace(self._fade_left, self._fade_left - 1, OUT_SAMPLES, endpoint=False)
+            ramp = np.linspace(self._fade_left, self._fade_left - 1, OUT_FRAME, endpoint=False)
             out = (out * (ramp / self._fade_total)).astype(np.int16)
             self._fade_left -= 1
             if self._fade_left <= 0 or not self._segments:

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
-from agents.executor import DebaterExecutor
 from media.inbound import set_peer_timeout
 from media.openai_speech import OpenAISpeechToText, OpenAITextToSpeech
 from media.stt import SpeechToText
@@ -25,8 +24,9 @@ from server.a2a_mount import mount_agents
 from server.errors import install_error_handlers
 from server.limits import BodyLimit
 from server.metrics import Metrics
-from server.room_records import RoomRecords
-from server.rooms import RoomDelivery, Rooms
+from server.rooms.records import RoomRecords
+from server.rooms.registry import Rooms
+from server.rooms.setup import RoomSetup
 from server.rooms_api import rooms_router
 from server.runtime import VERSION, build_runtime
 from server.settings import Settings
@@ -62,21 +62,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = Metrics()
     stt, tts = speech_engines(settings)
     set_peer_timeout(settings.peer_timeout)
-    rooms = Rooms(
+    setup = RoomSetup(
         runtime.directory,
+        runtime.deliveries,
         stt,
         tts,
         VadConfig(aggressiveness=settings.vad_aggressiveness, hangover=settings.vad_hangover),
         settings.jitter_packets,
-        settings.max_rooms,
         settings.max_participants,
-        runtime.floors,
-        metrics,
-        RoomRecords(settings.database_path),
     )
-    for service in runtime.directory.debaters:
-        assert isinstance(service.executor, DebaterExecutor)
-        service.executor.delivery = RoomDelivery(rooms)
+    rooms = Rooms(
+        setup, runtime.floors, settings.max_rooms, metrics, RoomRecords(settings.database_path)
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

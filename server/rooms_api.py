@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Literal
 
@@ -12,11 +12,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from media.peer import BadOffer
 from media.socket_audio import SOCKET_RATE, PcmInTrack, to_16k
-from server.errors import BadRequest, Conflict, NotFound
-from server.room import BadOffer, RoomFull
-from server.rooms import Rooms
+from server.errors import BadRequest, NotFound
+from server.rooms.events import EVENT_TYPES
+from server.rooms.participants import RoomFull
+from server.rooms.registry import Rooms
+from server.task_owner import TaskOwner
 
+log = logging.getLogger(__name__)
 MAX_SOCKET_MESSAGE = 64 * 1024
 
 
@@ -59,6 +63,11 @@ def rooms_router(rooms: Rooms) -> APIRouter:
     async def list_rooms() -> list[dict[str, object]]:
         return [room.info() for room in rooms.all()]
 
+    @router.get("/event-types")
+    async def event_types() -> list[str]:
+        """Every event type a room publishes (on /events and /ws)."""
+        return list(EVENT_TYPES)
+
     @router.get("/{room_id}")
     async def get(room_id: str) -> dict[str, object]:
         return rooms.get(room_id).info()
@@ -76,8 +85,6 @@ def rooms_router(rooms: Rooms) -> APIRouter:
             sdp, participant_id = await room.join(body.sdp, body.type, body.role, body.name)
         except BadOffer as error:
             raise BadRequest(str(error)) from error
-        except RoomFull as error:
-            raise Conflict(str(error)) from error
         return {"sdp": sdp, "type": "answer", "participant_id": participant_id}
 
     @router.delete("/{room_id}/participants/{participant_id}", status_code=204)
@@ -94,17 +101,7 @@ def rooms_router(rooms: Rooms) -> APIRouter:
     @router.post("/{room_id}/say", status_code=202)
     async def say(room_id: str, body: Say) -> dict[str, object]:
         """The text fallback: a typed message becomes a turn in the room."""
-        room = rooms.get(room_id)
-        room.publish(
-            {
-                "type": "transcript",
-                "final": True,
-                "text": body.text,
-                "who": body.name,
-                "typed": True,
-            }
-        )
-        agent = await room.say(body.text, body.name)
+        agent = await rooms.get(room_id).say(body.text, body.name)
         return {"agent": agent}
 
     @router.get("/{room_id}/events")
@@ -112,20 +109,38 @@ def rooms_router(rooms: Rooms) -> APIRouter:
         room = rooms.get(room_id)
 
         async def stream() -> AsyncIterator[ServerSentEvent]:
-            async for event in room.events():
-                yield ServerSentEvent(data=json.dumps(event), event=event["type"])
+            async for event in room.subscribe():  # unnamed: ``onmessage`` gets every type
+                yield ServerSentEvent(data=json.dumps(event))
 
         return EventSourceResponse(stream(), ping=15, sep="\n")
 
     @router.websocket("/{room_id}/ws")
     async def websocket(socket: WebSocket, room_id: str) -> None:
-        room = rooms.get(room_id)
-        await socket.accept()
         try:
-            async for event in room.events():
-                await socket.send_json(event)
-        except WebSocketDisconnect:
+            room = rooms.get(room_id)
+        except NotFound as error:
+            await socket.close(code=4404, reason=str(error))
             return
+        await socket.accept()
+        session = TaskOwner(f"room {room_id} event socket")
+
+        async def send() -> None:
+            try:
+                async for event in room.subscribe():
+                    await socket.send_json(event)
+                await socket.close()
+            except Exception as error:  # the client went away: the session ends
+                log.debug("room %s event socket ended: %s", room_id, error)
+
+        sender = session.spawn(send())
+        try:
+            while not sender.done():  # read, so a client's close is noticed at once
+                if (await socket.receive())["type"] == "websocket.disconnect":
+                    break
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await session.aclose()
 
     @router.websocket("/{room_id}/audio")
     async def socket_audio(
@@ -144,22 +159,25 @@ def rooms_router(rooms: Rooms) -> APIRouter:
         await socket.accept()
         inbound = PcmInTrack()
         try:
-            participant_id = room.join_socket(role, (name or "")[:60] or None, inbound)
+            participant = room.join_socket(role, (name or "")[:60] or None, inbound)
         except RoomFull as error:
             await socket.close(code=4409, reason=str(error))
             return
-        participant = room.participants[participant_id]
         await socket.send_json(
-            {"type": "joined", "participant_id": participant_id, "format": "s16le",
+            {"type": "joined", "participant_id": participant.id, "format": "s16le",
              "rate": SOCKET_RATE, "channels": 1, "frame_ms": 20}
         )
+        session = TaskOwner(f"room {room_id} audio socket")
 
         async def send() -> None:
-            while True:
-                frame = await participant.track.recv()
-                await socket.send_bytes(to_16k(frame))
+            try:
+                while True:
+                    frame = await participant.track.recv()
+                    await socket.send_bytes(to_16k(frame))
+            except Exception as error:  # the client went away or left: the session ends
+                log.debug("room %s audio socket ended: %s", room_id, error)
 
-        sender = asyncio.create_task(send())
+        session.spawn(send())
         try:
             while True:
                 message = await socket.receive()
@@ -176,7 +194,7 @@ def rooms_router(rooms: Rooms) -> APIRouter:
             pass
         finally:
             inbound.end()
-            sender.cancel()
-            await room.leave(participant_id)
+            await session.aclose()
+            await room.leave(participant.id)
 
     return router

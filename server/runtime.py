@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from agents.brain import Brain
 from agents.brains import make_brain
+from agents.delivery import Deliveries
 from agents.executor import DebaterExecutor
 from agents.floor import Floors
 from agents.moderator import ModeratorExecutor
@@ -37,6 +38,7 @@ class Runtime:
     transcript: Transcript
     turn_logs: TurnLogs
     floors: Floors
+    deliveries: Deliveries
     brains: list[Brain] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -100,13 +102,14 @@ def build_runtime(settings: Settings) -> Runtime:
     transcript = Transcript(settings.database_path)
     turn_logs = TurnLogs()
     directory = AgentDirectory()
+    deliveries = Deliveries()
     default_brain = settings.default_brain()
     brains: list[Brain] = []
     for persona_settings in settings.debaters:
         persona = persona_settings.persona(default_brain)
         brain = make_brain(persona.brain)
         brains.append(brain)
-        executor = DebaterExecutor(persona, brain, transcript, turn_logs)
+        executor = DebaterExecutor(persona, brain, transcript, turn_logs, deliveries)
         path = f"/agents/{persona.name}"
         directory.add(_service(persona, path, executor, engine, turn_logs, settings, brain.label))
     moderator = settings.moderator.persona(default_brain)
@@ -116,6 +119,7 @@ def build_runtime(settings: Settings) -> Runtime:
         transcript,
         turn_logs,
         floors,
+        deliveries,
         settings.debate_rounds,
         settings.debate_order,
         settings.text_debate_wpm,
@@ -123,4 +127,4 @@ def build_runtime(settings: Settings) -> Runtime:
     directory.root = _service(
         moderator, "", moderator_executor, engine, turn_logs, settings, "moderator"
     )
-    return Runtime(settings, engine, directory, transcript, turn_logs, floors, brains)
+    return Runtime(settings, engine, directory, transcript, turn_logs, floors, deliveries, brains)

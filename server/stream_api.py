@@ -15,13 +15,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from a2a.types import a2a_pb2 as pb
-from a2a.utils.errors import A2AError, TaskNotCancelableError, TaskNotFoundError
+from a2a.utils.errors import A2AError, TaskNotFoundError
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from agents.settled_store import STATE_NAMES
+from agents.task_states import terminal_name
 from server.errors import BadRequest, Conflict, NotFound
 from server.runtime import Runtime
 
@@ -64,29 +64,24 @@ class StreamHub:
         if request.speakers is not None:
             meta["speakers"] = request.speakers
         meta = meta or {"speaker": "user"}
-        started: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
-
-        async def consume() -> None:
-            try:
-                async for event in service.stream(request.text, request.context_id, meta):
-                    if not started.done():
-                        task_id = event.id if isinstance(event, pb.Task) else event.task_id
-                        started.set_result((task_id, event.context_id))
-            except A2AError as error:
-                if not started.done():
-                    started.set_exception(error)
-                else:
-                    log.warning("stream consumer ended: %s", error)
-
-        job = asyncio.create_task(consume())
-        self._tasks.add(job)
-        job.add_done_callback(self._tasks.discard)
         try:
-            return await started
+            turn = await service.start(request.text, request.context_id, meta)
         except TaskNotFoundError as error:
             raise NotFound(str(error)) from error
         except A2AError as error:
             raise BadRequest(str(error)) from error
+
+        async def consume() -> None:
+            try:
+                async for _ in turn.events:
+                    pass
+            except A2AError as error:
+                log.warning("stream consumer ended: %s", error)
+
+        job = asyncio.create_task(consume())
+        self._tasks.add(job)
+        job.add_done_callback(self._tasks.discard)
+        return turn.task_id, turn.context_id
 
     async def aclose(self) -> None:
         for job in list(self._tasks):
@@ -147,7 +142,7 @@ def stream_router(runtime: Runtime, hub: StreamHub) -> APIRouter:
             text = task_text(stored)
             if len(text) > offset:
                 yield ServerSentEvent(data=text[offset:], id=str(len(text)))
-            state = STATE_NAMES.get(stored.status.state, "working")
+            state = terminal_name(stored.status.state) or "working"
             yield ServerSentEvent(data=state, event="status")
 
         return EventSourceResponse(events(), ping=15, sep="\n")
@@ -158,11 +153,10 @@ def stream_router(runtime: Runtime, hub: StreamHub) -> APIRouter:
         if found is None:
             raise NotFound(f"unknown task {task_id!r}")
         service, _ = found
-        try:
-            task = await service.cancel(task_id)
-        except TaskNotCancelableError as error:
-            raise Conflict(f"task {task_id} already ended") from error
-        state = STATE_NAMES.get(task.status.state, "working") if task else "canceled"
+        task = await service.cancel(task_id)
+        if task is None:
+            raise Conflict(f"task {task_id} already ended")
+        state = terminal_name(task.status.state) or "working"
         return JSONResponse({"task_id": task_id, "state": state})
 
     return router

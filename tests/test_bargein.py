@@ -26,12 +26,12 @@ async def _agent_speaking(
 ) -> tuple[str, EventLog, Peer, CueTrack, dict[str, Any]]:
     room = (await http.post(f"{url}/rooms", json={"topic": "Trams"})).json()
     log = EventLog(http, url, room["id"])
-    await log.wait_for("room")
+    await log.wait_for("subscribed")
     track = CueTrack()
     peer = await join(http, url, room["id"], "speaker", track, name=who)
     await http.post(f"{url}/rooms/{room['id']}/say", json={"text": question, "name": who})
     [turn] = await log.wait_for("turn_started")
-    await log.wait_for("words", count=3, task_id=turn["task_id"])
+    await log.wait_for("words_played", count=3, task_id=turn["task_id"])
     await asyncio.sleep(1.0)  # well past the echo guard's warm-up
     return room["id"], log, peer, track, turn
 
@@ -68,7 +68,7 @@ async def _person_cuts_in(http: httpx.AsyncClient, url: str) -> None:
     assert task.status.state == pb.TaskState.TASK_STATE_CANCELED
     why = MessageToDict(task.status.message.metadata)  # the stored status says who and why
     assert why["by"] == "Ann" and why["interruption"] == "human"
-    played = "".join(e["text"] for e in log.of("words") if e["task_id"] == turn["task_id"])
+    played = "".join(e["text"] for e in log.of("words_played") if e["task_id"] == turn["task_id"])
     assert text_of(task) == played and played.strip()
     info = (await http.get(f"{url}/rooms/{room_id}")).json()
     assert info["stats"]["interruptions:human"] == 1
@@ -92,7 +92,7 @@ async def _noise_never_interrupts(http: httpx.AsyncClient, url: str) -> None:
 async def _debater_cuts_in(http: httpx.AsyncClient, url: str, data: Path) -> None:
     room = (await http.post(f"{url}/rooms", json={"topic": "Should cities ban cars?"})).json()
     log = EventLog(http, url, room["id"])
-    await log.wait_for("room")  # the log follows the room before the debate starts
+    await log.wait_for("subscribed")  # the log follows the room before the debate starts
     peer = await join(http, url, room["id"], "listener")
     await http.post(f"{url}/rooms/{room['id']}/debate", json={"rounds": 1})
     [cut] = await log.wait_for("turn_ended", state="interrupted", timeout=60)
@@ -100,7 +100,7 @@ async def _debater_cuts_in(http: httpx.AsyncClient, url: str, data: Path) -> Non
     after = log.events[log.events.index(cut) :]
     interrupter = next(e["agent"] for e in after if e["type"] == "turn_started")
     assert interrupter != cut["agent"], "the interrupter takes the floor"
-    played = "".join(e["text"] for e in log.of("words") if e["task_id"] == cut["task_id"])
+    played = "".join(e["text"] for e in log.of("words_played") if e["task_id"] == cut["task_id"])
     client = make_client(http, await fetch_card(http, f"{url}/agents/{cut['agent']}"))
     task = await client.get_task(pb.GetTaskRequest(id=cut["task_id"]))
     assert task.status.state == pb.TaskState.TASK_STATE_CANCELED

@@ -77,11 +77,11 @@ async def test_a_room_hears_and_speaks_through_the_endpoint(tmp_path: Path) -> N
                 room = (await http.post(f"{url}/rooms", json={"topic": "Manners"})).json()
                 log = EventLog(http, url, room["id"])
                 peer = await join(http, url, room["id"], "speaker", ScriptedTrack(clip.pcm, 0.5))
-                [final] = await log.wait_for("transcript", final=True, timeout=30)
+                [final] = await log.wait_for("final_transcript", timeout=30)
                 assert final["text"] == f"Shuai, {WORDS}"
                 [turn] = await log.wait_for("turn_started", timeout=30)
                 assert turn["agent"] == "shuai", "routed by name"
-                await log.wait_for("words", count=3, task_id=turn["task_id"], timeout=30)
+                await log.wait_for("words_played", count=3, task_id=turn["task_id"], timeout=30)
                 await asyncio.sleep(0.5)
                 assert peer.loud_frames() > 10, "the endpoint's voice reached the client"
                 assert api.spoken and api.uploads[0]["seconds"] > 2.0
@@ -98,10 +98,10 @@ async def test_a_failing_speech_endpoint_fails_the_turn_not_the_room(tmp_path: P
             async with httpx.AsyncClient(timeout=30) as http:
                 room = (await http.post(f"{url}/rooms", json={"topic": "Faults"})).json()
                 log = EventLog(http, url, room["id"])
-                await log.wait_for("room")
+                await log.wait_for("subscribed")
                 said = f"{url}/rooms/{room['id']}/say"
                 await http.post(said, json={"text": "Mei, hello?"})
-                [error] = await log.wait_for("error", timeout=20)
+                [error] = await log.wait_for("engine_failed", timeout=20)
                 assert error["stage"] == "tts" and "speech endpoint failed" in error["message"]
                 [ended] = await log.wait_for("turn_ended", timeout=20)
                 assert ended["state"] == "failed"

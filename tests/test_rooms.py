@@ -31,13 +31,13 @@ async def test_speaker_is_heard_transcribed_and_answered_aloud(tmp_path: Path) -
             listener = await join(http, url, room["id"], "listener", name="Bo")
             [started] = await log.wait_for("speech_started", who="Ann")
             [stopped] = await log.wait_for("speech_stopped", who="Ann")
-            [final] = await log.wait_for("transcript", final=True)
+            [final] = await log.wait_for("final_transcript")
             assert final["text"], "the utterance was recognized"
             assert set(final["text"].split()) & set(clip.words.split()), final["text"]
             [turn] = await log.wait_for("turn_started")
             [ended] = await log.wait_for("turn_ended", timeout=60)
             assert ended["state"] == "completed"
-            spoken = "".join(e["text"] for e in log.of("words") if e["task_id"] == turn["task_id"])
+            spoken = "".join(e["text"] for e in log.of("words_played") if e["task_id"] == turn["task_id"])
             await asyncio.sleep(0.3)
             for peer in (speaker, listener):
                 assert peer.loud_frames() > 25, "the debater's voice arrived"
@@ -128,10 +128,10 @@ async def test_websocket_audio_speaker_is_heard_and_hears_the_room(tmp_path: Pat
                 for index, offset in enumerate(range(0, len(pcm), 320)):
                     await socket.send(pcm[offset : offset + 320].tobytes())
                     await asyncio.sleep(max(0.0, start + (index + 1) * 0.02 - loop.time()))
-                [final] = await log.wait_for("transcript", final=True, who="Cy")
+                [final] = await log.wait_for("final_transcript", who="Cy")
                 assert set(final["text"].split()) & set(clip.words.split()), final["text"]
                 [turn] = await log.wait_for("turn_started")
-                await log.wait_for("words", count=3, task_id=turn["task_id"])
+                await log.wait_for("words_played", count=3, task_id=turn["task_id"])
                 await asyncio.sleep(0.5)
                 assert sum(1 for f in received if np.abs(f).max() > 500) > 10, "the room's voice"
                 assert all(len(f) == 320 for f in received), "20 ms frames of 16 kHz"

@@ -25,6 +25,12 @@ export class Transcript {
     return item;
   }
 
+  clear() {
+    this.list.replaceChildren();
+    this.turns.clear();
+    this.partials.clear();
+  }
+
   note(text) {
     const item = document.createElement("li");
     item.className = "note";

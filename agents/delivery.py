@@ -1,0 +1,93 @@
+"""Where a turn's text goes: the seam between an agent's turn and its audience.
+
+An executor passes its brain's text through a :class:`Delivery` and records only what comes
+out (what the audience received). Text turns use :class:`ImmediateDelivery`; a voice room
+claims the message that starts a turn (:meth:`Deliveries.claim`) so the turn is voiced there,
+and a cancel reaches exactly that room (:meth:`Deliveries.of_task`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from agents.turn import CancelReason
+
+
+@dataclass(frozen=True)
+class TurnInfo:
+    agent: str
+    task_id: str
+    wpm: float = 0.0  # a text debate's speaking clock (0: as fast as the brain)
+
+
+class DeliveryError(Exception):
+    """The turn's text could not reach its audience (e.g. speech synthesis failed)."""
+
+
+class Delivery(Protocol):
+    def deliver(self, turn: TurnInfo, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
+        """The brain's text in, the text the audience received out."""
+        ...
+
+    def stop(self, task_id: str, why: CancelReason) -> None:
+        """The turn is being canceled: stop delivering (a voice may trail off)."""
+        ...
+
+
+class ImmediateDelivery:
+    """Text turns: chunks as the brain produces them, or word by word at the turn's ``wpm``."""
+
+    def deliver(self, turn: TurnInfo, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
+        return paced_words(chunks, turn.wpm) if turn.wpm > 0 else chunks
+
+    def stop(self, task_id: str, why: CancelReason) -> None:
+        return None
+
+
+async def paced_words(chunks: AsyncIterator[str], wpm: float) -> AsyncIterator[str]:
+    """Word by word at ``wpm``: a text debate's speaking clock, so the others hear a turn
+    unfold and can cut in on it as they would on a voice."""
+    gap = 60.0 / wpm
+    loop = asyncio.get_running_loop()
+    due = loop.time()
+    async for chunk in chunks:
+        for word in re.findall(r"\s*\S+", chunk):
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            due = max(due, loop.time()) + gap
+            yield word
+
+
+class Deliveries:
+    """Which delivery each turn uses: claimed by message id before the turn starts, bound to
+    the task id when the executor opens it."""
+
+    def __init__(self, default: Delivery | None = None) -> None:
+        self.default: Delivery = default or ImmediateDelivery()
+        self._claims: dict[str, Delivery] = {}
+        self._tasks: dict[str, Delivery] = {}
+
+    def claim(self, message_id: str, delivery: Delivery) -> None:
+        self._claims[message_id] = delivery
+
+    def release(self, message_id: str) -> None:
+        """Drops a claim that no turn took (the send failed)."""
+        self._claims.pop(message_id, None)
+
+    def take(self, message_id: str) -> Delivery | None:
+        """The claim on ``message_id`` (a debate takes its room's delivery for its turns)."""
+        return self._claims.pop(message_id, None)
+
+    def open(self, message_id: str, task_id: str) -> Delivery:
+        delivery = self._claims.pop(message_id, None) or self.default
+        self._tasks[task_id] = delivery
+        return delivery
+
+    def of_task(self, task_id: str) -> Delivery:
+        return self._tasks.get(task_id, self.default)
+
+    def close(self, task_id: str) -> None:
+        self._tasks.pop(task_id, None)

@@ -1,0 +1,54 @@
+"""One agent turn as its starter sees it, and why a turn is being canceled.
+
+``AgentService.start`` returns a :class:`Turn` (the task id, then the task's events);
+``AgentService.cancel`` carries a :class:`CancelReason` to the executor through the SDK's
+call context, so the canceled task's status says who cut it and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
+
+from a2a.server.context import ServerCallContext
+
+_CANCEL_KEY = "podium.cancel_reason"
+
+
+@dataclass(frozen=True)
+class CancelReason:
+    reason: str = "canceled by client"
+    by: str | None = None  # who cut in
+    kind: str | None = None  # "human", "agent", "typed", "superseded", "closed"; None: a client
+    trail: float = 0.0  # seconds a voice may trail off under the interrupter
+
+    def metadata(self) -> dict[str, Any]:
+        """What the canceled task's status metadata says (``trail`` is delivery-only)."""
+        why: dict[str, Any] = {"reason": self.reason}
+        if self.by:
+            why["by"] = self.by
+        if self.kind:
+            why["interruption"] = self.kind
+        return why
+
+    def into(self, context: ServerCallContext) -> ServerCallContext:
+        context.state[_CANCEL_KEY] = self
+        return context
+
+    @staticmethod
+    def of(context: ServerCallContext | None) -> CancelReason:
+        found = context.state.get(_CANCEL_KEY) if context is not None else None
+        return found if isinstance(found, CancelReason) else CancelReason()
+
+
+@dataclass
+class Turn:
+    """A started turn: its A2A task id, then the rest of the task's events."""
+
+    task_id: str
+    context_id: str
+    events: AsyncGenerator[Any, None]
+
+    async def aclose(self) -> None:
+        await self.events.aclose()

@@ -1,0 +1,160 @@
+"""Inbound, all stages: a participant's track → what was heard, as typed events.
+
+``listen(track, vad, stt)`` is an async generator: frames are sliced to 16 kHz 20 ms
+(``FrameSlicer``), judged by the VAD (``VadSegmenter``) and, while the person speaks, fed to a
+recognizer in 100 ms batches (off the event loop). It yields, in order for each utterance,
+``VoiceStarted``, ``VoiceContinued`` per frame, ``WordsRecognized`` as partial words change,
+``VoiceStopped`` and then ``UtteranceRecognized`` (or ``RecognitionFailed``). When the track
+ends mid-utterance, the utterance is closed and recognized before the generator ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from media.inbound import FrameSlicer
+from media.pcm import FRAME_SECONDS, IN_RATE, Pcm
+from media.stt import Recognizer, SpeechToText
+from media.vad import SpeechStarted, SpeechStopped, VadConfig, VadEvent, VadSegmenter
+
+log = logging.getLogger(__name__)
+BATCH_FRAMES = 5  # 100 ms of audio per recognizer call
+
+
+@dataclass(frozen=True)
+class VoiceStarted:
+    onset: float  # stream seconds at which speech began
+
+
+@dataclass(frozen=True)
+class VoiceContinued:
+    voiced: float  # seconds of speech so far in this utterance
+
+
+@dataclass(frozen=True)
+class VoiceStopped:
+    duration: float  # seconds of audio in the utterance (pre-roll and hangover included)
+
+
+@dataclass(frozen=True)
+class WordsRecognized:
+    text: str  # the partial hypothesis so far
+
+
+@dataclass(frozen=True)
+class UtteranceRecognized:
+    text: str  # the final transcript ("" when no words were recognized)
+
+
+@dataclass(frozen=True)
+class RecognitionFailed:
+    reason: str
+
+
+Heard = (
+    VoiceStarted
+    | VoiceContinued
+    | VoiceStopped
+    | WordsRecognized
+    | UtteranceRecognized
+    | RecognitionFailed
+)
+
+
+async def listen(
+    track: MediaStreamTrack, vad: VadConfig, stt: SpeechToText
+) -> AsyncGenerator[Heard, None]:
+    """What ``track`` says, until it ends. Close it (``contextlib.aclosing``) to stop early."""
+    heard: asyncio.Queue[Heard | None] = asyncio.Queue()
+    reader = asyncio.create_task(_read(track, VadSegmenter(vad), stt, heard))
+    try:
+        while (event := await heard.get()) is not None:
+            yield event
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+
+
+async def _read(
+    track: MediaStreamTrack,
+    segmenter: VadSegmenter,
+    stt: SpeechToText,
+    heard: asyncio.Queue[Heard | None],
+) -> None:
+    slicer = FrameSlicer()
+    stream_time = 0.0
+    feed: asyncio.Queue[Pcm | None] | None = None
+
+    def on_vad(events: list[VadEvent]) -> None:
+        nonlocal feed
+        for event in events:
+            match event:
+                case SpeechStarted(onset=onset):
+                    heard.put_nowait(VoiceStarted(onset))
+                    feed = asyncio.Queue()
+                    recognizers.create_task(_recognize(stt, feed, heard))
+                case SpeechStopped(audio=audio):
+                    heard.put_nowait(VoiceStopped(round(len(audio) / IN_RATE, 2)))
+                    if feed is not None:
+                        feed.put_nowait(None)
+                    feed = None
+
+    try:
+        async with asyncio.TaskGroup() as recognizers:
+            try:
+                while True:
+                    try:
+                        frame = await track.recv()
+                    except MediaStreamError:
+                        break
+                    if not isinstance(frame, av.AudioFrame):
+                        continue
+                    for pcm in slicer.push(frame):
+                        stream_time += FRAME_SECONDS
+                        on_vad(segmenter.push(pcm, stream_time))
+                        if feed is not None:
+                            feed.put_nowait(pcm)
+                            heard.put_nowait(VoiceContinued(segmenter.voiced))
+                on_vad(segmenter.flush(stream_time))  # the track ended mid-utterance
+            finally:
+                if feed is not None:
+                    feed.put_nowait(None)
+    finally:
+        heard.put_nowait(None)
+
+
+async def _recognize(
+    stt: SpeechToText, feed: asyncio.Queue[Pcm | None], heard: asyncio.Queue[Heard | None]
+) -> None:
+    """One utterance: batches in, partial words out, then the final transcript. A failing
+    engine becomes ``RecognitionFailed``, never a dead listener."""
+    try:
+        recognizer: Recognizer = await asyncio.to_thread(stt.recognizer)  # may load a model
+        batch: list[Pcm] = []
+        last = ""
+        while True:
+            pcm = await feed.get()
+            if pcm is not None:
+                batch.append(pcm)
+            if batch and (pcm is None or len(batch) >= BATCH_FRAMES):
+                partial = await asyncio.to_thread(recognizer.feed, np.concatenate(batch))
+                batch = []
+                if partial and partial != last:
+                    last = partial
+                    heard.put_nowait(WordsRecognized(partial))
+            if pcm is None:
+                text = await asyncio.to_thread(recognizer.finish)
+                heard.put_nowait(UtteranceRecognized(text.strip()))
+                return
+    except Exception as error:
+        log.warning("speech recognition failed: %s", error)
+        heard.put_nowait(RecognitionFailed(str(error) or type(error).__name__))

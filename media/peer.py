@@ -1,0 +1,58 @@
+"""A participant's WebRTC peer connection (aiortc): answer the offer, send one paced track,
+hand over the inbound audio track, report when the connection is gone."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+
+from media.inbound import set_jitter_depth
+
+
+class BadOffer(ValueError):
+    """The SDP offer could not be answered; ``str(error)`` says why."""
+
+
+class PeerSession:
+    def __init__(
+        self,
+        outbound: MediaStreamTrack,
+        jitter_packets: int,
+        on_audio: Callable[[MediaStreamTrack], None] | None,
+        on_gone: Callable[[], Awaitable[None]],
+    ) -> None:
+        """``on_audio`` gets the peer's audio track (None: a listener, nothing is taken);
+        ``on_gone`` runs once the connection failed or closed."""
+        self.pc = RTCPeerConnection()
+        self._outbound = outbound
+        pc = self.pc
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind != "audio" or on_audio is None:
+                return
+            for transceiver in pc.getTransceivers():
+                if transceiver.receiver.track is track:
+                    set_jitter_depth(transceiver.receiver, jitter_packets)
+            on_audio(track)
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                await on_gone()
+
+    async def answer(self, sdp: str, kind: str) -> str:
+        """The answer SDP; raises ``BadOffer`` (and closes) when the offer is unusable."""
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=kind))
+            self.pc.addTrack(self._outbound)
+            await self.pc.setLocalDescription(await self.pc.createAnswer())
+        except Exception as error:  # aiortc raises ValueError, TypeError, ... on bad SDP
+            await self.pc.close()
+            raise BadOffer(f"cannot answer this offer: {error}") from error
+        return str(self.pc.localDescription.sdp)
+
+    async def close(self) -> None:
+        await self.pc.close()

@@ -1,0 +1,2 @@
+"""Voice rooms: the room (``room``), its parts (participants, events, transcript, stats,
+records) and the registry of rooms (``registry``)."""

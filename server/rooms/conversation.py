@@ -1,0 +1,169 @@
+"""A room's side of the A2A conversation: utterances become turns, debates start and end.
+
+A person's utterance is routed to one debater and answered as an A2A task, or, while a
+debate runs, handed to the moderator, who answers it at the next turn boundary. Every turn
+started here is claimed for the room's delivery first (``Deliveries.claim``), so it is voiced
+in this room and a cancel reaches this room only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from google.protobuf.json_format import MessageToDict
+
+from agents.delivery import Delivery
+from agents.router import route
+from agents.service import AgentService
+from agents.turn import CancelReason, Turn
+from server.rooms import events as ev
+from server.rooms.hub import RoomEvents
+from server.rooms.setup import RoomSetup
+from server.task_owner import TaskOwner
+
+INTERJECTION_PATIENCE = 10.0  # seconds to wait for a running debate to queue an utterance
+
+
+class Conversation:
+    def __init__(
+        self,
+        context_id: str,
+        topic: str,
+        agents: Sequence[str],
+        setup: RoomSetup,
+        stage: Delivery,
+        events: RoomEvents,
+        tasks: TaskOwner,
+    ) -> None:
+        self._context_id = context_id
+        self._topic = topic
+        self._agents = list(agents)
+        self._setup = setup
+        self._stage = stage
+        self._events = events
+        self._tasks = tasks
+        self.reply: tuple[AgentService, str] | None = None  # the routed answer being made
+        self._debate: tuple[str, asyncio.Task[None]] | None = None
+        self._debate_lock = asyncio.Lock()
+
+    @property
+    def debate_task_id(self) -> str | None:
+        return self._debate[0] if self._debate else None
+
+    @property
+    def debating(self) -> bool:
+        return self._debate is not None and not self._debate[1].done()
+
+    async def cancel(self, agent: str, task_id: str, why: CancelReason) -> None:
+        """Cancels a turn saying who and why; its voice here stops (or trails off)."""
+        if (service := self._setup.directory.get(agent)) is not None:
+            await service.cancel(task_id, why)  # the executor stops this room's voice
+        self._stage.stop(task_id, why)  # a no-op when the cancel already did
+
+    async def say(self, text: str, who: str) -> str | None:
+        """Answers an utterance; returns the answering agent (None: the debate takes it)."""
+        if self.reply is not None:  # a newer utterance supersedes an answer still coming
+            service, task_id = self.reply
+            await self.cancel(service.name, task_id, CancelReason("superseded", who, "superseded"))
+        if self.debating:
+            await self._interject(text, who)
+            return None
+        directory = self._setup.directory
+        personas = [s.persona for n in self._agents if (s := directory.get(n))]
+        answering = directory.get(route(text, personas).agent)
+        assert answering is not None
+        turn = await self._start(answering, text, {"speaker": who})
+        self.reply = (answering, turn.task_id)
+        self._tasks.spawn(self._follow_reply(turn))
+        return answering.name
+
+    async def _start(self, service: AgentService, text: str, meta: dict[str, Any]) -> Turn:
+        message_id = uuid.uuid4().hex
+        self._setup.deliveries.claim(message_id, self._stage)
+        try:
+            return await service.start(text, self._context_id, meta, message_id)
+        finally:
+            self._setup.deliveries.release(message_id)
+
+    async def _follow_reply(self, turn: Turn) -> None:
+        try:
+            async for _ in turn.events:
+                pass
+        finally:
+            await turn.aclose()
+            if self.reply is not None and self.reply[1] == turn.task_id:
+                self.reply = None
+
+    async def _interject(self, text: str, who: str) -> None:
+        """Hands the utterance to the running debate; returns once it is queued there."""
+        root = self._setup.directory.root
+        assert root is not None
+        turn = await self._start(root, text, {"speaker": who})
+        queued: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tasks.spawn(self._follow_interjection(turn, queued))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(queued), INTERJECTION_PATIENCE)
+
+    async def _follow_interjection(self, turn: Turn, queued: asyncio.Future[None]) -> None:
+        try:
+            async for event in turn.events:
+                if not queued.done() and event_metadata(event).get("event") == "routed":
+                    queued.set_result(None)
+        finally:
+            await turn.aclose()
+            if not queued.done():
+                queued.set_result(None)
+
+    async def start_debate(self, rounds: int | None, interruptions: int | None) -> None:
+        async with self._debate_lock:  # two requests at once: one debate after the other
+            await self.end_debate("the debate was restarted")
+            root = self._setup.directory.root
+            assert root is not None
+            meta: dict[str, Any] = {"speakers": self._agents, "debate": True}
+            if rounds:
+                meta["rounds"] = rounds
+            if interruptions is not None:
+                meta["interruptions"] = interruptions
+            turn = await self._start(root, self._topic, meta)
+            self._debate = (turn.task_id, self._tasks.spawn(self._follow_debate(turn)))
+            self._events.publish(ev.DebateStarted(turn.task_id))
+
+    async def _follow_debate(self, turn: Turn) -> None:
+        try:
+            async for event in turn.events:
+                meta = event_metadata(event)
+                if meta.get("event") == "bid":
+                    self._events.publish(
+                        ev.BidMade(
+                            str(meta.get("agent")),
+                            str(meta.get("over")),
+                            float(meta.get("urgency", 0)),
+                            bool(meta.get("granted")),
+                            str(meta.get("reason", "")),
+                        )
+                    )
+            self._events.publish(ev.DebateFinished(turn.task_id))
+        finally:
+            await turn.aclose()
+
+    async def end_debate(self, reason: str) -> None:
+        if self._debate is None:
+            return
+        task_id, follower = self._debate
+        self._debate = None
+        root = self._setup.directory.root
+        if not follower.done() and root is not None:
+            await root.cancel(task_id, CancelReason(reason))
+        follower.cancel()
+        await asyncio.gather(follower, return_exceptions=True)
+
+
+def event_metadata(event: Any) -> dict[str, Any]:
+    """A status update's metadata (a debate's ``routed``, ``bid``, ... events)."""
+    if getattr(event, "status", None) is None or not event.HasField("metadata"):
+        return {}
+    return dict(MessageToDict(event.metadata))

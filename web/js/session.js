@@ -1,0 +1,177 @@
+// A room session: the room's events (one handler per type the server defines), joining as a
+// speaker or listener, and reconnecting after a lost connection or a server restart.
+
+import { api, ApiError, serverUp } from "./api.js";
+import { me, nameOf } from "./directory.js";
+import { RoomConnection } from "./rtc.js";
+
+export class RoomSession {
+  constructor(roomId, { transcript, floor, ui }) {
+    this.roomId = roomId;
+    this.transcript = transcript;
+    this.floor = floor;
+    this.ui = ui; // {setConnection, showError, renderRoom, audioElement, joined}
+    this.events = null;
+    this.connection = null;
+    this.role = null;
+    this.muted = false;
+    this.reconnecting = false;
+    this.handlers = this.eventHandlers();
+  }
+
+  // Every room event type, and what the page does with it.
+  eventHandlers() {
+    const t = this.transcript;
+    const f = this.floor;
+    return {
+      subscribed: (e) => {
+        this.ui.renderRoom(e.info);
+        t.clear();
+        for (const earlier of e.transcript) this.handle(earlier);
+        f.setAgents(e.info.agents, e.info.speaking);
+      },
+      participant_joined: (e) => e.name !== me && t.note(`${e.name} joined as ${e.role}`),
+      participant_left: (e) => {
+        f.personStopped(e.name);
+        t.person(e.name, "", true);
+        if (e.name !== me) t.note(`${e.name} left`);
+      },
+      speech_started: (e) => {
+        if (!e.accepted) return;
+        f.personStarted(e.who);
+        t.person(e.who, "", false);
+      },
+      speech_stopped: (e) => f.personStopped(e.who),
+      partial_transcript: (e) => t.person(e.who, e.text, false),
+      final_transcript: (e) => {
+        if (e.ignored) t.person(e.who, "", true);
+        else t.person(e.who, e.text || "(didn't catch that)", true);
+      },
+      turn_started: (e) => {
+        f.agentStarted(e.agent);
+        t.turnStarted(e.agent, e.task_id);
+      },
+      words_played: (e) => t.words(e.agent, e.task_id, e.text),
+      turn_ended: (e) => {
+        f.agentEnded(e.agent);
+        t.turnEnded(e.task_id, e.state);
+      },
+      ducked: () => {},
+      resumed: (e) => {
+        const why = e.reason === "left" ? `${nameOf(e.by)} left` : "didn't catch that";
+        t.note(`${why} — ${nameOf(e.agent)} goes on`);
+      },
+      interrupted: (e) => t.note(`${nameOf(e.by)} cut in on ${nameOf(e.agent)}`),
+      bid_made: (e) => f.bid(e),
+      debate_started: () => {
+        this.ui.debateStarted();
+        t.note("The debate has started.");
+      },
+      debate_finished: () => t.note("The debate is over."),
+      engine_failed: (e) => t.note(`Problem in the room (${e.stage}): ${e.message}`),
+      room_closed: () => this.ui.showError("This room was closed."),
+    };
+  }
+
+  handle(event) {
+    const handler = this.handlers[event.type];
+    if (handler) handler(event);
+    else console.warn("unhandled room event", event.type);
+  }
+
+  subscribe() {
+    this.events?.close();
+    const source = new EventSource(`/rooms/${this.roomId}/events`);
+    this.events = source;
+    source.onopen = () => {
+      if (!this.connection) this.ui.setConnection("connected", "Connected — not joined");
+    };
+    source.onmessage = (message) => this.handle(JSON.parse(message.data));
+    source.onerror = () => {
+      source.close();
+      this.reconnect();
+    };
+  }
+
+  async join(role) {
+    this.ui.showError("");
+    await this.leave({ quiet: true });
+    this.ui.setConnection("connecting", "Connecting…");
+    const connection = new RoomConnection(this.roomId, {
+      role,
+      name: me,
+      audioElement: this.ui.audioElement,
+      onState: (pcState) => {
+        if (pcState === "connected") {
+          this.ui.setConnection("connected", role === "speaker" ? "Connected — speaking" : "Connected — listening");
+        }
+        if (pcState === "failed") this.reconnect();
+      },
+    });
+    try {
+      await connection.open();
+    } catch (error) {
+      connection.release();
+      await connection.close();
+      this.ui.setConnection("idle", "Not joined");
+      const full = error instanceof ApiError && error.status === 409;
+      this.ui.showError(full ? `This room is full: ${error.message}` : error.message);
+      return;
+    }
+    this.connection = connection;
+    this.role = role;
+    connection.setMuted(this.muted);
+    this.ui.joined(role);
+  }
+
+  async leave({ quiet = false } = {}) {
+    const connection = this.connection;
+    this.connection = null;
+    this.role = quiet ? this.role : null;
+    if (connection) {
+      await connection.close();
+      connection.release();
+    }
+    if (!quiet) {
+      this.ui.setConnection("connected", "Connected — not joined");
+      this.ui.joined(null);
+    }
+  }
+
+  setMuted(muted) {
+    this.muted = muted;
+    this.connection?.setMuted(muted);
+  }
+
+  async reconnect() {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    const role = this.role;
+    this.ui.setConnection("lost", "Connection lost — reconnecting…");
+    if (this.connection) await this.connection.close({ leave: false });
+    let delay = 500;
+    while (!(await serverUp())) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 5000);
+      this.ui.setConnection("reconnecting", "Server unreachable — retrying…");
+    }
+    try {
+      await api(`/rooms/${this.roomId}`);
+    } catch (error) {
+      this.reconnecting = false;
+      this.ui.setConnection("lost", "Disconnected");
+      this.ui.showError(error.status === 404 ? "This room no longer exists." : error.message);
+      return;
+    }
+    this.reconnecting = false;
+    this.subscribe(); // the snapshot redraws the transcript
+    if (role) {
+      const connection = this.connection;
+      this.connection = null;
+      connection?.release();
+      await this.join(role);
+    } else {
+      this.ui.setConnection("connected", "Connected — not joined");
+    }
+  }
+}
