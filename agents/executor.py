@@ -73,6 +73,7 @@ class DebaterExecutor(AgentExecutor):
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
         context_id = context.context_id or ""
+        turn = self._turn_logs.open(task_id, self.persona.name, context_id)  # before it shows
         await open_task(context, event_queue)
         updater = TaskUpdater(event_queue, task_id, context_id)
         meta = podium_metadata(context.message)
@@ -93,7 +94,6 @@ class DebaterExecutor(AgentExecutor):
             cut_in=str(meta["cut_in"]) if meta.get("cut_in") else None,
             interrupting=str(meta["interrupting"]) if meta.get("interrupting") else None,
         )
-        turn = self._turn_logs.open(task_id, self.persona.name, context_id)
         speaker_meta = {"speaker": self.persona.name, "brain": self.brain.label}
         await updater.update_status(pb.TaskState.TASK_STATE_WORKING, metadata=speaker_meta)
 

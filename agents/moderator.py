@@ -94,11 +94,9 @@ class ModeratorExecutor(AgentExecutor):
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
         context_id = context.context_id or ""
+        log_ = self._turn_logs.open(task_id, "moderator", context_id)  # before the task shows
         await open_task(context, event_queue)
-        listener = Listener(
-            TaskUpdater(event_queue, task_id, context_id),
-            self._turn_logs.open(task_id, "moderator", context_id),
-        )
+        listener = Listener(TaskUpdater(event_queue, task_id, context_id), log_)
         text = context.get_user_input().strip()
         meta = podium_metadata(context.message)
         stage = self._deliveries.take(context.message.message_id if context.message else "")

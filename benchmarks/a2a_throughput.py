@@ -21,7 +21,7 @@ from a2a.types import a2a_pb2 as pb
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks.server_process import podium_process
-from tests.a2a_helpers import fetch_card, make_client, user_message
+from clients.a2a import fetch_card, make_client, user_message
 
 QUIET = ("--log-level", "warning")
 

@@ -27,9 +27,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks.server_process import podium_process
-from tests.fakes import CueTrack
-from tests.fixture_audio import labelled_speech, noise
-from tests.rtc_client import EventLog, Peer, join
+from clients.fixtures import labelled_speech, noise
+from clients.rtc import EventLog, Peer, join
+from clients.tracks import CueTrack
 
 QUIET = 500
 

@@ -22,9 +22,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks.server_process import podium_process
-from tests.fakes import ScriptedTrack
-from tests.fixture_audio import labelled_speech
-from tests.rtc_client import Peer, join
+from clients.fixtures import labelled_speech
+from clients.rtc import Peer, join
+from clients.tracks import ScriptedTrack
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")

@@ -11,17 +11,18 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from media.vad import FRAME_SAMPLES, SpeechStarted, SpeechStopped, VadSegmenter
-from tests.fixture_audio import labelled_speech, noise
+from clients.fixtures import labelled_speech, noise
+from media.pcm import IN_FRAME
+from media.vad import SpeechStarted, SpeechStopped, VadSegmenter
 
 
 def events_of(pcm: np.ndarray) -> list[object]:
     segmenter = VadSegmenter()
     padded = np.concatenate([pcm, np.zeros(16000, np.int16)])
     out: list[object] = []
-    for start in range(0, len(padded) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+    for start in range(0, len(padded) - IN_FRAME + 1, IN_FRAME):
         out += segmenter.push(
-            padded[start : start + FRAME_SAMPLES], (start + FRAME_SAMPLES) / 16000
+            padded[start : start + IN_FRAME], (start + IN_FRAME) / 16000
         )
     return out
 

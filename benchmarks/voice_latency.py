@@ -23,9 +23,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks.server_process import podium_process
-from tests.fakes import ScriptedTrack
-from tests.fixture_audio import labelled_speech
-from tests.rtc_client import EventLog, join
+from clients.fixtures import labelled_speech
+from clients.rtc import EventLog, join
+from clients.tracks import ScriptedTrack
 
 
 async def one_turn(http: httpx.AsyncClient, url: str, clip_index: int) -> float | None:

@@ -1,87 +1,121 @@
-"""Test media: a WebRTC track that speaks a fixture in real time, then stays silent."""
+"""Fake engines for tests about something else: a brain, speech to text, text to speech, and
+a track that hands over a clip as fast as it is read (no real-time pacing)."""
 
 from __future__ import annotations
 
 import asyncio
 import fractions
-import time
+from collections.abc import AsyncIterator, Sequence
 
 import av
 import numpy as np
-from aiortc.mediastreams import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-RATE = 48000
-SAMPLES = 960
-
-
-def upsample_16k(pcm: np.ndarray) -> np.ndarray:
-    positions = np.arange(len(pcm) * 3) / 3
-    return np.interp(positions, np.arange(len(pcm)), pcm).astype(np.int16)
+from agents.brain import BrainError, BrainRequest
+from media.pcm import IN_FRAME, IN_RATE, OUT_RATE, Pcm
+from media.stt import Recognizer
+from media.tts import Speech, SynthesisError, WordTiming
 
 
-def audio_frame(chunk: np.ndarray, pts: int) -> av.AudioFrame:
-    """One 20 ms 48 kHz mono frame (``chunk`` padded with silence) at ``pts``."""
-    if len(chunk) < SAMPLES:
-        chunk = np.concatenate([chunk, np.zeros(SAMPLES - len(chunk), np.int16)])
-    frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
-    frame.sample_rate = RATE
-    frame.pts = pts
-    frame.time_base = fractions.Fraction(1, RATE)
-    return frame
+class FakeBrain:
+    """Streams ``text`` word by word; fails after ``fail_after`` words when set."""
+
+    label = "fake"
+
+    def __init__(self, text: str = "One two three. Four five six.", fail_after: int | None = None):
+        self.text = text
+        self.fail_after = fail_after
+        self.requests: list[BrainRequest] = []
+
+    async def stream(self, request: BrainRequest) -> AsyncIterator[str]:
+        self.requests.append(request)
+        for index, word in enumerate(self.text.split(" ")):
+            if self.fail_after is not None and index >= self.fail_after:
+                raise BrainError("the fake backend is down")
+            await asyncio.sleep(0)
+            yield word if index == 0 else " " + word
+
+    async def aclose(self) -> None:
+        return None
 
 
-class ScriptedTrack(MediaStreamTrack):
-    """Plays ``pcm`` (16 kHz mono) after ``lead`` seconds of silence, paced at real time."""
+class _FakeRecognizer:
+    def __init__(self, owner: FakeSpeechToText) -> None:
+        self._owner = owner
+        self._samples = 0
+
+    def feed(self, pcm: Pcm) -> str:
+        self._samples += len(pcm)
+        words = self._owner.words[: int(self._samples / IN_RATE / self._owner.seconds_per_word)]
+        return " ".join(words)
+
+    def finish(self) -> str:
+        if self._owner.fail:
+            raise RuntimeError("the fake recognizer broke")
+        return " ".join(self._owner.words) if self._samples else ""
+
+
+class FakeSpeechToText:
+    """Recognizes ``words``, one more partial word every ``seconds_per_word`` of audio."""
+
+    def __init__(
+        self, words: Sequence[str] = (), seconds_per_word: float = 0.3, fail: bool = False
+    ) -> None:
+        self.words = list(words)
+        self.seconds_per_word = seconds_per_word
+        self.fail = fail
+
+    def recognizer(self) -> Recognizer:
+        return _FakeRecognizer(self)
+
+    def warm(self, decoders: int = 2) -> None:
+        return None
+
+
+class FakeTextToSpeech:
+    """A loud 150 ms tone per word at 48 kHz, with exact word timings."""
+
+    def __init__(self, seconds_per_word: float = 0.15, fail: bool = False) -> None:
+        self.seconds_per_word = seconds_per_word
+        self.fail = fail
+        self.phrases: list[str] = []
+
+    def synthesize(self, text: str, voice: str) -> Speech:
+        if self.fail:
+            raise SynthesisError("the fake voice is hoarse")
+        self.phrases.append(text)
+        timings, offset = [], 0
+        for index, word in enumerate(text.split()):
+            offset = text.index(word, offset) + len(word)
+            timings.append(WordTiming(word, index * self.seconds_per_word, offset))
+        samples = round(len(timings) * self.seconds_per_word * OUT_RATE)
+        pcm = (np.sin(np.arange(samples) * 0.05) * 10000).astype(np.int16)
+        return Speech(pcm, OUT_RATE, tuple(timings))
+
+
+class ClipTrack(MediaStreamTrack):
+    """Hands over a 16 kHz clip in 20 ms frames as fast as they are read, then ends."""
 
     kind = "audio"
 
-    def __init__(self, pcm: np.ndarray, lead: float = 0.5) -> None:
+    def __init__(self, pcm: Pcm, hold: asyncio.Event | None = None) -> None:
         super().__init__()
-        self._audio = np.concatenate([np.zeros(int(RATE * lead), np.int16), upsample_16k(pcm)])
+        self._pcm = pcm
         self._pts = 0
-        self._start: float | None = None
-        self.speech_started_at: float | None = None  # wall clock when the clip's audio began
-        self._lead = lead
+        self._hold = hold  # when set: after the clip, wait for it instead of ending
 
     async def recv(self) -> av.AudioFrame:
-        if self._start is None:
-            self._start = time.monotonic()
-            self.speech_started_at = self._start + self._lead
-        wait = self._start + self._pts / RATE - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        frame = audio_frame(self._audio[self._pts : self._pts + SAMPLES], self._pts)
-        self._pts += SAMPLES
-        return frame
-
-
-class CueTrack(MediaStreamTrack):
-    """Silent until ``play`` is called; then plays a 16 kHz clip in real time."""
-
-    kind = "audio"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._pts = 0
-        self._start: float | None = None
-        self._clip = np.zeros(0, np.int16)
-        self._clip_pts = 0
-        self.onset_at: float | None = None  # monotonic time the clip's labelled onset was sent
-
-    def play(self, pcm: np.ndarray, onset: float = 0.0) -> None:
-        """Starts ``pcm`` at the next frame; ``onset``: seconds into the clip speech begins."""
-        self._clip = upsample_16k(pcm)
-        self._clip_pts = self._pts
-        self.onset_at = time.monotonic() + 0.02 + onset
-
-    async def recv(self) -> av.AudioFrame:
-        if self._start is None:
-            self._start = time.monotonic()
-        wait = self._start + self._pts / RATE - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        offset = self._pts - self._clip_pts
-        chunk = self._clip[offset : offset + SAMPLES] if offset >= 0 else self._clip[:0]
-        frame = audio_frame(chunk, self._pts)
-        self._pts += SAMPLES
+        if self._pts >= len(self._pcm):
+            if self._hold is None:
+                raise MediaStreamError
+            await self._hold.wait()
+            raise MediaStreamError
+        chunk = self._pcm[self._pts : self._pts + IN_FRAME]
+        chunk = np.concatenate([chunk, np.zeros(IN_FRAME - len(chunk), np.int16)])
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = IN_RATE
+        frame.pts = self._pts
+        frame.time_base = fractions.Fraction(1, IN_RATE)
+        self._pts += IN_FRAME
+        await asyncio.sleep(0)
         return frame

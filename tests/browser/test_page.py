@@ -12,8 +12,8 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.fakes import upsample_16k
-from tests.fixture_audio import labelled_speech
+from clients.fixtures import labelled_speech
+from clients.tracks import upsample_16k
 from tests.serving import free_port, serve_podium
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")

@@ -3,24 +3,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from clients.fixtures import labelled_speech, noise
+from media.pcm import IN_FRAME
 from media.vad import (
-    FRAME_SAMPLES,
     SpeechStarted,
     SpeechStopped,
     VadEvent,
     VadSegmenter,
     spectral_flatness,
 )
-from tests.fixture_audio import labelled_speech, noise
 
 
 def run(pcm: np.ndarray) -> list[VadEvent]:
     segmenter = VadSegmenter()
     padded = np.concatenate([pcm, np.zeros(16000, np.int16)])
     events: list[VadEvent] = []
-    for start in range(0, len(padded) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
-        frame = padded[start : start + FRAME_SAMPLES]
-        events += segmenter.push(frame, (start + FRAME_SAMPLES) / 16000)
+    for start in range(0, len(padded) - IN_FRAME + 1, IN_FRAME):
+        frame = padded[start : start + IN_FRAME]
+        events += segmenter.push(frame, (start + IN_FRAME) / 16000)
     return events
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from media.outbound import OUT_RATE, OUT_SAMPLES
+from media.pcm import OUT_FRAME, OUT_RATE
 from media.tts import EspeakTextToSpeech, Speech, WordTiming
 from media.voice import VoiceChannel
 
@@ -82,7 +82,7 @@ def test_espeak_word_timings_drive_the_released_text() -> None:
     channel.enqueue(speech, "Tea is better than coffee.")
     heard = []
     while (frame := channel.read()) is not None:
-        assert len(frame) == OUT_SAMPLES
+        assert len(frame) == OUT_FRAME
         heard += drain(channel)
     assert "".join(heard) == "Tea is better than coffee."
     assert len(heard) >= 4  # released word by word, not at once

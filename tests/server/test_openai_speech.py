@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
@@ -10,15 +9,16 @@ import numpy as np
 import pytest
 from a2a.types import a2a_pb2 as pb
 
+from clients.a2a import fetch_card, make_client
+from clients.fixtures import labelled_speech
+from clients.rtc import EventLog, join
+from clients.tracks import ScriptedTrack
 from media.openai_speech import OpenAISpeechToText, OpenAITextToSpeech, spread_words
 from media.voice import VoiceChannel
 from server.settings import SpeechSettings
-from tests.a2a_helpers import fetch_card, make_client
 from tests.fake_audio_api import FakeAudioApi
-from tests.fakes import ScriptedTrack
-from tests.fixture_audio import labelled_speech
-from tests.rtc_client import EventLog, join
 from tests.serving import serve_app, serve_podium
+from tests.sse import read_events
 
 WORDS = "he was not an ill disposed young man"
 
@@ -82,8 +82,7 @@ async def test_a_room_hears_and_speaks_through_the_endpoint(tmp_path: Path) -> N
                 [turn] = await log.wait_for("turn_started", timeout=30)
                 assert turn["agent"] == "shuai", "routed by name"
                 await log.wait_for("words_played", count=3, task_id=turn["task_id"], timeout=30)
-                await asyncio.sleep(0.5)
-                assert peer.loud_frames() > 10, "the endpoint's voice reached the client"
+                await peer.wait_loud(10)  # the endpoint's voice reached the client
                 assert api.spoken and api.uploads[0]["seconds"] > 2.0
                 await peer.close()
                 await log.close()
@@ -106,12 +105,12 @@ async def test_a_failing_speech_endpoint_fails_the_turn_not_the_room(tmp_path: P
                 [ended] = await log.wait_for("turn_ended", timeout=20)
                 assert ended["state"] == "failed"
                 client = make_client(http, await fetch_card(http, f"{url}/agents/mei"))
-                # The room's turn_ended comes as the voice stops; the store follows shortly.
-                for _ in range(50):
-                    task = await client.get_task(pb.GetTaskRequest(id=ended["task_id"]))
-                    if task.status.state != pb.TaskState.TASK_STATE_WORKING:
-                        break
-                    await asyncio.sleep(0.1)
+                # The room's turn_ended comes as the voice stops; /stream's final status
+                # comes once the store holds the terminal task.
+                async with http.stream("GET", f"{url}/stream/{ended['task_id']}") as response:
+                    events = await read_events(response)
+                assert events[-1].event == "status" and events[-1].data == "failed"
+                task = await client.get_task(pb.GetTaskRequest(id=ended["task_id"]))
                 assert task.status.state == pb.TaskState.TASK_STATE_FAILED
                 assert "text to speech failed" in text_of_status(task)
                 api.fail = False  # the endpoint recovers: the room goes on

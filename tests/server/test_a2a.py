@@ -11,8 +11,7 @@ import pytest
 from a2a.types import a2a_pb2 as pb
 
 from agents.persona import StreamMode
-from server.settings import BrainSettings, Settings
-from tests.a2a_helpers import (
+from clients.a2a import (
     chunk_text,
     fetch_card,
     final_state,
@@ -21,6 +20,7 @@ from tests.a2a_helpers import (
     text_of,
     user_message,
 )
+from server.settings import BrainSettings, Settings
 from tests.serving import serve_podium
 
 COMPLETED = pb.TaskState.TASK_STATE_COMPLETED
@@ -106,13 +106,15 @@ async def test_cancel_mid_stream_and_resubscribe(tmp_path: Path) -> None:
             # A second client resubscribes to the running task.
             watcher = make_client(http, await fetch_card(http, f"{url}/agents/mei"))
             resubscribed: list[pb.StreamResponse] = []
+            subscribed = asyncio.Event()
 
             async def watch() -> None:
                 async for r in watcher.subscribe(pb.SubscribeToTaskRequest(id=task_id)):
                     resubscribed.append(r)
+                    subscribed.set()
 
             watching = asyncio.create_task(watch())
-            await asyncio.sleep(0.3)
+            await asyncio.wait_for(subscribed.wait(), 10)
             await stream.aclose()  # the first client goes away: the task must keep running
             running = await client.get_task(pb.GetTaskRequest(id=task_id))
             assert running.status.state == pb.TaskState.TASK_STATE_WORKING
@@ -124,7 +126,6 @@ async def test_cancel_mid_stream_and_resubscribe(tmp_path: Path) -> None:
             assert stored.status.state == pb.TaskState.TASK_STATE_CANCELED
             words = text_of(stored).split()
             assert 0 < len(words) < 25, "generation stopped partway"
-            await asyncio.sleep(0.5)
             again = await client.get_task(pb.GetTaskRequest(id=task_id))
             assert text_of(again) == text_of(stored), "no text after cancel"
 

@@ -13,10 +13,10 @@ import pytest
 import websockets
 from a2a.types import a2a_pb2 as pb
 
-from tests.a2a_helpers import fetch_card, make_client, text_of
-from tests.fakes import ScriptedTrack
-from tests.fixture_audio import labelled_speech
-from tests.rtc_client import EventLog, join
+from clients.a2a import fetch_card, make_client, text_of
+from clients.fixtures import labelled_speech
+from clients.rtc import EventLog, join
+from clients.tracks import ScriptedTrack
 from tests.serving import serve_podium
 
 
@@ -37,10 +37,10 @@ async def test_speaker_is_heard_transcribed_and_answered_aloud(tmp_path: Path) -
             [turn] = await log.wait_for("turn_started")
             [ended] = await log.wait_for("turn_ended", timeout=60)
             assert ended["state"] == "completed"
-            spoken = "".join(e["text"] for e in log.of("words_played") if e["task_id"] == turn["task_id"])
-            await asyncio.sleep(0.3)
+            played = log.of("words_played")
+            spoken = "".join(e["text"] for e in played if e["task_id"] == turn["task_id"])
             for peer in (speaker, listener):
-                assert peer.loud_frames() > 25, "the debater's voice arrived"
+                await peer.wait_loud(25)  # the debater's voice arrived
             client = make_client(http, await fetch_card(http, f"{url}/agents/{turn['agent']}"))
             task = await client.get_task(pb.GetTaskRequest(id=turn["task_id"]))
             assert task.status.state == pb.TaskState.TASK_STATE_COMPLETED
@@ -65,8 +65,8 @@ async def test_two_listeners_hear_a_debate_and_a_vanished_one_is_removed(tmp_pat
             first = await join(http, url, room["id"], "listener")
             second = await join(http, url, room["id"], "listener")
             await log.wait_for("turn_started")
-            await asyncio.sleep(2.0)
-            assert first.loud_frames() > 20 and second.loud_frames() > 20
+            await first.wait_loud(20)
+            await second.wait_loud(20)
             third = await join(http, url, room["id"], "listener")
             await second.pc.close()  # the tab is closed
             await log.wait_for("participant_left", timeout=10, id=second.participant_id)
@@ -113,11 +113,14 @@ async def test_websocket_audio_speaker_is_heard_and_hears_the_room(tmp_path: Pat
                 joined = json.loads(await socket.recv())
                 assert joined["type"] == "joined" and joined["rate"] == 16000
                 received: list[np.ndarray] = []
+                listening: list[asyncio.Event] = []
 
                 async def listen() -> None:
                     async for message in socket:
                         if isinstance(message, bytes):
                             received.append(np.frombuffer(message, np.int16))
+                            for event in listening:
+                                event.set()
 
                 reader = asyncio.create_task(listen())
                 silence = np.zeros(8000, np.int16)
@@ -132,8 +135,15 @@ async def test_websocket_audio_speaker_is_heard_and_hears_the_room(tmp_path: Pat
                 assert set(final["text"].split()) & set(clip.words.split()), final["text"]
                 [turn] = await log.wait_for("turn_started")
                 await log.wait_for("words_played", count=3, task_id=turn["task_id"])
-                await asyncio.sleep(0.5)
-                assert sum(1 for f in received if np.abs(f).max() > 500) > 10, "the room's voice"
+                heard = asyncio.Event()
+
+                async def loud_enough() -> None:
+                    while sum(1 for f in received if np.abs(f).max() > 500) <= 10:
+                        heard.clear()
+                        await heard.wait()
+
+                listening.append(heard)
+                await asyncio.wait_for(loud_enough(), 20)  # the room's voice
                 assert all(len(f) == 320 for f in received), "20 ms frames of 16 kHz"
                 info = (await http.get(f"{url}/rooms/{room['id']}")).json()
                 assert info["participants"][0]["transport"] == "websocket"

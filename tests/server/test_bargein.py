@@ -13,11 +13,11 @@ import numpy as np
 from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
+from clients.a2a import fetch_card, make_client, text_of
+from clients.fixtures import labelled_speech, noise
+from clients.rtc import EventLog, Peer, join
+from clients.tracks import CueTrack
 from server.settings import FloorSettings
-from tests.a2a_helpers import fetch_card, make_client, text_of
-from tests.fakes import CueTrack
-from tests.fixture_audio import labelled_speech, noise
-from tests.rtc_client import EventLog, Peer, join
 from tests.serving import serve_podium
 
 
@@ -31,8 +31,15 @@ async def _agent_speaking(
     peer = await join(http, url, room["id"], "speaker", track, name=who)
     await http.post(f"{url}/rooms/{room['id']}/say", json={"text": question, "name": who})
     [turn] = await log.wait_for("turn_started")
-    await log.wait_for("words_played", count=3, task_id=turn["task_id"])
-    await asyncio.sleep(1.0)  # well past the echo guard's warm-up
+    [first, *_] = await log.wait_for("words_played", count=3, task_id=turn["task_id"])
+    # Well past the echo guard's warm-up: a word played a second after the first one.
+    await log.wait_until(
+        lambda events: any(
+            e["type"] == "words_played" and e["task_id"] == turn["task_id"]
+            and e["t"] >= first["t"] + 1.0
+            for e in events
+        )
+    )
     return room["id"], log, peer, track, turn
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "speech"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "speech"
 Pcm = npt.NDArray[np.int16]
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +25,30 @@ class Peer:
     received: list[np.ndarray] = field(default_factory=list)
     arrivals: list[float] = field(default_factory=list)  # time.monotonic() per frame
     reader: asyncio.Task[None] | None = None
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def loud_frames(self, threshold: int = 500) -> int:
         return sum(1 for f in self.received if np.abs(f).max() > threshold)
+
+    async def wait_loud(self, frames: int, timeout: float = 20, threshold: int = 500) -> None:  # noqa: ASYNC109
+        """Waits until ``frames`` loud frames have arrived (raises TimeoutError otherwise)."""
+
+        async def enough() -> None:
+            while self.loud_frames(threshold) < frames:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        await asyncio.wait_for(enough(), timeout)
+
+    async def wait_until(self, moment: float, timeout: float = 20) -> None:  # noqa: ASYNC109
+        """Waits until a frame that arrived after ``moment`` (time.monotonic) is in."""
+
+        async def after() -> None:
+            while not self.arrivals or self.arrivals[-1] < moment:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        await asyncio.wait_for(after(), timeout)
 
     def first_loud_after(self, moment: float, threshold: int = 500) -> float | None:
         for frame, at in zip(self.received, self.arrivals, strict=True):
@@ -80,6 +102,7 @@ async def join(
                 frame = await incoming.recv()
                 peer.received.append(frame.to_ndarray().reshape(-1))
                 peer.arrivals.append(time.monotonic())
+                peer.arrived.set()
 
     peer.reader = asyncio.create_task(read())
     return peer
@@ -119,6 +142,20 @@ class EventLog:
                 await self._changed.wait()
 
         return await asyncio.wait_for(done(), timeout)
+
+    async def wait_until(
+        self,
+        predicate: Callable[[list[dict[str, Any]]], bool],
+        timeout: float = 30,  # noqa: ASYNC109
+    ) -> None:
+        """Waits until ``predicate(events)`` holds."""
+
+        async def done() -> None:
+            while not predicate(self.events):
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(done(), timeout)
 
     async def close(self) -> None:
         self._task.cancel()

@@ -10,8 +10,9 @@ from a2a.types import a2a_pb2 as pb
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from agents.service import call_context
+from agents.transcript import Transcript
+from clients.a2a import fetch_card, make_client, text_of, user_message
 from server.runtime import agent_scope
-from tests.a2a_helpers import fetch_card, make_client, text_of, user_message
 from tests.serving import serve_podium
 
 
@@ -38,7 +39,11 @@ async def test_restart_keeps_finished_and_fails_orphans(tmp_path: Path) -> None:
             failed = await client.get_task(pb.GetTaskRequest(id="orphan-1"))
             assert failed.status.state == pb.TaskState.TASK_STATE_FAILED
             assert "server stopped" in failed.status.message.parts[0].text
-            # The conversation's history survived too: a follow-up is answered in context.
+            # The conversation's history survived too: what the brains see next time.
+            history = await Transcript(tmp_path / "podium.sqlite3").history(done.task.context_id)
+            assert [(u.speaker, u.text) for u in history] == [
+                ("user", "Hello"), ("mei", text_of(done.task).strip())
+            ]
             follow = user_message("And then?", context_id=done.task.context_id)
             [again] = [r async for r in client.send_message(follow)]
             assert again.task.context_id == done.task.context_id

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sqlite3
 from pathlib import Path
@@ -11,14 +10,14 @@ import httpx
 from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
-from server.settings import BrainSettings, FloorSettings
-from tests.a2a_helpers import (
+from clients.a2a import (
     fetch_card,
     make_client,
     status_metadata,
     text_of,
     user_message,
 )
+from server.settings import BrainSettings, FloorSettings
 from tests.serving import serve_podium
 
 
@@ -70,7 +69,7 @@ async def test_cancel_debate_cancels_running_turn_and_interjections(tmp_path: Pa
             debate_task = (await root.list_tasks(pb.ListTasksRequest(context_id=context_id))).tasks
             running = [t for t in debate_task if t.id != moderator_task]
             assert len(running) == 1
-            await asyncio.sleep(0.3)
+            await anext(stream)  # the debate goes on after the interjection
             canceled = await root.cancel_task(pb.CancelTaskRequest(id=running[0].id))
             assert canceled.status.state == pb.TaskState.TASK_STATE_CANCELED
             await stream.aclose()

@@ -43,14 +43,15 @@ def speaking(agent: str = "mei", turn: str = "t1", **changes: object) -> tuple[A
 
 
 # ── human barge-in ────────────────────────────────────────────────────────────
-def test_onset_ducks_the_speaking_agent_and_confirmed_speech_interrupts_it() -> None:
+def test_onset_ducks_the_speaking_agent_and_a_real_word_interrupts_it() -> None:
     arb, clock = speaking()
     assert arb.speech_started("ana") == [Duck("mei", "t1", "ana")]
     assert arb.holder == "mei"  # ducked, not yet cut
     assert arb.speech_progress("ana", voiced=0.2) == []
     clock.advance(0.3)
-    decisions = arb.speech_progress("ana", voiced=0.42)
-    assert decisions == [Interrupt("mei", "t1", "ana", "human", "speech")]
+    assert arb.speech_progress("ana", voiced=0.42) == [], "no word yet: ducked, not cut"
+    decisions = arb.speech_progress("ana", voiced=0.44, words="what about")
+    assert decisions == [Interrupt("mei", "t1", "ana", "human", "word")]
     assert arb.holder == "ana"
     assert not arb.agents_may_start
     assert arb.speech_ended("ana", "what about the cost") == []
@@ -59,33 +60,71 @@ def test_onset_ducks_the_speaking_agent_and_confirmed_speech_interrupts_it() -> 
     assert arb.agents_may_start and arb.holder is None
 
 
-def test_a_first_real_word_confirms_before_the_minimum_duration() -> None:
+def test_a_word_before_the_minimum_duration_does_not_cut_yet() -> None:
     arb, _ = speaking()
     arb.speech_started("ana")
-    assert arb.speech_progress("ana", voiced=0.1, words="wait") == [
+    assert arb.speech_progress("ana", voiced=0.1, words="wait") == []
+    assert arb.speech_progress("ana", voiced=0.4, words="wait") == [
         Interrupt("mei", "t1", "ana", "human", "word")
     ]
 
 
-def test_word_confirmation_can_be_switched_off() -> None:
+def test_word_confirmation_can_be_switched_off_and_the_final_transcript_cuts() -> None:
     arb, _ = speaking(confirm_on_word=False)
     arb.speech_started("ana")
-    assert arb.speech_progress("ana", voiced=0.1, words="wait") == []
-    assert arb.speech_progress("ana", voiced=0.4, words="wait") != []
+    assert arb.speech_progress("ana", voiced=0.8, words="wait") == []
+    assert arb.speech_ended("ana", "wait a moment") == [
+        Interrupt("mei", "t1", "ana", "human", "utterance")
+    ]
 
 
-def test_a_noise_false_start_resumes_the_ducked_agent() -> None:
+def test_an_utterance_with_no_words_resumes_the_ducked_agent() -> None:
     arb, _ = speaking()
     arb.speech_started("ana")
-    arb.speech_progress("ana", voiced=0.1)
-    assert arb.speech_ended("ana", "") == [Resume("mei", "t1", "ana", "noise")]
+    arb.speech_progress("ana", voiced=0.6)  # a cough or a door: voiced, but no word
+    assert arb.speech_ended("ana", "") == [Resume("mei", "t1", "ana", "no words")]
     assert arb.holder == "mei" and arb.agents_may_start
+
+
+def test_a_long_wordless_sound_gives_the_floor_back_while_it_goes_on() -> None:
+    arb, _ = speaking()
+    arb.speech_started("beeper")
+    assert arb.speech_progress("beeper", voiced=1.0) == []
+    assert arb.speech_progress("beeper", voiced=1.5) == [
+        Resume("mei", "t1", "beeper", "no words")
+    ]
+    assert arb.agents_may_start and arb.holder == "mei", "a beep does not hold the floor"
+    assert arb.speech_progress("beeper", voiced=5.0) == []
+    assert isinstance(arb.bid("shuai", 0.9), Deny)  # min floor, not "a person holds it"
+    assert arb.speech_ended("beeper", "") == []  # nothing left to resume
+
+
+def test_words_after_a_wordless_start_still_cut_the_resumed_agent() -> None:
+    arb, _ = speaking()
+    arb.speech_started("ana")
+    arb.speech_progress("ana", voiced=1.6)  # hummed first
+    assert arb.speech_ended("ana", "actually no") == [
+        Interrupt("mei", "t1", "ana", "human", "utterance")
+    ]
+
+
+def test_a_person_who_leaves_mid_utterance_gives_the_floor_back() -> None:
+    arb, _ = speaking()
+    arb.speech_started("ana")
+    assert not arb.agents_may_start
+    assert arb.left("ana") == [Resume("mei", "t1", "ana", "left")]
+    assert arb.agents_may_start and arb.holder == "mei"
+    assert arb.left("ana") == []
+    arb.speech_started("bo")  # confirmed, then gone before the hand-off
+    arb.speech_progress("bo", voiced=0.5, words="hold on")
+    assert arb.left("bo") == [] and arb.agents_may_start
 
 
 def test_a_backchannel_never_interrupts() -> None:
     arb, _ = speaking()
     arb.speech_started("ana")
     assert arb.speech_progress("ana", voiced=0.2, words="mm-hm") == []
+    assert arb.speech_progress("ana", voiced=2.0, words="mm-hm") == [], "words, not wordless"
     assert arb.speech_ended("ana", "mm-hm yeah") == [Resume("mei", "t1", "ana", "backchannel")]
 
 

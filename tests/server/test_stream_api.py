@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 from a2a.types import a2a_pb2 as pb
 
+from clients.a2a import fetch_card, make_client, text_of
 from server.settings import BrainSettings
-from tests.a2a_helpers import fetch_card, make_client, text_of
 from tests.serving import serve_podium
 from tests.sse import read_events
 

@@ -1,0 +1,64 @@
+"""Deliveries: a turn goes where its message was claimed; a cancel reaches only that place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from agents.delivery import Deliveries, ImmediateDelivery, TurnInfo
+from agents.turn import CancelReason
+
+
+class Stage:
+    def __init__(self) -> None:
+        self.stopped: list[tuple[str, CancelReason]] = []
+
+    def deliver(self, turn: TurnInfo, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
+        return chunks
+
+    def stop(self, task_id: str, why: CancelReason) -> None:
+        self.stopped.append((task_id, why))
+
+
+def test_a_claimed_message_binds_its_task_to_the_claimer_and_no_one_else() -> None:
+    deliveries = Deliveries()
+    room_a, room_b = Stage(), Stage()
+    deliveries.claim("m1", room_a)
+    deliveries.claim("m2", room_b)
+    assert deliveries.open("m1", "t1") is room_a
+    assert deliveries.open("m1", "t9") is deliveries.default, "a claim is taken once"
+    assert deliveries.open("m3", "t3") is deliveries.default
+    why = CancelReason("interrupted by Ann", "Ann", "human")
+    deliveries.of_task("t1").stop("t1", why)
+    assert room_a.stopped == [("t1", why)] and room_b.stopped == []
+    deliveries.close("t1")
+    assert deliveries.of_task("t1") is deliveries.default
+
+
+def test_released_and_taken_claims_are_gone() -> None:
+    deliveries = Deliveries()
+    stage = Stage()
+    deliveries.claim("m1", stage)
+    deliveries.release("m1")
+    assert deliveries.take("m1") is None
+    deliveries.claim("m2", stage)
+    assert deliveries.take("m2") is stage and deliveries.take("m2") is None
+
+
+async def test_immediate_delivery_passes_chunks_through_unpaced() -> None:
+    async def chunks() -> AsyncIterator[str]:
+        for chunk in ("a", " b", " c"):
+            yield chunk
+
+    delivered = [c async for c in ImmediateDelivery().deliver(TurnInfo("mei", "t"), chunks())]
+    assert delivered == ["a", " b", " c"]
+
+
+def test_cancel_reasons_travel_in_the_call_context() -> None:
+    from a2a.server.context import ServerCallContext
+
+    why = CancelReason("interrupted by Shuai", "shuai", "agent", trail=0.25)
+    context = why.into(ServerCallContext())
+    assert CancelReason.of(context) == why
+    assert why.metadata() == {"reason": "interrupted by Shuai", "by": "shuai",
+                              "interruption": "agent"}
+    assert CancelReason.of(ServerCallContext()) == CancelReason("canceled by client")

@@ -1,0 +1,95 @@
+"""Floor, TurnBids and TurnLog: the small parts turn-taking and live text stand on."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agents.arbiter import Arbiter, FloorPolicy, Interrupt
+from agents.bidding import BidRequest, Rival, TurnBids
+from agents.floor import Floor
+from agents.persona import DEFAULT_DEBATERS
+from agents.turn_log import TurnLog, TurnLogs
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_agents_wait_for_the_floor_until_the_person_is_done() -> None:
+    floor = Floor(Arbiter(FloorPolicy(), Clock()))
+    floor.arbiter.speech_started("ana")
+    waiting = asyncio.ensure_future(floor.wait_for_agents(patience=10))
+    floor.changed()  # something changed, but ana still holds the floor
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    floor.arbiter.speech_ended("ana", "")
+    floor.changed()
+    assert await asyncio.wait_for(waiting, 1) is True
+
+
+async def test_patience_runs_out_on_a_floor_that_is_never_given_back() -> None:
+    floor = Floor(Arbiter(FloorPolicy(), Clock()))
+    floor.arbiter.speech_started("ana")
+    assert await floor.wait_for_agents(patience=0.05) is False
+
+
+class Bidder:
+    def __init__(self, urgency: float | None) -> None:
+        self.urgency = urgency
+        self.asked: list[BidRequest] = []
+        self.answered = asyncio.Event()
+
+    async def bid(self, request: BidRequest) -> float | None:
+        self.asked.append(request)
+        self.answered.set()
+        return self.urgency
+
+
+async def test_rivals_bid_at_sentence_ends_and_one_grant_cuts_the_speaker() -> None:
+    clock = Clock()
+    floor = Floor(Arbiter(FloorPolicy(min_floor=1.0), clock))
+    floor.arbiter.agent_started("mei", "t1")
+    eager, shy = Bidder(0.9), Bidder(None)
+    persona = DEFAULT_DEBATERS[1]
+    announced: list[dict[str, object]] = []
+    cuts: list[Interrupt] = []
+
+    async def announce(event: dict[str, object]) -> None:
+        announced.append(event)
+
+    async def cut(decision: Interrupt) -> None:
+        cuts.append(decision)
+
+    bids = TurnBids(floor, "mei", "Cars", [Rival("shuai", persona, eager),
+                                          Rival("lin", persona, shy)], announce, cut)
+    bids.heard("Cars are ")
+    assert not eager.asked, "no bid in mid-sentence"
+    clock.now = 5.0
+    bids.heard("wonderful. ")
+    await asyncio.wait_for(eager.answered.wait(), 1)
+    await bids.aclose()
+    assert eager.asked[0].heard == "Cars are wonderful." and eager.asked[0].elapsed == 5.0
+    assert bids.granted == Interrupt("mei", "t1", "shuai", "agent", "bid", 0.25)
+    assert bids.cut_after == "Cars are wonderful." and cuts == [bids.granted]
+    assert [e["agent"] for e in announced] == ["shuai"], "no bid, no announcement"
+
+
+async def test_turn_log_readers_follow_from_any_offset_until_it_finishes() -> None:
+    logs = TurnLogs(keep=1)
+    turn = logs.open("t1", "mei", "c1")
+    await turn.append("Hello")
+    reader = turn.follow(2)
+    assert await anext(reader) == (5, "llo")
+    await turn.append(" there")
+    assert await anext(reader) == (11, " there")
+    await turn.finish("completed")
+    assert [chunk async for chunk in reader] == []
+    assert turn.state == "completed" and logs.get("t1") is turn
+    for index in range(3):
+        await logs.open(f"x{index}", "mei", "c1").finish("completed")
+    assert logs.get("t1") is None, "finished logs are bounded"
+    assert isinstance(logs.open("t2", "mei", "c1"), TurnLog)

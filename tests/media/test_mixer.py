@@ -1,0 +1,66 @@
+"""Mixer and frame clock: voices summed per 20 ms, overlaps measured, retired voices drained."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from media.mixer import Mixer, frame_clock
+from media.pcm import OUT_FRAME, OUT_RATE
+from media.tts import Speech, WordTiming
+from media.voice import VoiceChannel
+
+
+def voice(seconds: float, level: int = 8000, text: str = "word") -> VoiceChannel:
+    channel = VoiceChannel("agent")
+    pcm = np.full(round(seconds * OUT_RATE), level, np.int16)
+    channel.enqueue(Speech(pcm, OUT_RATE, (WordTiming(text, 0.0, len(text)),)), text)
+    channel.close()
+    return channel
+
+
+def test_silence_when_nobody_speaks_and_voices_are_summed_and_clipped() -> None:
+    mixer = Mixer()
+    frame, overlap = mixer.tick()
+    assert len(frame) == OUT_FRAME and not frame.any() and overlap is None
+    mixer.add("a", voice(0.1, 20000))
+    mixer.add("b", voice(0.1, 20000))
+    frame, _ = mixer.tick()
+    assert int(frame.max()) == 32767, "clipped, not wrapped"
+
+
+def test_an_overlap_is_measured_when_it_ends() -> None:
+    mixer = Mixer()
+    mixer.add("a", voice(0.2))
+    mixer.add("b", voice(0.06))
+    overlaps = [mixer.tick()[1] for _ in range(6)]
+    assert overlaps[:3] == [None, None, None]
+    assert overlaps[3] is not None and abs(overlaps[3] - 0.06) < 1e-9
+    assert overlaps[4:] == [None, None]
+
+
+def test_a_retired_voice_plays_out_then_leaves_and_a_paused_one_is_silent() -> None:
+    mixer = Mixer()
+    channel = voice(0.1)
+    mixer.add("a", channel)
+    channel.fade(0.04)  # trails off over two frames
+    mixer.retire("a")
+    assert mixer.get("a") is channel
+    loud = [int(np.abs(mixer.tick()[0]).max()) for _ in range(3)]
+    assert loud[0] > 0 and loud[2] == 0
+    assert mixer.get("a") is None
+    paused = voice(0.1)
+    paused.pause()
+    mixer.add("b", paused)
+    assert not mixer.tick()[0].any()
+
+
+async def test_the_clock_ticks_every_20_ms_of_loop_time() -> None:
+    loop = asyncio.get_running_loop()
+    times = []
+    async for tick in frame_clock():
+        times.append(loop.time())
+        if tick == 10:
+            break
+    assert 0.19 <= times[-1] - times[0] <= 0.3
