@@ -31,8 +31,26 @@ class FloorPolicy:
     confirm_on_word: bool = True  # partial words cut in (False: only the final transcript)
     wordless_limit: float = 1.5  # voiced seconds with no word: a ducked agent resumes
     backchannels: frozenset[str] = frozenset(
-        {"mm", "mhm", "hm", "hmm", "uh-huh", "uh", "huh", "yeah", "yes", "right", "okay",
-         "ok", "sure", "ah", "oh", "mm-hm", "i", "see"}
+        {
+            "mm",
+            "mhm",
+            "hm",
+            "hmm",
+            "uh-huh",
+            "uh",
+            "huh",
+            "yeah",
+            "yes",
+            "right",
+            "okay",
+            "ok",
+            "sure",
+            "ah",
+            "oh",
+            "mm-hm",
+            "i",
+            "see",
+        }
     )
     echo_warmup: float = 0.3  # onsets this soon after an agent starts are its own echo
     half_duplex: bool = False  # people cannot barge in while an agent speaks

@@ -174,4 +174,3 @@ class DebaterExecutor(AgentExecutor):
             message=updater.new_agent_message([pb.Part(text=why.reason)], metadata=why.metadata()),
             metadata={"speaker": self.persona.name, **why.metadata()},
         )
-

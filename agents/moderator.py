@@ -175,8 +175,13 @@ class ModeratorExecutor(AgentExecutor):
                 bids = self._bidding(debate, service, [listener])
                 states.append(
                     await self._relay.run(
-                        service, topic, meta_, [listener], self._tracker(task_id, service),
-                        stage, bids,
+                        service,
+                        topic,
+                        meta_,
+                        [listener],
+                        self._tracker(task_id, service),
+                        stage,
+                        bids,
                     )
                 )
                 if bids is not None and bids.granted is not None:

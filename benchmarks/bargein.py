@@ -133,8 +133,10 @@ async def main(rooms: int, cycles: int) -> None:
             heard = figures(client)
             print(f"barge-in, {rooms} rooms at once, client-heard onset -> ducked: {heard}")
             if len(server) == 2:
-                print(f"barge-in, server-internal VAD onset -> ducked frame to encoder: "
-                      f"p50 {server[0]:.1f} ms, p95 {server[1]:.1f} ms")
+                print(
+                    f"barge-in, server-internal VAD onset -> ducked frame to encoder: "
+                    f"p50 {server[0]:.1f} ms, p95 {server[1]:.1f} ms"
+                )
             false_barge_ins, *debates = await asyncio.gather(
                 noise_over_turns(http, url),
                 debate(http, url, "Cars", 0),  # no interruptions: turn gaps

@@ -21,9 +21,7 @@ def events_of(pcm: np.ndarray) -> list[object]:
     padded = np.concatenate([pcm, np.zeros(16000, np.int16)])
     out: list[object] = []
     for start in range(0, len(padded) - IN_FRAME + 1, IN_FRAME):
-        out += segmenter.push(
-            padded[start : start + IN_FRAME], (start + IN_FRAME) / 16000
-        )
+        out += segmenter.push(padded[start : start + IN_FRAME], (start + IN_FRAME) / 16000)
     return out
 
 

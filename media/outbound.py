@@ -57,4 +57,3 @@ class PacedAudioTrack(MediaStreamTrack):
         frame.time_base = self._time_base
         self._pts += len(pcm)
         return frame
-

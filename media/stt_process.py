@@ -134,5 +134,3 @@ class ProcessSpeechToText:
             workers, self._workers = self._workers, []
         for worker in workers:
             worker.close()
-
-

@@ -164,8 +164,14 @@ def rooms_router(rooms: Rooms) -> APIRouter:
             await socket.close(code=4409, reason=str(error))
             return
         await socket.send_json(
-            {"type": "joined", "participant_id": participant.id, "format": "s16le",
-             "rate": SOCKET_RATE, "channels": 1, "frame_ms": 20}
+            {
+                "type": "joined",
+                "participant_id": participant.id,
+                "format": "s16le",
+                "rate": SOCKET_RATE,
+                "channels": 1,
+                "frame_ms": 20,
+            }
         )
         session = TaskOwner(f"room {room_id} audio socket")
 

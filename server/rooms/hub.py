@@ -29,8 +29,15 @@ from server.rooms.events import (
 )
 
 Json = dict[str, Any]
-_KEPT = (FinalTranscript, TurnStarted, TurnEnded, Interrupted, Resumed, DebateStarted,
-         DebateFinished)
+_KEPT = (
+    FinalTranscript,
+    TurnStarted,
+    TurnEnded,
+    Interrupted,
+    Resumed,
+    DebateStarted,
+    DebateFinished,
+)
 
 
 class RoomTranscript:

@@ -60,8 +60,9 @@ class Participants:
         if len(self._by_id) >= self._limit:
             raise RoomFull(f"room {self._room_id} is full ({self._limit} participants)")
         participant_id = uuid.uuid4().hex[:12]
-        return Participant(participant_id, name or f"{role}-{participant_id[:4]}", role,
-                           PacedAudioTrack())
+        return Participant(
+            participant_id, name or f"{role}-{participant_id[:4]}", role, PacedAudioTrack()
+        )
 
     async def join_webrtc(
         self,

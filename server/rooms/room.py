@@ -52,7 +52,12 @@ log = logging.getLogger(__name__)
 
 class Room:
     def __init__(
-        self, room_id: str, topic: str, agents: list[str], setup: RoomSetup, floor: Floor,
+        self,
+        room_id: str,
+        topic: str,
+        agents: list[str],
+        setup: RoomSetup,
+        floor: Floor,
         stats: RoomStats,
     ) -> None:
         self.id, self.topic, self.agents = room_id, topic, agents
@@ -78,8 +83,12 @@ class Room:
 
     def info(self) -> dict[str, Any]:
         return {
-            "id": self.id, "topic": self.topic, "agents": self.agents, "state": self.state,
-            "speaking": self.speaking, "context_id": self.context_id,
+            "id": self.id,
+            "topic": self.topic,
+            "agents": self.agents,
+            "state": self.state,
+            "speaking": self.speaking,
+            "context_id": self.context_id,
             "debate_task_id": self.conversation.debate_task_id,
             "floor": self.floor.arbiter.holder,
             "participants": [p.info() for p in self.participants],

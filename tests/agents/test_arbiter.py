@@ -90,9 +90,7 @@ def test_a_long_wordless_sound_gives_the_floor_back_while_it_goes_on() -> None:
     arb, _ = speaking()
     arb.speech_started("beeper")
     assert arb.speech_progress("beeper", voiced=1.0) == []
-    assert arb.speech_progress("beeper", voiced=1.5) == [
-        Resume("mei", "t1", "beeper", "no words")
-    ]
+    assert arb.speech_progress("beeper", voiced=1.5) == [Resume("mei", "t1", "beeper", "no words")]
     assert arb.agents_may_start and arb.holder == "mei", "a beep does not hold the floor"
     assert arb.speech_progress("beeper", voiced=5.0) == []
     assert isinstance(arb.bid("shuai", 0.9), Deny)  # min floor, not "a person holds it"

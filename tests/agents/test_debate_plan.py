@@ -24,7 +24,11 @@ def test_a_cut_in_gives_the_next_turn_to_the_interrupter_and_the_order_goes_on()
     assert plan.next() == Cue("mei", 1), "after lin comes mei again; the count goes on"
     assert plan.done
     assert Cue("lin", 1, "x", "mei").metadata("Trams") == {
-        "cue": True, "topic": "Trams", "round": 1, "cut_in": "x", "interrupting": "mei"
+        "cue": True,
+        "topic": "Trams",
+        "round": 1,
+        "cut_in": "x",
+        "interrupting": "mei",
     }
 
 

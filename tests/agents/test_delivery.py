@@ -59,6 +59,9 @@ def test_cancel_reasons_travel_in_the_call_context() -> None:
     why = CancelReason("interrupted by Shuai", "shuai", "agent", trail=0.25)
     context = why.into(ServerCallContext())
     assert CancelReason.of(context) == why
-    assert why.metadata() == {"reason": "interrupted by Shuai", "by": "shuai",
-                              "interruption": "agent"}
+    assert why.metadata() == {
+        "reason": "interrupted by Shuai",
+        "by": "shuai",
+        "interruption": "agent",
+    }
     assert CancelReason.of(ServerCallContext()) == CancelReason("canceled by client")

@@ -64,8 +64,14 @@ async def test_rivals_bid_at_sentence_ends_and_one_grant_cuts_the_speaker() -> N
     async def cut(decision: Interrupt) -> None:
         cuts.append(decision)
 
-    bids = TurnBids(floor, "mei", "Cars", [Rival("shuai", persona, eager),
-                                          Rival("lin", persona, shy)], announce, cut)
+    bids = TurnBids(
+        floor,
+        "mei",
+        "Cars",
+        [Rival("shuai", persona, eager), Rival("lin", persona, shy)],
+        announce,
+        cut,
+    )
     bids.heard("Cars are ")
     assert not eager.asked, "no bid in mid-sentence"
     clock.now = 5.0

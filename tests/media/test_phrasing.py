@@ -20,9 +20,7 @@ def test_with_nothing_playing_voicing_starts_on_the_first_clause() -> None:
 
 def test_with_nothing_playing_and_no_clause_the_words_so_far_start_it() -> None:
     phraser = Phraser(first_phrase_words=4)
-    assert phraser.push("streets without cars are calm", idle=True) == [
-        "streets without cars are "
-    ]
+    assert phraser.push("streets without cars are calm", idle=True) == ["streets without cars are "]
     assert phraser.push("er and green. Next", idle=False) == ["calmer and green. "]
 
 

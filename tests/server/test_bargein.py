@@ -35,7 +35,8 @@ async def _agent_speaking(
     # Well past the echo guard's warm-up: a word played a second after the first one.
     await log.wait_until(
         lambda events: any(
-            e["type"] == "words_played" and e["task_id"] == turn["task_id"]
+            e["type"] == "words_played"
+            and e["task_id"] == turn["task_id"]
             and e["t"] >= first["t"] + 1.0
             for e in events
         )
@@ -85,9 +86,7 @@ async def _person_cuts_in(http: httpx.AsyncClient, url: str) -> None:
 
 
 async def _noise_never_interrupts(http: httpx.AsyncClient, url: str) -> None:
-    _, log, peer, track, turn = await _agent_speaking(
-        http, url, "Bo", "Shuai, what do trams cost?"
-    )
+    _, log, peer, track, turn = await _agent_speaking(http, url, "Bo", "Shuai, what do trams cost?")
     track.play(np.concatenate([noise("loud-white", 2.0), noise("clicks", 2.0)]))
     [ended] = await log.wait_for("turn_ended", task_id=turn["task_id"], timeout=60)
     assert ended["state"] == "completed"

@@ -42,7 +42,8 @@ async def test_restart_keeps_finished_and_fails_orphans(tmp_path: Path) -> None:
             # The conversation's history survived too: what the brains see next time.
             history = await Transcript(tmp_path / "podium.sqlite3").history(done.task.context_id)
             assert [(u.speaker, u.text) for u in history] == [
-                ("user", "Hello"), ("mei", text_of(done.task).strip())
+                ("user", "Hello"),
+                ("mei", text_of(done.task).strip()),
             ]
             follow = user_message("And then?", context_id=done.task.context_id)
             [again] = [r async for r in client.send_message(follow)]
@@ -52,7 +53,7 @@ async def test_restart_keeps_finished_and_fails_orphans(tmp_path: Path) -> None:
 async def test_rooms_reopen_after_a_restart_and_deleted_ones_do_not(tmp_path: Path) -> None:
     async with httpx.AsyncClient(timeout=10) as http:
         with serve_podium(tmp_path) as url:
-            kept = (await http.post(f"{url}/rooms", json={"topic": "Kept", "agents": ["mei"]}))
+            kept = await http.post(f"{url}/rooms", json={"topic": "Kept", "agents": ["mei"]})
             gone = (await http.post(f"{url}/rooms", json={"topic": "Gone"})).json()
             assert (await http.delete(f"{url}/rooms/{gone['id']}")).status_code == 204
         with serve_podium(tmp_path) as url:

@@ -15,8 +15,12 @@ def test_every_event_serializes_with_its_type_and_fields() -> None:
     for cls in classes:
         assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
     words = ev.WordsPlayed("mei", "t1", "Trams ")
-    assert words.to_json() == {"type": "words_played", "agent": "mei", "task_id": "t1",
-                               "text": "Trams "}
+    assert words.to_json() == {
+        "type": "words_played",
+        "agent": "mei",
+        "task_id": "t1",
+        "text": "Trams ",
+    }
     assert ev.FinalTranscript("Ann", "").to_json()["type"] == "final_transcript"
 
 
