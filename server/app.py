@@ -55,12 +55,16 @@ def speech_engines(settings: Settings) -> tuple[SpeechToText, TextToSpeech]:
     return stt, tts
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    engines: tuple[SpeechToText, TextToSpeech] | None = None,
+) -> FastAPI:
+    """The app; ``engines`` replaces the configured speech engines (tests)."""
     settings = settings or Settings()
     runtime = build_runtime(settings)
     hub = StreamHub(runtime)
     metrics = Metrics()
-    stt, tts = speech_engines(settings)
+    stt, tts = engines or speech_engines(settings)
     set_peer_timeout(settings.peer_timeout)
     setup = RoomSetup(
         runtime.directory,

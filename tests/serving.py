@@ -13,6 +13,8 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from media.stt import SpeechToText
+from media.tts import TextToSpeech
 from server.app import create_app
 from server.settings import BrainSettings, Settings
 
@@ -62,8 +64,13 @@ def podium_settings(data_dir: Path, port: int, **overrides: Any) -> Settings:
 
 
 @contextmanager
-def serve_podium(data_dir: Path, port: int | None = None, **overrides: Any) -> Iterator[str]:
+def serve_podium(
+    data_dir: Path,
+    port: int | None = None,
+    engines: tuple[SpeechToText, TextToSpeech] | None = None,
+    **overrides: Any,
+) -> Iterator[str]:
     port = port or free_port()
     settings = podium_settings(data_dir, port, **overrides)
-    with serve_app(create_app(settings), port) as url:
+    with serve_app(create_app(settings, engines), port) as url:
         yield url

@@ -49,6 +49,8 @@ class Conversation:
         self.reply: tuple[AgentService, str] | None = None  # the routed answer being made
         self._debate: tuple[str, asyncio.Task[None]] | None = None
         self._debate_lock = asyncio.Lock()
+        self._announced = asyncio.Event()  # a starting debate's DebateStarted is out
+        self._announced.set()
 
     @property
     def debate_task_id(self) -> str | None:
@@ -128,9 +130,17 @@ class Conversation:
                 meta["rounds"] = rounds
             if interruptions is not None:
                 meta["interruptions"] = interruptions
-            turn = await self._start(root, self._topic, meta)
-            self._debate = (turn.task_id, self._tasks.spawn(self._follow_debate(turn)))
-            self._events.publish(ev.DebateStarted(turn.task_id))
+            self._announced.clear()  # its first turn waits for DebateStarted
+            try:
+                turn = await self._start(root, self._topic, meta)
+                self._debate = (turn.task_id, self._tasks.spawn(self._follow_debate(turn)))
+                self._events.publish(ev.DebateStarted(turn.task_id))
+            finally:
+                self._announced.set()
+
+    async def announced(self) -> None:
+        """Returns once a debate being started has been announced (at once otherwise)."""
+        await self._announced.wait()
 
     async def _follow_debate(self, turn: Turn) -> None:
         try:

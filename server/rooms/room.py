@@ -243,6 +243,7 @@ class Room:
         self, agent: str, task_id: str, chunks: AsyncIterator[str]
     ) -> AsyncIterator[str]:
         """Voices one agent turn; yields the text as it is heard (see VoiceChannel)."""
+        await self.conversation.announced()  # a debate's first turn follows DebateStarted
         service = self._setup.directory.get(agent)
         voice = service.persona.voice if service else "en-us"
         channel = VoiceChannel(agent)
