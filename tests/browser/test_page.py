@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from clients.fixtures import labelled_speech
+from clients.rtc import EventLog
 from clients.tracks import upsample_16k
 from tests.serving import free_port, serve_podium
 
@@ -74,6 +75,15 @@ async def shot(page: object, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
+async def more_audio(page: object, before: dict[str, float]) -> None:
+    """Waits until more audio has arrived than ``before`` says."""
+    await page.wait_for_function(  # type: ignore[attr-defined]
+        "async (n) => ((await window.podium.stats()) || {}).bytesReceived > n",
+        arg=before["bytesReceived"],
+        timeout=10000,
+    )
+
+
 async def inbound(page: object) -> dict[str, float]:
     stats = await page.evaluate("() => window.podium.stats()")  # type: ignore[attr-defined]
     assert stats is not None, "no inbound audio stream"
@@ -95,7 +105,7 @@ async def test_speaker_is_heard_answered_and_audio_arrives(browser: object, tmp_
         reply = page.locator("#transcript li[data-who='mei'], #transcript li[data-who='shuai']")
         await playwright_api.expect(reply.first.locator(".text")).not_to_be_empty(timeout=30000)
         first = await inbound(page)
-        await page.wait_for_timeout(1500)
+        await more_audio(page, first)
         second = await inbound(page)
         assert second["bytesReceived"] > first["bytesReceived"] > 0, "audio keeps arriving"
         levels = [(await inbound(page))["audioLevel"] for _ in range(10)]
@@ -165,9 +175,7 @@ async def test_page_reconnects_after_a_server_restart(browser: object, tmp_path:
             "Connected — listening", timeout=30000
         )
         await playwright_api.expect(page.locator("#transcript")).to_contain_text("Reconnected.")
-        first = await inbound(page)
-        await page.wait_for_timeout(1000)
-        assert (await inbound(page))["bytesReceived"] > first["bytesReceived"]
+        await more_audio(page, await inbound(page))
         await shot(page, "reconnected")
 
 
@@ -220,3 +228,65 @@ async def test_a_denied_microphone_says_so_and_listening_still_works(tmp_path: P
                 )
         finally:
             await chromium.close()
+
+
+async def test_the_page_handles_exactly_the_room_event_types_and_people_who_leave(
+    browser: object, tmp_path: Path
+) -> None:
+    with serve_podium(tmp_path / "data") as url:
+        async with httpx.AsyncClient() as http:
+            room = (await http.post(f"{url}/rooms", json={"topic": "Leavers"})).json()
+            page = await new_page(browser, f"{url}/?room={room['id']}")
+            await playwright_api.expect(page.locator("#room-title")).to_have_text("Leavers")
+            served = (await http.get(f"{url}/rooms/event-types")).json()
+            handled = await page.evaluate("() => window.podium.handledEventTypes()")
+            assert sorted(handled) == sorted(served)
+            # Someone else speaks in the room and leaves mid-utterance.
+            other = await new_page(browser, f"{url}/?room={room['id']}")
+            await other.get_by_role("button", name="Join and speak").click()
+            await playwright_api.expect(page.locator("#floor")).to_contain_text(
+                "has the floor", timeout=20000
+            )
+            await other.close()
+            await playwright_api.expect(page.locator("#floor")).to_have_text(
+                "Nobody is speaking", timeout=15000
+            )
+            assert page.errors == []
+
+
+@pytest.fixture
+async def beeping_browser() -> AsyncIterator[object]:
+    """Chromium's own fake microphone: a periodic beep, as a test machine's page gets."""
+    async with playwright_api.async_playwright() as driver:
+        chromium = await driver.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--autoplay-policy=no-user-gesture-required",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+            ],
+        )
+        yield chromium
+        await chromium.close()
+
+
+async def test_a_beeping_fake_microphone_does_not_stall_a_debate(
+    beeping_browser: object, tmp_path: Path
+) -> None:
+    with serve_podium(tmp_path / "data") as url:
+        async with httpx.AsyncClient(timeout=20) as http:
+            body = {"topic": "Beeps", "debate": True, "rounds": 2}
+            room = (await http.post(f"{url}/rooms", json=body)).json()
+            log = EventLog(http, url, room["id"])
+            page = await new_page(beeping_browser, f"{url}/?room={room['id']}")
+            await page.get_by_role("button", name="Join and speak").click()
+            await log.wait_for("speech_started", timeout=20)  # the beeps reach the room
+            await log.wait_for("debate_finished", timeout=120)
+            turns = [e for e in log.of("turn_ended")]
+            assert len([t for t in turns if t["state"] == "completed"]) >= 2
+            await log.close()
+            assert page.errors == []

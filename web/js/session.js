@@ -29,6 +29,8 @@ export class RoomSession {
         t.clear();
         for (const earlier of e.transcript) this.handle(earlier);
         f.setAgents(e.info.agents, e.info.speaking);
+        if (this.resubscribed) t.note("Reconnected.");
+        this.resubscribed = false;
       },
       participant_joined: (e) => e.name !== me && t.note(`${e.name} joined as ${e.role}`),
       participant_left: (e) => {
@@ -164,6 +166,7 @@ export class RoomSession {
       return;
     }
     this.reconnecting = false;
+    this.resubscribed = true;
     this.subscribe(); // the snapshot redraws the transcript
     if (role) {
       const connection = this.connection;
