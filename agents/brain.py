@@ -7,7 +7,7 @@ A brain raises :class:`BrainError` when its backend fails; the turn then ends ``
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from agents.persona import Persona
@@ -30,7 +30,6 @@ class BrainRequest:
     topic: str | None = None  # set when the turn belongs to a debate
     context_id: str = ""
     turn_index: int = 0  # how many turns this persona already took in the context
-    participants: tuple[str, ...] = field(default_factory=tuple)
     cut_in: str | None = None  # this turn cuts in on another debater after this sentence
     interrupting: str | None = None  # …who was speaking
 

@@ -31,19 +31,9 @@ class Conflict(PodiumError):
     message = "conflict"
 
 
-class PayloadTooLarge(PodiumError):
-    status_code = 413
-    message = "request body too large"
-
-
 class TooManyRequests(PodiumError):
     status_code = 429
     message = "too many"
-
-
-class ServiceUnavailable(PodiumError):
-    status_code = 503
-    message = "unavailable"
 
 
 def error_body(status: int, message: str) -> dict[str, dict[str, object]]:

@@ -114,6 +114,7 @@ class FloorSettings(BaseModel):
 
     confirm_after: float = Field(default=0.4, ge=0.05, le=3.0)
     confirm_on_word: bool = True
+    wordless_limit: float = Field(default=1.5, ge=0.2, le=30.0)
     backchannels: list[str] = sorted(FloorPolicy().backchannels)
     echo_warmup: float = Field(default=0.3, ge=0.0, le=3.0)
     half_duplex: bool = False
