@@ -5,7 +5,7 @@
 recognizer in 100 ms batches (off the event loop). It yields, in order for each utterance,
 ``VoiceStarted``, ``VoiceContinued`` per frame, ``WordsRecognized`` as partial words change,
 ``VoiceStopped`` and then ``UtteranceRecognized`` (or ``RecognitionFailed``). When the track
-ends mid-utterance, the utterance is closed and recognized before the generator ends.
+ends, ``TrackEnded`` comes first; an utterance it cut short is then closed and recognized.
 """
 
 from __future__ import annotations
@@ -59,6 +59,11 @@ class RecognitionFailed:
     reason: str
 
 
+@dataclass(frozen=True)
+class TrackEnded:
+    """The track ended (the person left); a running utterance is closed after this."""
+
+
 Heard = (
     VoiceStarted
     | VoiceContinued
@@ -66,6 +71,7 @@ Heard = (
     | WordsRecognized
     | UtteranceRecognized
     | RecognitionFailed
+    | TrackEnded
 )
 
 
@@ -115,6 +121,7 @@ async def _read(
                     try:
                         frame = await track.recv()
                     except MediaStreamError:
+                        heard.put_nowait(TrackEnded())
                         break
                     if not isinstance(frame, av.AudioFrame):
                         continue

@@ -28,6 +28,7 @@ from agents.floor import Floor
 from agents.turn import CancelReason
 from media.listener import (
     RecognitionFailed,
+    TrackEnded,
     UtteranceRecognized,
     VoiceContinued,
     VoiceStarted,
@@ -127,7 +128,7 @@ class Room:
     # ── inbound ────────────────────────────────────────────────────────────────
     async def _listen(self, participant: Participant, track: MediaStreamTrack) -> None:
         who, arbiter, setup = participant.name, self.floor.arbiter, self._setup
-        accepted, partial, voiced = False, "", 0.0
+        accepted, partial, voiced, gone = False, "", 0.0, False
         try:
             async with contextlib.aclosing(listen(track, setup.vad, setup.stt)) as heard:
                 async for event in heard:
@@ -148,15 +149,19 @@ class Room:
                             if accepted:
                                 self._reply_due = _now() - setup.vad.hangover
                         case UtteranceRecognized(text=text):
-                            self._tasks.spawn(self._utterance(who, text, accepted))
+                            self._tasks.spawn(self._utterance(who, text, accepted, gone))
                         case RecognitionFailed(reason=reason):
                             self.events.publish(ev.EngineFailed("stt", reason))
-                            self._tasks.spawn(self._utterance(who, "", accepted))
+                            self._tasks.spawn(self._utterance(who, "", accepted, gone))
+                        case TrackEnded():  # the person left, maybe mid-utterance
+                            gone = True
+                            self._apply(arbiter.left(who))
         finally:  # the track ended or the participant left, maybe mid-utterance
             self._apply(arbiter.left(who))
             self.floor.changed()
 
-    async def _utterance(self, who: str, text: str, accepted: bool) -> None:
+    async def _utterance(self, who: str, text: str, accepted: bool, gone: bool) -> None:
+        """The final transcript: answered when it was real and its speaker is still here."""
         arbiter = self.floor.arbiter
         real = bool(text) and not arbiter.is_backchannel(text)
         ignored = None
@@ -167,7 +172,7 @@ class Room:
         try:
             self.events.publish(ev.FinalTranscript(who, text, ignored=ignored))
             self._apply(arbiter.speech_ended(who, text))
-            if accepted and real:
+            if accepted and real and not gone:
                 await self.say(text, who, typed=False)
             else:
                 self._reply_due = None

@@ -11,6 +11,7 @@ from clients.fixtures import labelled_speech, noise
 from media.listener import (
     Heard,
     RecognitionFailed,
+    TrackEnded,
     UtteranceRecognized,
     VoiceContinued,
     VoiceStarted,
@@ -28,7 +29,8 @@ async def heard(track: ClipTrack, stt: FakeSpeechToText) -> list[Heard]:
 
 
 def kinds(events: list[Heard]) -> list[type]:
-    return [type(e) for e in events if not isinstance(e, VoiceContinued | WordsRecognized)]
+    skipped = VoiceContinued | WordsRecognized | TrackEnded
+    return [type(e) for e in events if not isinstance(e, skipped)]
 
 
 async def test_an_utterance_yields_its_events_in_order() -> None:
@@ -51,11 +53,15 @@ async def test_a_track_that_ends_mid_utterance_still_closes_and_recognizes_it() 
     cut = clip.pcm[: int(16000 * (clip.onset + 0.8))]
     events = await heard(ClipTrack(cut), FakeSpeechToText(["he", "was"]))
     assert kinds(events) == [VoiceStarted, VoiceStopped, UtteranceRecognized]
+    ended = events.index(TrackEnded())
+    assert isinstance(events[ended + 1], VoiceStopped), "the end is known before the close"
     assert events[-1] == UtteranceRecognized("he was")
 
 
 async def test_noise_yields_nothing_and_a_broken_recognizer_is_an_event() -> None:
-    assert await heard(ClipTrack(noise("loud-white", 2.0)), FakeSpeechToText(["x"])) == []
+    assert await heard(ClipTrack(noise("loud-white", 2.0)), FakeSpeechToText(["x"])) == [
+        TrackEnded()
+    ]
     clip = labelled_speech()[0]
     events = await heard(ClipTrack(clip.pcm), FakeSpeechToText(["x"], fail=True))
     assert kinds(events) == [VoiceStarted, VoiceStopped, RecognitionFailed]
