@@ -3,6 +3,7 @@ from a speech fixture, a real Podium on loopback. Screenshots go to test-artifac
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import wave
 from collections.abc import AsyncIterator
@@ -39,9 +40,9 @@ def microphone_wav(path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-async def browser(tmp_path: Path) -> AsyncIterator[object]:
-    wav = microphone_wav(tmp_path / "mic.wav")
+@contextlib.asynccontextmanager
+async def launch(*extra: str) -> AsyncIterator[object]:
+    """System Chromium with a fake microphone (Chromium's beep unless ``extra`` names a file)."""
     async with playwright_api.async_playwright() as driver:
         chromium = await driver.chromium.launch(
             executable_path=CHROMIUM,
@@ -53,11 +54,18 @@ async def browser(tmp_path: Path) -> AsyncIterator[object]:
                 "--autoplay-policy=no-user-gesture-required",
                 "--use-fake-ui-for-media-stream",
                 "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={wav}",
+                *extra,
             ],
         )
         yield chromium
         await chromium.close()
+
+
+@pytest.fixture
+async def browser(tmp_path: Path) -> AsyncIterator[object]:
+    wav = microphone_wav(tmp_path / "mic.wav")
+    async with launch(f"--use-file-for-fake-audio-capture={wav}") as chromium:
+        yield chromium
 
 
 async def new_page(browser: object, url: str) -> object:
@@ -258,21 +266,8 @@ async def test_the_page_handles_exactly_the_room_event_types_and_people_who_leav
 @pytest.fixture
 async def beeping_browser() -> AsyncIterator[object]:
     """Chromium's own fake microphone: a periodic beep, as a test machine's page gets."""
-    async with playwright_api.async_playwright() as driver:
-        chromium = await driver.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--autoplay-policy=no-user-gesture-required",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-            ],
-        )
+    async with launch() as chromium:
         yield chromium
-        await chromium.close()
 
 
 async def test_a_beeping_fake_microphone_does_not_stall_a_debate(
