@@ -81,3 +81,25 @@ def final_state(responses: list[pb.StreamResponse]) -> int:
         if response.HasField("task"):
             return response.task.status.state
     raise AssertionError("no status in stream")
+
+
+TERMINAL = {
+    pb.TaskState.TASK_STATE_COMPLETED,
+    pb.TaskState.TASK_STATE_FAILED,
+    pb.TaskState.TASK_STATE_CANCELED,
+    pb.TaskState.TASK_STATE_REJECTED,
+}
+
+
+async def settled_task(client: Client, task_id: str) -> pb.Task:
+    """The task once it has reached a terminal state: follows its live stream while it runs
+    (a task that already ended cannot be subscribed to; it is read as it is)."""
+    try:
+        async for _ in client.subscribe(pb.SubscribeToTaskRequest(id=task_id)):
+            pass
+    except Exception:  # noqa: BLE001 - the SDK refuses to subscribe to an ended task
+        pass
+    task = await client.get_task(pb.GetTaskRequest(id=task_id))
+    if task.status.state not in TERMINAL:
+        raise AssertionError(f"task {task_id} is still {task.status.state} after its stream")
+    return task

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 
 import av
@@ -75,12 +75,16 @@ Heard = (
 )
 
 
+Tap = Callable[[av.AudioFrame], None]
+
+
 async def listen(
-    track: MediaStreamTrack, vad: VadConfig, stt: SpeechToText
+    track: MediaStreamTrack, vad: VadConfig, stt: SpeechToText, tap: Tap | None = None
 ) -> AsyncGenerator[Heard, None]:
-    """What ``track`` says, until it ends. Close it (``contextlib.aclosing``) to stop early."""
+    """What ``track`` says, until it ends. Close it (``contextlib.aclosing``) to stop early.
+    ``tap`` gets every decoded frame as it arrives (the room mixes the voice with it)."""
     heard: asyncio.Queue[Heard | None] = asyncio.Queue()
-    reader = asyncio.create_task(_read(track, VadSegmenter(vad), stt, heard))
+    reader = asyncio.create_task(_read(track, VadSegmenter(vad), stt, heard, tap))
     try:
         while (event := await heard.get()) is not None:
             yield event
@@ -95,6 +99,7 @@ async def _read(
     segmenter: VadSegmenter,
     stt: SpeechToText,
     heard: asyncio.Queue[Heard | None],
+    tap: Tap | None,
 ) -> None:
     slicer = FrameSlicer()
     stream_time = 0.0
@@ -125,6 +130,8 @@ async def _read(
                         break
                     if not isinstance(frame, av.AudioFrame):
                         continue
+                    if tap is not None:
+                        tap(frame)
                     for pcm in slicer.push(frame):
                         stream_time += FRAME_SECONDS
                         on_vad(segmenter.push(pcm, stream_time))

@@ -1,6 +1,8 @@
 """Outbound stage 3: the room's 20 ms clock mixes every voice into one frame.
 
-``Mixer.tick`` is pure (voices in, one 48 kHz frame out, plus the overlap that just ended);
+``Mixer.tick`` is pure (voices in, one 48 kHz ``MixFrame`` out, plus the overlap that just
+ended). It mixes the agents' voices (``VoiceChannel``) and the people's (``LiveVoice``); the
+frame keeps each person's own contribution so that person can be sent the mix without it.
 ``frame_clock`` paces it on the event loop: one tick per 20 ms, resynchronized after a stall
 instead of bursting to catch up.
 """
@@ -9,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
+from media.live import LiveVoice
 from media.pcm import FRAME_SECONDS, OUT_FRAME, Pcm
 from media.voice import VoiceChannel
 
@@ -19,8 +24,29 @@ AUDIBLE = 300  # peak sample level above which a voice counts as audible (for ov
 STALL = 0.2  # seconds behind after which the clock resynchronizes
 
 
+@dataclass(frozen=True)
+class MixFrame:
+    """One 20 ms frame of the room: everything, and each person's part in it."""
+
+    total: npt.NDArray[np.int32]  # every voice, summed (not yet clipped)
+    people: dict[str, Pcm] = field(default_factory=dict)  # person key → their frame
+
+    def everyone(self) -> Pcm:
+        return _clip(self.total)
+
+    def without(self, person: str) -> Pcm:
+        """The mix minus one person's own voice (all of it when they made no sound)."""
+        own = self.people.get(person)
+        return _clip(self.total if own is None else self.total - own)
+
+
+def _clip(total: npt.NDArray[np.int32]) -> Pcm:
+    return total.clip(-32768, 32767).astype(np.int16)
+
+
 class Mixer:
     def __init__(self) -> None:
+        self._people: dict[str, LiveVoice] = {}
         self._voices: dict[str, VoiceChannel] = {}
         self._retiring: set[str] = set()
         self._overlap = 0  # consecutive frames with two voices audible
@@ -47,8 +73,15 @@ class Mixer:
     def keys(self) -> list[str]:
         return list(self._voices)
 
-    def tick(self) -> tuple[Pcm, float | None]:
-        """The next 20 ms of the mix, and the seconds of an overlap that just ended."""
+    def add_person(self, key: str, voice: LiveVoice) -> None:
+        self._people[key] = voice
+
+    def remove_person(self, key: str) -> None:
+        self._people.pop(key, None)
+
+    def tick(self) -> tuple[MixFrame, float | None]:
+        """The next 20 ms of the mix, and the seconds of an overlap (of two or more agents'
+        voices) that just ended."""
         mix = np.zeros(OUT_FRAME, np.int32)
         audible = 0
         for key, channel in list(self._voices.items()):
@@ -63,11 +96,17 @@ class Mixer:
             self._overlap += 1
         elif self._overlap:
             ended, self._overlap = self._overlap * FRAME_SECONDS, 0
-        return mix.clip(-32768, 32767).astype(np.int16), ended
+        people = {}
+        for key, voice in self._people.items():
+            if (pcm := voice.read()) is not None:
+                mix += pcm
+                people[key] = pcm
+        return MixFrame(mix, people), ended
 
 
 async def frame_clock() -> AsyncIterator[int]:
-    """Yields 0, 1, 2, ... every 20 ms of loop time."""
+    """Yields 0, 1, 2, ... every 20 ms of loop time; after a stall the count goes on (it
+    stamps the packets' timeline) but the clock re-anchors instead of bursting to catch up."""
     loop = asyncio.get_running_loop()
     start = loop.time()
     tick = 0
@@ -76,5 +115,5 @@ async def frame_clock() -> AsyncIterator[int]:
         tick += 1
         delay = start + tick * FRAME_SECONDS - loop.time()
         if delay < -STALL:
-            start, tick, delay = loop.time(), 0, 0.0
+            start, delay = loop.time() - tick * FRAME_SECONDS, 0.0
         await asyncio.sleep(max(0.0, delay))

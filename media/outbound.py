@@ -1,59 +1,100 @@
-"""Outbound stage 3: a paced 48 kHz mono audio track per participant.
+"""Outbound stage 5: a paced track per participant, fed by the room's clock.
 
-The room's clock pushes one 20 ms frame per tick into every participant's track; ``recv``
-hands frames to aiortc's encoder in order, and silence when the queue runs dry, so the wire
-never stalls. The queue is short (drop-oldest) so a slow peer never builds latency, and
-``drop_queued`` empties it so a barge-in duck reaches the wire on the very next frame.
+The clock pushes one item per 20 ms into every participant's track: an Opus packet shared
+with everyone hearing the same mix (``PacketTrack``, for WebRTC: aiortc sends pre-encoded
+packets as they are) or a PCM frame (``PcmTrack``, for WebSocket audio). ``recv`` hands them
+on in order as the clock makes them (silence is a frame too). The queue is short
+(drop-oldest) so a slow peer never builds latency, and ``drop_queued`` empties it so a
+barge-in duck reaches the wire on the very next frame.
+
+Each track notes when its sender took every frame (the send side of pacing): ``intervals``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import fractions
+from typing import Generic, TypeVar
 
 import av
+import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from media.pcm import OUT_RATE, Pcm
+from media.opus import OpusPacket
+from media.pcm import OUT_FRAME, OUT_RATE, Pcm
+
+Item = TypeVar("Item")
+PACING_SAMPLES = 256  # send intervals kept per track
 
 
-class PacedAudioTrack(MediaStreamTrack):
+class _PacedTrack(MediaStreamTrack, Generic[Item]):
     kind = "audio"
 
     def __init__(self, depth: int = 2) -> None:
         super().__init__()
-        self._queue: asyncio.Queue[Pcm] = asyncio.Queue(maxsize=depth)
-        self._pts = 0
-        self._time_base = fractions.Fraction(1, OUT_RATE)
+        self._queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=depth)
         self._watchers: list[asyncio.Future[float]] = []
+        self._sent = np.zeros(PACING_SAMPLES)  # loop time of the last sends (a ring)
+        self._count = 0
 
-    def push(self, pcm: Pcm) -> None:
+    def push(self, item: Item) -> None:
         if self._queue.full():
             self._queue.get_nowait()
-        self._queue.put_nowait(pcm)
+        self._queue.put_nowait(item)
 
     def drop_queued(self) -> asyncio.Future[float]:
         """Empties the queue; the future gets the loop time at which the next frame (made
-        after this call) is handed to the encoder."""
+        after this call) is handed to the sender."""
         while not self._queue.empty():
             self._queue.get_nowait()
         watcher: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self._watchers.append(watcher)
         return watcher
 
-    async def recv(self) -> av.AudioFrame:
+    def intervals(self) -> np.ndarray:
+        """Seconds between consecutive sends, the most recent ones."""
+        count = min(self._count, PACING_SAMPLES)
+        if count < 2:
+            return np.zeros(0)
+        start = self._count % PACING_SAMPLES
+        ring = np.concatenate([self._sent[start:], self._sent[:start]])[-count:]
+        return np.diff(ring)
+
+    async def _next(self) -> Item:
         if self.readyState != "live":
             raise MediaStreamError
-        pcm = await self._queue.get()
+        item = await self._queue.get()
+        now = asyncio.get_running_loop().time()
+        self._sent[self._count % PACING_SAMPLES] = now
+        self._count += 1
         if self._watchers:
-            now = asyncio.get_running_loop().time()
             for watcher in self._watchers:
                 if not watcher.done():
                     watcher.set_result(now)
             self._watchers.clear()
+        return item
+
+
+class PacketTrack(_PacedTrack[OpusPacket]):
+    """Opus packets of the mix this participant hears, encoded once for all who share it."""
+
+    async def recv(self) -> OpusPacket:
+        return await self._next()
+
+
+class PcmTrack(_PacedTrack[Pcm]):
+    """48 kHz mono PCM frames of the mix this participant hears."""
+
+    def __init__(self, depth: int = 2) -> None:
+        super().__init__(depth)
+        self._pts = 0
+        self._time_base = fractions.Fraction(1, OUT_RATE)
+
+    async def recv(self) -> av.AudioFrame:
+        pcm = await self._next()
         frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = OUT_RATE
         frame.pts = self._pts
         frame.time_base = self._time_base
-        self._pts += len(pcm)
+        self._pts += OUT_FRAME
         return frame

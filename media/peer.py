@@ -1,14 +1,19 @@
 """A participant's WebRTC peer connection (aiortc): answer the offer, send one paced track,
-hand over the inbound audio track, report when the connection is gone."""
+hand over the inbound audio track, report when the connection is gone.
+
+The answer carries Opus only: the room sends the same Opus packets to everyone who hears
+the same mix, so a peer that cannot take Opus (every browser can) is refused with a reason."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from media.inbound import set_jitter_depth
+
+OPUS = [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.mimeType == "audio/opus"]
 
 
 class BadOffer(ValueError):
@@ -46,11 +51,19 @@ class PeerSession:
     async def answer(self, sdp: str, kind: str) -> str:
         """The answer SDP; raises ``BadOffer`` (and closes) when the offer is unusable."""
         try:
-            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=kind))
-            self.pc.addTrack(self._outbound)
+            transceiver = self.pc.addTransceiver(self._outbound, direction="sendrecv")
+            transceiver.setCodecPreferences(OPUS)
+            try:
+                await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=kind))
+            except Exception as error:
+                if "send parameters" in str(error):
+                    raise BadOffer("the offer has no Opus audio (Podium sends Opus)") from error
+                raise
             await self.pc.setLocalDescription(await self.pc.createAnswer())
         except Exception as error:  # aiortc raises ValueError, TypeError, ... on bad SDP
             await self.pc.close()
+            if isinstance(error, BadOffer):
+                raise
             raise BadOffer(f"cannot answer this offer: {error}") from error
         return str(self.pc.localDescription.sdp)
 

@@ -74,6 +74,7 @@ def create_app(
         VadConfig(aggressiveness=settings.vad_aggressiveness, hangover=settings.vad_hangover),
         settings.jitter_packets,
         settings.max_participants,
+        settings.max_listeners,
     )
     rooms = Rooms(
         setup, runtime.floors, settings.max_rooms, metrics, RoomRecords(settings.database_path)

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Literal
 
+import av
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -179,7 +180,8 @@ def rooms_router(rooms: Rooms) -> APIRouter:
             try:
                 while True:
                     frame = await participant.track.recv()
-                    await socket.send_bytes(to_16k(frame))
+                    if isinstance(frame, av.AudioFrame):  # a socket's track is PCM
+                        await socket.send_bytes(to_16k(frame))
             except Exception as error:  # the client went away or left: the session ends
                 log.debug("room %s audio socket ended: %s", room_id, error)
 

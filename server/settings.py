@@ -148,7 +148,8 @@ class Settings(BaseSettings):
     debate_rounds: int = Field(default=2, ge=1, le=20)
     debate_order: list[str] = []
     max_rooms: int = 20
-    max_participants: int = 16
+    max_participants: int = Field(default=8, ge=1, description="speakers per room")
+    max_listeners: int = Field(default=200, ge=0, description="listeners per room")
     vad_aggressiveness: int = Field(default=3, ge=0, le=3)
     vad_hangover: float = Field(default=0.5, ge=0.1, le=3.0)
     jitter_packets: int = Field(default=1, ge=0, le=8, description="inbound jitter depth (20 ms)")

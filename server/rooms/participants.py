@@ -1,5 +1,6 @@
-"""Who is in a room: admission (one limit for every transport), WebRTC and WebSocket joins,
-and leaving. Each participant gets the room's mix through its own ``PacedAudioTrack``."""
+"""Who is in a room: admission (speakers and listeners counted apart, the same limits for
+every transport), WebRTC and WebSocket joins, and leaving. Each participant gets the room's
+mix through its own paced track, fed by one ``Fanout`` (one encoding per distinct mix)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from dataclasses import dataclass, field
 
 from aiortc.mediastreams import MediaStreamTrack
 
-from media.outbound import PacedAudioTrack
-from media.pcm import Pcm
+from media.fanout import Fanout
+from media.mixer import MixFrame
+from media.outbound import PacketTrack, PcmTrack
 from media.peer import PeerSession
 from server.errors import Conflict
 
@@ -25,7 +27,7 @@ class Participant:
     id: str
     name: str
     role: str  # "speaker" or "listener"
-    track: PacedAudioTrack  # the room's mix, to this participant
+    track: PacketTrack | PcmTrack  # the room's mix, to this participant
     peer: PeerSession | None = None  # None for a WebSocket participant
     joined: float = field(default_factory=time.time)
 
@@ -41,11 +43,14 @@ Listen = Callable[[Participant, MediaStreamTrack], None]
 
 
 class Participants:
-    def __init__(self, room_id: str, limit: int, jitter_packets: int) -> None:
+    def __init__(
+        self, room_id: str, max_speakers: int, max_listeners: int, jitter_packets: int
+    ) -> None:
         self._room_id = room_id
-        self._limit = limit
+        self._limits = {"speaker": max_speakers, "listener": max_listeners}
         self._jitter = jitter_packets
         self._by_id: dict[str, Participant] = {}
+        self._fanout = Fanout()
 
     def __iter__(self) -> Iterator[Participant]:
         return iter(list(self._by_id.values()))
@@ -56,13 +61,20 @@ class Participants:
     def get(self, participant_id: str) -> Participant | None:
         return self._by_id.get(participant_id)
 
-    def _admit(self, role: str, name: str | None) -> Participant:
-        if len(self._by_id) >= self._limit:
-            raise RoomFull(f"room {self._room_id} is full ({self._limit} participants)")
+    def count(self, role: str) -> int:
+        return sum(1 for p in self._by_id.values() if p.role == role)
+
+    def _admit(self, role: str, name: str | None, track: PacketTrack | PcmTrack) -> Participant:
+        limit = self._limits[role]
+        if self.count(role) >= limit:
+            raise RoomFull(f"room {self._room_id} is full ({limit} {role}s)")
         participant_id = uuid.uuid4().hex[:12]
-        return Participant(
-            participant_id, name or f"{role}-{participant_id[:4]}", role, PacedAudioTrack()
-        )
+        return Participant(participant_id, name or f"{role}-{participant_id[:4]}", role, track)
+
+    def _seat(self, participant: Participant) -> None:
+        self._by_id[participant.id] = participant
+        person = participant.id if participant.role == "speaker" else None
+        self._fanout.add(participant.id, participant.track, person)
 
     async def join_webrtc(
         self,
@@ -74,7 +86,7 @@ class Participants:
         gone: Callable[[str], Awaitable[None]],
     ) -> tuple[Participant, str]:
         """Answers an SDP offer; returns the participant and the answer SDP."""
-        participant = self._admit(role, name)
+        participant = self._admit(role, name, PacketTrack())
 
         def on_audio(track: MediaStreamTrack) -> None:
             listen(participant, track)
@@ -87,14 +99,14 @@ class Participants:
         )
         participant.peer = peer
         answer = await peer.answer(sdp, kind)  # BadOffer: nothing was admitted
-        self._by_id[participant.id] = participant
+        self._seat(participant)
         return participant, answer
 
     def join_socket(
         self, role: str, name: str | None, inbound: MediaStreamTrack, listen: Listen
     ) -> Participant:
-        participant = self._admit(role, name)
-        self._by_id[participant.id] = participant
+        participant = self._admit(role, name, PcmTrack())
+        self._seat(participant)
         if role == "speaker":
             listen(participant, inbound)
         return participant
@@ -103,12 +115,16 @@ class Participants:
         participant = self._by_id.pop(participant_id, None)
         if participant is None:
             return None
+        self._fanout.remove(participant_id)
         participant.track.stop()
         if participant.peer is not None:
             await participant.peer.close()
         return participant
 
-    def push(self, frame: Pcm) -> None:
-        """One 20 ms frame of the mix to everyone."""
-        for participant in self._by_id.values():
-            participant.track.push(frame)
+    def send(self, frame: MixFrame, tick: int) -> None:
+        """One 20 ms frame of the mix to everyone (each speaker without their own voice)."""
+        self._fanout.send(frame, tick)
+
+    def pacing(self) -> list[float]:
+        """Seconds between the latest consecutive frames taken by each participant's sender."""
+        return [float(v) for v in self._fanout.pacing()]

@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import numpy as np
 from aiortc.mediastreams import MediaStreamTrack
 
 from agents.arbiter import Decision, Duck, Interrupt, Resume
@@ -36,6 +37,7 @@ from media.listener import (
     WordsRecognized,
     listen,
 )
+from media.live import LiveVoice
 from media.mixer import Mixer, frame_clock
 from media.phrasing import Phraser
 from media.tts import Speech
@@ -67,7 +69,9 @@ class Room:
         self.speaking: str | None = None
         self.floor, self.stats = floor, stats
         self.events = RoomEvents(room_id)
-        self.participants = Participants(room_id, setup.max_participants, setup.jitter_packets)
+        self.participants = Participants(
+            room_id, setup.max_speakers, setup.max_listeners, setup.jitter_packets
+        )
         self.created = time.time()
         self._setup = setup
         self._tasks = TaskOwner(f"room {room_id}")
@@ -94,6 +98,7 @@ class Room:
             "floor": self.floor.arbiter.holder,
             "participants": [p.info() for p in self.participants],
             "stats": self.stats.summary(),
+            "send_pacing_ms": _percentiles(self.participants.pacing()),
         }
 
     def subscribe(self) -> AsyncIterator[dict[str, Any]]:
@@ -129,8 +134,12 @@ class Room:
     async def _listen(self, participant: Participant, track: MediaStreamTrack) -> None:
         who, arbiter, setup = participant.name, self.floor.arbiter, self._setup
         accepted, partial, voiced, gone = False, "", 0.0, False
+        voice = LiveVoice()  # what everyone else hears of this person
+        self._mixer.add_person(participant.id, voice)
         try:
-            async with contextlib.aclosing(listen(track, setup.vad, setup.stt)) as heard:
+            async with contextlib.aclosing(
+                listen(track, setup.vad, setup.stt, voice.push)
+            ) as heard:
                 async for event in heard:
                     match event:
                         case VoiceStarted():
@@ -157,6 +166,7 @@ class Room:
                             gone = True
                             self._apply(arbiter.left(who))
         finally:  # the track ended or the participant left, maybe mid-utterance
+            self._mixer.remove_person(participant.id)
             self._apply(arbiter.left(who))
             self.floor.changed()
 
@@ -323,11 +333,11 @@ class Room:
 
     async def _mix(self) -> None:
         """Every 20 ms: one frame of every active voice, to every participant."""
-        async for _ in frame_clock():
+        async for tick in frame_clock():
             frame, overlap = self._mixer.tick()
             if overlap is not None:
                 self.stats.observe("overlap", overlap)
-            self.participants.push(frame)
+            self.participants.send(frame, tick)
 
     # ── closing ────────────────────────────────────────────────────────────────
     async def close(self) -> None:
@@ -343,6 +353,14 @@ class Room:
             await self.leave(participant.id)
         await self._tasks.aclose()
         self.events.publish(ev.RoomClosed())
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float] | None:
+    """p50/p99 in ms of the participants' latest send intervals (None: nobody listening)."""
+    if not seconds:
+        return None
+    p50, p99 = np.percentile(np.asarray(seconds) * 1000, [50, 99])
+    return {"p50": round(float(p50), 1), "p99": round(float(p99), 1), "count": len(seconds)}
 
 
 def _now() -> float:

@@ -19,4 +19,5 @@ class RoomSetup:
     tts: TextToSpeech
     vad: VadConfig
     jitter_packets: int
-    max_participants: int
+    max_speakers: int
+    max_listeners: int

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import av
 import numpy as np
 
+from media.live import LiveVoice
 from media.mixer import Mixer, frame_clock
 from media.pcm import OUT_FRAME, OUT_RATE
 from media.tts import Speech, WordTiming
@@ -23,11 +25,11 @@ def voice(seconds: float, level: int = 8000, text: str = "word") -> VoiceChannel
 def test_silence_when_nobody_speaks_and_voices_are_summed_and_clipped() -> None:
     mixer = Mixer()
     frame, overlap = mixer.tick()
-    assert len(frame) == OUT_FRAME and not frame.any() and overlap is None
+    assert len(frame.everyone()) == OUT_FRAME and not frame.everyone().any() and overlap is None
     mixer.add("a", voice(0.1, 20000))
     mixer.add("b", voice(0.1, 20000))
     frame, _ = mixer.tick()
-    assert int(frame.max()) == 32767, "clipped, not wrapped"
+    assert int(frame.everyone().max()) == 32767, "clipped, not wrapped"
 
 
 def test_an_overlap_is_measured_when_it_ends() -> None:
@@ -47,13 +49,43 @@ def test_a_retired_voice_plays_out_then_leaves_and_a_paused_one_is_silent() -> N
     channel.fade(0.04)  # trails off over two frames
     mixer.retire("a")
     assert mixer.get("a") is channel
-    loud = [int(np.abs(mixer.tick()[0]).max()) for _ in range(3)]
+    loud = [int(np.abs(mixer.tick()[0].everyone()).max()) for _ in range(3)]
     assert loud[0] > 0 and loud[2] == 0
     assert mixer.get("a") is None
     paused = voice(0.1)
     paused.pause()
     mixer.add("b", paused)
-    assert not mixer.tick()[0].any()
+    assert not mixer.tick()[0].everyone().any()
+
+
+def person(level: int, frames: int = 3) -> LiveVoice:
+    live = LiveVoice()
+    frame = av.AudioFrame.from_ndarray(
+        np.full((1, OUT_FRAME * frames), level, np.int16), format="s16", layout="mono"
+    )
+    frame.sample_rate = OUT_RATE
+    live.push(frame)
+    return live
+
+
+def test_people_are_mixed_in_and_each_can_be_taken_out_again() -> None:
+    mixer = Mixer()
+    mixer.add("agent", voice(0.1, 20000))
+    mixer.add_person("p1", person(15000))
+    mixer.add_person("p2", person(3000))
+    frame, _ = mixer.tick()
+    assert set(frame.people) == {"p1", "p2"}
+    assert int(frame.everyone().max()) == 32767, "all three together clip"
+    assert int(frame.without("p1").max()) == 23000, "taken out of the unclipped sum"
+    assert int(frame.without("p2").max()) == 32767
+    assert int(frame.without("nobody").max()) == 32767
+
+
+def test_a_quiet_microphone_adds_nothing_and_is_not_a_part_of_the_frame() -> None:
+    mixer = Mixer()
+    mixer.add_person("p1", person(40))  # an open microphone in a quiet room
+    frame, _ = mixer.tick()
+    assert frame.people == {} and not frame.everyone().any()
 
 
 async def test_the_clock_ticks_every_20_ms_of_loop_time() -> None:

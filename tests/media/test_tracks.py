@@ -10,7 +10,7 @@ import pytest
 from aiortc.mediastreams import MediaStreamError
 
 from media.inbound import FrameSlicer
-from media.outbound import PacedAudioTrack
+from media.outbound import PacketTrack, PcmTrack
 from media.pcm import IN_FRAME, OUT_FRAME
 
 
@@ -38,7 +38,7 @@ def test_slicer_turns_any_packet_size_into_exact_16k_mono_frames() -> None:
 
 
 async def test_paced_track_hands_over_frames_in_order_and_drops_the_oldest() -> None:
-    track = PacedAudioTrack(depth=2)
+    track = PcmTrack(depth=2)
     for level in (1, 2, 3):
         track.push(np.full(OUT_FRAME, level, np.int16))
     first = await track.recv()
@@ -48,7 +48,7 @@ async def test_paced_track_hands_over_frames_in_order_and_drops_the_oldest() -> 
 
 
 async def test_drop_queued_times_the_next_frame_out() -> None:
-    track = PacedAudioTrack(depth=2)
+    track = PcmTrack(depth=2)
     track.push(np.full(OUT_FRAME, 5, np.int16))
     watcher = track.drop_queued()
     assert not watcher.done()
@@ -59,7 +59,18 @@ async def test_drop_queued_times_the_next_frame_out() -> None:
 
 
 async def test_a_stopped_track_ends() -> None:
-    track = PacedAudioTrack()
+    track = PcmTrack()
     track.stop()
     with pytest.raises(MediaStreamError):
         await track.recv()
+
+
+async def test_a_packet_track_hands_the_same_packets_on_and_notes_send_intervals() -> None:
+    track = PacketTrack(depth=4)
+    packets = [av.Packet(bytes([i]) * 10) for i in range(3)]
+    for packet in packets:
+        track.push(packet)
+    received = [await track.recv() for _ in range(3)]
+    assert [bytes(p) for p in received] == [bytes(p) for p in packets]
+    assert received[0] is packets[0], "shared, not copied"
+    assert len(track.intervals()) == 2 and (track.intervals() >= 0).all()

@@ -13,7 +13,7 @@ import pytest
 import websockets
 from a2a.types import a2a_pb2 as pb
 
-from clients.a2a import fetch_card, make_client, text_of
+from clients.a2a import fetch_card, make_client, settled_task, text_of
 from clients.fixtures import labelled_speech
 from clients.rtc import EventLog, join
 from clients.tracks import ScriptedTrack
@@ -42,7 +42,7 @@ async def test_speaker_is_heard_transcribed_and_answered_aloud(tmp_path: Path) -
             for peer in (speaker, listener):
                 await peer.wait_loud(25)  # the debater's voice arrived
             client = make_client(http, await fetch_card(http, f"{url}/agents/{turn['agent']}"))
-            task = await client.get_task(pb.GetTaskRequest(id=turn["task_id"]))
+            task = await settled_task(client, turn["task_id"])
             assert task.status.state == pb.TaskState.TASK_STATE_COMPLETED
             assert text_of(task) == spoken and len(spoken.split()) > 5
             info = (await http.get(f"{url}/rooms/{room['id']}")).json()
