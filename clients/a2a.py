@@ -97,7 +97,7 @@ async def settled_task(client: Client, task_id: str) -> pb.Task:
     try:
         async for _ in client.subscribe(pb.SubscribeToTaskRequest(id=task_id)):
             pass
-    except Exception:  # noqa: BLE001 - the SDK refuses to subscribe to an ended task
+    except Exception:  # the SDK refuses to subscribe to a task that has ended
         pass
     task = await client.get_task(pb.GetTaskRequest(id=task_id))
     if task.status.state not in TERMINAL:

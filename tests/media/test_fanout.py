@@ -7,7 +7,7 @@ import numpy as np
 
 from media.fanout import HOLD, Fanout
 from media.live import LiveVoice
-from media.mixer import MixFrame, Mixer
+from media.mixer import Mixer, MixFrame
 from media.opus import SILENT_RUN, OpusLane
 from media.outbound import PacketTrack, PcmTrack
 from media.pcm import OUT_FRAME, OUT_RATE
