@@ -17,7 +17,7 @@ from a2a.server.context import ServerCallContext
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.tasks import TaskStore
 from a2a.types import a2a_pb2 as pb
-from a2a.utils.errors import A2AError
+from a2a.utils.errors import A2AError, InternalError
 
 from agents.persona import Persona
 from agents.task_states import TERMINAL_STATES
@@ -151,6 +151,9 @@ class AgentService:
         events = self.stream(text, context_id, metadata, message_id)
         try:
             first = await anext(events)
+        except StopAsyncIteration:  # the handler ended it before it began (shutting down)
+            await events.aclose()
+            raise InternalError(f"{self.name} ended the turn before it started") from None
         except BaseException:
             await events.aclose()
             raise

@@ -1,12 +1,20 @@
-"""Room capacity: CPU and memory per room, and how many rooms two cores sustain.
+"""Capacity the way an operator plans it: CPU and memory per room and per listener.
 
-The server runs in its own process (`podium serve`). Each room runs a voice debate with one
-listener and one speaker streaming a speech fixture in a loop (aiortc peers in this process,
-so the clients compete for the same cores: the figures are pessimistic). For each room
-count: the server's CPU (% of one core) and RSS, and the listeners' frame inter-arrival
-(20 ms nominal): p99 and the share within 20 ± 5 ms.
+The server runs in its own process (`podium serve`, offline engines); CPU and RSS are read
+from /proc for the server and its recognizer workers, apart from the load client (this
+process, whose own CPU is printed too). Listeners are aiortc peers that only count packets
+(no decoding), so one process can hold dozens. Each phase starts a fresh server:
 
-Usage: python benchmarks/capacity.py [--rooms 1 2 4 6] [--seconds 12]
+  idle        no rooms
+  debate      N rooms, each running a voice debate with one listener
+  listeners   one debate room with 1, 10, 20, 40 listeners: the slope is the cost of one more
+  speaker     N rooms, each a debate with one listener and a speaker who talks every few s
+
+Pacing is measured at the listeners (packet inter-arrival) and at the server's send side
+(the interval at which each participant's sender takes frames, from `GET /rooms/{id}`).
+The last line says how many rooms and listeners two cores hold (at 80 % of both).
+
+Usage: python benchmarks/capacity.py [--rooms 2] [--listeners 1 10 20 40] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -14,8 +22,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import sys
 import time
+from dataclasses import dataclass
 
 import httpx
 import numpy as np
@@ -28,6 +38,8 @@ from clients.tracks import ScriptedTrack
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
+WARM_UP = 3.0  # seconds for debates to start and recognizers to load
+BUDGET = 160.0  # % of one core usable on two cores (80 % of each)
 
 
 def process_tree(pid: int) -> list[int]:
@@ -67,59 +79,142 @@ def rss_mib(pids: list[int]) -> float:
     return total / 2**20
 
 
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Reading:
+    cpu: float  # % of one core, server and workers
+    rss: float  # MiB
+    client_cpu: float  # % of one core, this process
+    gaps: np.ndarray  # ms between packets at the listeners
+    send_p50: float  # ms, server send side
+    send_p99: float
+
+
 class LoopingTrack(ScriptedTrack):
     """A speaker who says the fixture every few seconds."""
 
     def __init__(self, pcm: np.ndarray) -> None:
         pause = np.zeros(16000 * 3, np.int16)
-        super().__init__(np.concatenate([pcm, pause] * 20), lead=0.5)
+        super().__init__(np.concatenate([pcm, pause] * 30), lead=0.5)
 
 
-async def room(http: httpx.AsyncClient, url: str, index: int) -> tuple[Peer, Peer]:
+async def debate_room(http: httpx.AsyncClient, url: str, index: int) -> str:
     body = {"topic": f"Capacity {index}", "debate": True, "rounds": 20}
-    created = (await http.post(f"{url}/rooms", json=body)).json()
-    listener = await join(http, url, created["id"], "listener")
-    clip = labelled_speech()[index % 3].pcm
-    speaker = await join(http, url, created["id"], "speaker", LoopingTrack(clip))
-    return listener, speaker
+    response = await http.post(f"{url}/rooms", json=body)
+    response.raise_for_status()
+    return str(response.json()["id"])
 
 
-async def measure(count: int, seconds: float) -> None:
-    with podium_process(PODIUM_MAX_ROOMS="100") as (url, pid):
+async def measure(
+    url: str, pid: int, http: httpx.AsyncClient, rooms: list[str], listeners: list[Peer], s: float
+) -> Reading:
+    await asyncio.sleep(WARM_UP)  # let the load settle before measuring it
+    pids = process_tree(pid)
+    start_cpu, start_own, start = cpu_seconds(pids), own_cpu(), time.monotonic()
+    marks = [len(peer.arrivals) for peer in listeners]
+    await asyncio.sleep(s)  # the measured window
+    elapsed = time.monotonic() - start
+    cpu = (cpu_seconds(pids) - start_cpu) / elapsed * 100
+    client = (own_cpu() - start_own) / elapsed * 100
+    gaps = [
+        np.diff(np.asarray(p.arrivals[m:])) * 1000 for p, m in zip(listeners, marks, strict=True)
+    ]
+    send = [(await http.get(f"{url}/rooms/{room}")).json().get("send_pacing_ms") for room in rooms]
+    p50 = float(np.median([x["p50"] for x in send if x])) if any(send) else float("nan")
+    p99 = float(max(x["p99"] for x in send if x)) if any(send) else float("nan")
+    all_gaps = np.concatenate(gaps) if gaps else np.zeros(0)
+    return Reading(cpu, rss_mib(pids), client, all_gaps, p50, p99)
+
+
+def pacing(reading: Reading) -> str:
+    if not len(reading.gaps):
+        return ""
+    p50, p99 = np.percentile(reading.gaps, [50, 99])
+    return (
+        f"; listeners p50 {p50:.1f} / p99 {p99:.1f} ms, server send p50 {reading.send_p50:.1f}"
+        f" / p99 {reading.send_p99:.1f} ms"
+    )
+
+
+async def phase(rooms: int, listeners: int, speakers: bool, seconds: float) -> Reading:
+    with podium_process(
+        PODIUM_MAX_ROOMS="100", PODIUM_MAX_LISTENERS="1000", PODIUM_MAX_PARTICIPANTS="1000"
+    ) as (url, pid):
         async with httpx.AsyncClient(timeout=30) as http:
-            peers = await asyncio.gather(*(room(http, url, i) for i in range(count)))
-            await asyncio.sleep(3)  # warm-up: decoders load, debates start
-            pids = process_tree(pid)
-            start_cpu, start = cpu_seconds(pids), time.monotonic()
-            marks = [len(listener.arrivals) for listener, _ in peers]
-            await asyncio.sleep(seconds)
-            cpu = (cpu_seconds(pids) - start_cpu) / (time.monotonic() - start) * 100
-            gaps = np.concatenate(
-                [
-                    np.diff(np.asarray(listener.arrivals[mark:])) * 1000
-                    for (listener, _), mark in zip(peers, marks, strict=True)
-                ]
-            )
-            within = np.mean(np.abs(gaps - 20) <= 5) * 100
-            print(
-                f"{count} room(s): server CPU {cpu:.0f}% of one core ({cpu / count:.0f}% per room),"
-                f" RSS {rss_mib(pids):.0f} MiB; listener frames p50 {np.percentile(gaps, 50):.1f}"
-                f" ms, p99 {np.percentile(gaps, 99):.1f} ms, within 20±5 ms {within:.1f}%",
-                flush=True,
-            )
-            for listener, speaker in peers:
-                await listener.close()
-                await speaker.close()
+            ids = await asyncio.gather(*(debate_room(http, url, i) for i in range(rooms)))
+            peers: list[Peer] = []
+            for room in ids:
+                for _ in range(listeners):
+                    peers.append(await join(http, url, room, "listener", decode=False))
+            talkers = []
+            if speakers:
+                clips = labelled_speech()
+                for index, room in enumerate(ids):
+                    track = LoopingTrack(clips[index % len(clips)].pcm)
+                    talkers.append(await join(http, url, room, "speaker", track, decode=False))
+            reading = await measure(url, pid, http, ids, peers, seconds)
+            for peer in [*peers, *talkers]:
+                await peer.close()
+            return reading
 
 
-async def main(counts: list[int], seconds: float) -> None:
+async def main(rooms: int, counts: list[int], seconds: float) -> None:
+    idle = await phase(0, 0, False, seconds)
+    print(f"idle: server {idle.cpu:.1f}% of one core, RSS {idle.rss:.0f} MiB", flush=True)
+
+    debate = await phase(rooms, 1, False, seconds)
+    per_room = (debate.cpu - idle.cpu) / rooms
+    rss_room = (debate.rss - idle.rss) / rooms
+    print(
+        f"debate: {rooms} rooms with one listener each: server {debate.cpu:.1f}%"
+        f" ({per_room:.1f}% per room, {rss_room:.1f} MiB per room), client"
+        f" {debate.client_cpu:.0f}%{pacing(debate)}",
+        flush=True,
+    )
+
+    cpus, rsss = [], []
     for count in counts:
-        await measure(count, seconds)
+        reading = await phase(1, count, False, seconds)
+        cpus.append(reading.cpu)
+        rsss.append(reading.rss)
+        print(
+            f"listeners: 1 room, {count} listeners: server {reading.cpu:.1f}%, RSS"
+            f" {reading.rss:.0f} MiB, client {reading.client_cpu:.0f}%{pacing(reading)}",
+            flush=True,
+        )
+    slope, _ = np.polyfit(counts, cpus, 1)
+    rss_slope, _ = np.polyfit(counts, rsss, 1)
+    print(
+        f"listeners: {slope:.2f}% of a core and {rss_slope * 1024:.0f} KiB per extra listener",
+        flush=True,
+    )
+
+    speaking = await phase(rooms, 1, True, seconds)
+    per_speaking = (speaking.cpu - idle.cpu) / rooms
+    print(
+        f"speaker: {rooms} rooms with a looping speaker and a listener: server"
+        f" {speaking.cpu:.1f}% ({per_speaking:.1f}% per room), client"
+        f" {speaking.client_cpu:.0f}%{pacing(speaking)}",
+        flush=True,
+    )
+
+    usable = BUDGET - idle.cpu
+    print(
+        f"capacity (80% of two cores): {usable / max(per_room, 0.01):.0f} debate rooms with a"
+        f" listener, or {usable / max(per_speaking, 0.01):.0f} rooms with a talking speaker,"
+        f" or {(usable - per_room) / max(slope, 0.01):.0f} listeners on one debate room",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rooms", type=int, nargs="+", default=[1, 2, 4, 6])
-    parser.add_argument("--seconds", type=float, default=12)
+    parser.add_argument("--rooms", type=int, default=2)
+    parser.add_argument("--listeners", type=int, nargs="+", default=[1, 10, 20, 40])
+    parser.add_argument("--seconds", type=float, default=10)
     args = parser.parse_args()
-    asyncio.run(main(args.rooms, args.seconds))
+    asyncio.run(main(args.rooms, args.listeners, args.seconds))

@@ -14,6 +14,7 @@ import httpx
 import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RtpPacket
 
 from media.inbound import set_jitter_depth
 
@@ -24,6 +25,7 @@ class Peer:
     participant_id: str
     received: list[np.ndarray] = field(default_factory=list)
     arrivals: list[float] = field(default_factory=list)  # time.monotonic() per frame
+    sizes: list[int] = field(default_factory=list)  # payload bytes per packet (not decoding)
     reader: asyncio.Task[None] | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -77,7 +79,11 @@ async def join(
     track: MediaStreamTrack | None = None,
     name: str | None = None,
     jitter_packets: int = 1,
+    decode: bool = True,
 ) -> Peer:
+    """Joins over WebRTC. ``decode=False`` makes a listener that only notes when each
+    packet arrives and its size (in ``arrivals`` and ``sizes``): cheap enough to run by the
+    dozen in one process."""
     pc = RTCPeerConnection()
     if track is not None:
         pc.addTrack(track)
@@ -92,6 +98,9 @@ async def join(
     data = answer.json()
     await pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="answer"))
     peer = Peer(pc, data["participant_id"])
+    if not decode:
+        _count_packets(pc, peer)
+        return peer
     incoming = await asyncio.wait_for(remote_tracks.get(), 5)
     for transceiver in pc.getTransceivers():  # the client's own jitter buffer: 1 packet
         set_jitter_depth(transceiver.receiver, jitter_packets)
@@ -106,6 +115,18 @@ async def join(
 
     peer.reader = asyncio.create_task(read())
     return peer
+
+
+def _count_packets(pc: RTCPeerConnection, peer: Peer) -> None:
+    """Replaces each receiver's packet handler: arrivals are noted, nothing is decoded."""
+
+    async def note(packet: RtpPacket, arrival_time_ms: int) -> None:
+        peer.arrivals.append(time.monotonic())
+        peer.sizes.append(len(packet.payload))
+        peer.arrived.set()
+
+    for transceiver in pc.getTransceivers():
+        transceiver.receiver._handle_rtp_packet = note  # type: ignore[method-assign]
 
 
 class EventLog:
