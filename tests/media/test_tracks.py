@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import fractions
 
 import av
@@ -74,3 +75,13 @@ async def test_a_packet_track_hands_the_same_packets_on_and_notes_send_intervals
     assert [bytes(p) for p in received] == [bytes(p) for p in packets]
     assert received[0] is packets[0], "shared, not copied"
     assert len(track.intervals()) == 2 and (track.intervals() >= 0).all()
+
+
+async def test_stopping_a_track_ends_a_sender_waiting_for_its_next_frame() -> None:
+    track = PacketTrack()
+    waiting = asyncio.ensure_future(track.recv())
+    while track._waiter is None:  # until the sender is parked in recv
+        await asyncio.sleep(0)
+    track.stop()
+    with pytest.raises(MediaStreamError):
+        await waiting
