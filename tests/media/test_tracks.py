@@ -80,7 +80,7 @@ async def test_a_packet_track_hands_the_same_packets_on_and_notes_send_intervals
 async def test_stopping_a_track_ends_a_sender_waiting_for_its_next_frame() -> None:
     track = PacketTrack()
     waiting = asyncio.ensure_future(track.recv())
-    while track._waiter is None:  # until the sender is parked in recv
+    while track._waiter is None:  # noqa: ASYNC110 - until the sender is parked in recv
         await asyncio.sleep(0)
     track.stop()
     with pytest.raises(MediaStreamError):
