@@ -87,6 +87,7 @@ def own_cpu() -> float:
 @dataclass
 class Reading:
     cpu: float  # % of one core, server and workers
+    workers: float  # % of one core, of that in the recognizer workers
     rss: float  # MiB
     client_cpu: float  # % of one core, this process
     gaps: np.ndarray  # ms between packets at the listeners
@@ -115,10 +116,12 @@ async def measure(
     await asyncio.sleep(WARM_UP)  # let the load settle before measuring it
     pids = process_tree(pid)
     start_cpu, start_own, start = cpu_seconds(pids), own_cpu(), time.monotonic()
+    start_workers = cpu_seconds(pids[1:])
     marks = [len(peer.arrivals) for peer in listeners]
     await asyncio.sleep(s)  # the measured window
     elapsed = time.monotonic() - start
     cpu = (cpu_seconds(pids) - start_cpu) / elapsed * 100
+    workers = (cpu_seconds(pids[1:]) - start_workers) / elapsed * 100
     client = (own_cpu() - start_own) / elapsed * 100
     gaps = [
         np.diff(np.asarray(p.arrivals[m:])) * 1000 for p, m in zip(listeners, marks, strict=True)
@@ -127,7 +130,7 @@ async def measure(
     p50 = float(np.median([x["p50"] for x in send if x])) if any(send) else float("nan")
     p99 = float(max(x["p99"] for x in send if x)) if any(send) else float("nan")
     all_gaps = np.concatenate(gaps) if gaps else np.zeros(0)
-    return Reading(cpu, rss_mib(pids), client, all_gaps, p50, p99)
+    return Reading(cpu, workers, rss_mib(pids), client, all_gaps, p50, p99)
 
 
 def pacing(reading: Reading) -> str:
@@ -197,7 +200,8 @@ async def main(rooms: int, counts: list[int], seconds: float) -> None:
     per_speaking = (speaking.cpu - idle.cpu) / rooms
     print(
         f"speaker: {rooms} rooms with a looping speaker and a listener: server"
-        f" {speaking.cpu:.1f}% ({per_speaking:.1f}% per room), client"
+        f" {speaking.cpu:.1f}% ({per_speaking:.1f}% per room, of which recognizer workers"
+        f" {speaking.workers / rooms:.1f}%), client"
         f" {speaking.client_cpu:.0f}%{pacing(speaking)}",
         flush=True,
     )

@@ -94,7 +94,9 @@ async def join(
     await pc.setLocalDescription(await pc.createOffer())
     body = {"sdp": pc.localDescription.sdp, "type": "offer", "role": role, "name": name}
     answer = await http.post(f"{base}/rooms/{room_id}/offer", json=body)
-    answer.raise_for_status()
+    if answer.is_error:
+        await pc.close()
+        answer.raise_for_status()
     data = answer.json()
     await pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type="answer"))
     peer = Peer(pc, data["participant_id"])

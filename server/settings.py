@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     debate_rounds: int = Field(default=2, ge=1, le=20)
     debate_order: list[str] = []
-    max_rooms: int = 20
+    max_rooms: int = Field(default=12, ge=1, description="rooms per server")
     max_participants: int = Field(default=8, ge=1, description="speakers per room")
     max_listeners: int = Field(default=200, ge=0, description="listeners per room")
     vad_aggressiveness: int = Field(default=3, ge=0, le=3)

@@ -191,7 +191,7 @@ async def test_page_reconnects_after_a_server_restart(browser: object, tmp_path:
 async def test_clear_errors_for_a_full_room_and_an_unknown_one(
     browser: object, tmp_path: Path
 ) -> None:
-    with serve_podium(tmp_path / "data", max_participants=1) as url:
+    with serve_podium(tmp_path / "data", max_listeners=1) as url:
         async with httpx.AsyncClient() as http:
             room = (await http.post(f"{url}/rooms", json={"topic": "Small room"})).json()
         first = await new_page(browser, f"{url}/?room={room['id']}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import pytest
 from aiortc import RTCPeerConnection, RTCRtpSender
 
 from clients.fixtures import labelled_speech
@@ -133,3 +134,24 @@ async def test_an_offer_without_opus_is_refused_with_the_reason(tmp_path: Path) 
             info = (await http.get(f"{url}/rooms/{room['id']}")).json()
             assert info["participants"] == [], "nothing was admitted"
             await pc.close()
+
+
+async def test_listeners_and_speakers_have_their_own_limits(tmp_path: Path) -> None:
+    with serve_podium(tmp_path, max_listeners=2, max_participants=1) as url:
+        async with httpx.AsyncClient(timeout=20) as http:
+            room = (await http.post(f"{url}/rooms", json={"topic": "Limits"})).json()
+            peers = [await join(http, url, room["id"], "listener", decode=False) for _ in "ab"]
+            track = ScriptedTrack(labelled_speech()[0].pcm)
+            peers.append(await join(http, url, room["id"], "speaker", track, decode=False))
+            for role, extra in (
+                ("listener", None),
+                ("speaker", ScriptedTrack(labelled_speech()[1].pcm)),
+            ):
+                with pytest.raises(httpx.HTTPStatusError) as refused:
+                    await join(http, url, room["id"], role, extra, decode=False)
+                assert refused.value.response.status_code == 409
+                assert f"{role}s" in refused.value.response.json()["error"]["message"]
+            info = (await http.get(f"{url}/rooms/{room['id']}")).json()
+            assert len(info["participants"]) == 3
+            for peer in peers:
+                await peer.close()
