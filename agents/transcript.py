@@ -1,86 +1,88 @@
 """What was said in each conversation (A2A context): the history every brain call sees.
 
-Persisted in the same SQLite file as the tasks, so a follow-up after a restart still sees
-the earlier turns. Only words that were delivered are recorded (an interrupted turn keeps
-just its spoken part).
+Kept by a ``HistoryStore`` (the database, so a follow-up after a restart still sees the
+earlier turns) behind a bounded cache of recent contexts. Only words that were delivered are
+recorded (an interrupted turn keeps just its spoken part).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-import time
-from pathlib import Path
+import weakref
+from collections import OrderedDict
+from typing import Protocol
 
 from agents.brain import Utterance
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS utterances (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    context_id TEXT NOT NULL,
-    speaker TEXT NOT NULL,
-    text TEXT NOT NULL,
-    interrupted INTEGER NOT NULL DEFAULT 0,
-    task_id TEXT,
-    created REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS utterances_context ON utterances (context_id, seq);
-"""
+CONTEXTS = 512  # contexts whose recent history stays in memory
+KEEP = 80  # utterances kept in memory per context (brains see the last 40)
+
+
+class HistoryStore(Protocol):
+    @property
+    def cacheable(self) -> bool:
+        """False when another process may append to the same contexts (replicas)."""
+
+    async def load(self, context_id: str, limit: int) -> list[Utterance]:
+        """The last ``limit`` utterances of a context, oldest first, appends included."""
+
+    def append(self, context_id: str, utterance: Utterance, task_id: str | None) -> None:
+        """Queues an utterance; durable no later than the task's terminal state."""
+
+
+class MemoryHistory:
+    """History that lives as long as the process (tests, a server without a database)."""
+
+    cacheable = False
+
+    def __init__(self) -> None:
+        self._contexts: dict[str, list[Utterance]] = {}
+
+    async def load(self, context_id: str, limit: int) -> list[Utterance]:
+        return self._contexts.get(context_id, [])[-limit:]
+
+    def append(self, context_id: str, utterance: Utterance, task_id: str | None) -> None:
+        self._contexts.setdefault(context_id, []).append(utterance)
 
 
 class Transcript:
-    """Append-only per-context history, cached in memory and written through to SQLite."""
+    """Append-only per-context history with a bounded cache in front of its store."""
 
-    def __init__(self, path: Path | None) -> None:
-        self._path = path
-        self._cache: dict[str, list[Utterance]] = {}
-        self._lock = asyncio.Lock()
-        if path is not None:
-            with sqlite3.connect(path) as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(_SCHEMA)
+    def __init__(self, store: HistoryStore | None = None, contexts: int = CONTEXTS) -> None:
+        self._store: HistoryStore = store or MemoryHistory()
+        self._cache: OrderedDict[str, list[Utterance]] = OrderedDict()
+        self._contexts = contexts
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def history(self, context_id: str, limit: int = 40) -> tuple[Utterance, ...]:
-        async with self._lock:
-            if context_id not in self._cache:
-                self._cache[context_id] = await asyncio.to_thread(self._load, context_id)
-            return tuple(self._cache[context_id][-limit:])
+        if not self._store.cacheable:
+            return tuple(await self._store.load(context_id, limit))
+        lock = self._locks.setdefault(context_id, asyncio.Lock())
+        async with lock:  # appends meanwhile land in the cache entry made here
+            cached = self._cache.get(context_id)
+            if cached is None:
+                cached = await self._store.load(context_id, KEEP)
+                self._remember(context_id, cached)
+            else:
+                self._cache.move_to_end(context_id)
+            return tuple(cached[-limit:])
 
     async def append(
         self, context_id: str, utterance: Utterance, task_id: str | None = None
     ) -> None:
         if not utterance.text.strip():
             return
-        async with self._lock:
-            if context_id not in self._cache:
-                self._cache[context_id] = await asyncio.to_thread(self._load, context_id)
-            self._cache[context_id].append(utterance)
-            if self._path is not None:
-                await asyncio.to_thread(self._insert, context_id, utterance, task_id)
+        lock = self._locks.get(context_id)
+        if lock is not None and lock.locked():
+            async with lock:  # a load is under way: let it finish, then add to what it read
+                pass
+        self._store.append(context_id, utterance, task_id)
+        cached = self._cache.get(context_id)
+        if cached is not None:
+            cached.append(utterance)
+            del cached[:-KEEP]
 
-    def _load(self, context_id: str) -> list[Utterance]:
-        if self._path is None:
-            return []
-        with sqlite3.connect(self._path) as db:
-            rows = db.execute(
-                "SELECT speaker, text, interrupted FROM utterances"
-                " WHERE context_id = ? ORDER BY seq",
-                (context_id,),
-            ).fetchall()
-        return [Utterance(speaker=s, text=t, interrupted=bool(i)) for s, t, i in rows]
-
-    def _insert(self, context_id: str, utterance: Utterance, task_id: str | None) -> None:
-        assert self._path is not None
-        with sqlite3.connect(self._path) as db:
-            db.execute(
-                "INSERT INTO utterances (context_id, speaker, text, interrupted, task_id, created)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    context_id,
-                    utterance.speaker,
-                    utterance.text,
-                    int(utterance.interrupted),
-                    task_id,
-                    time.time(),
-                ),
-            )
+    def _remember(self, context_id: str, utterances: list[Utterance]) -> None:
+        self._cache[context_id] = list(utterances[-KEEP:])
+        while len(self._cache) > self._contexts:
+            self._cache.popitem(last=False)

@@ -76,14 +76,12 @@ def create_app(
         settings.max_participants,
         settings.max_listeners,
     )
-    rooms = Rooms(
-        setup, runtime.floors, settings.max_rooms, metrics, RoomRecords(settings.database_path)
-    )
+    rooms = Rooms(setup, runtime.floors, settings.max_rooms, RoomRecords(runtime.database), metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
-        restored = rooms.restore()
+        restored = await rooms.restore()
         if restored:
             log.info("reopened %d room(s) from the last run", restored)
         warming = asyncio.create_task(asyncio.to_thread(stt.warm))  # decoders load meanwhile

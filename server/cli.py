@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -20,12 +21,16 @@ def _serve(args: argparse.Namespace) -> int:
     from server.settings import Settings
 
     overrides: dict[str, object] = {}
-    for key in ("host", "port", "data_dir", "public_base_url", "max_body_bytes"):
+    for key in ("host", "port", "data_dir", "database_url", "public_base_url", "max_body_bytes"):
         value = getattr(args, key)
         if value is not None:
             overrides[key] = value
     settings = Settings(**overrides)  # type: ignore[arg-type]
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    problem = asyncio.run(_database_problem(settings.database))
+    if problem:
+        print(f"podium: {problem}", file=sys.stderr)
+        return 2
     print(f"Podium on {settings.base_url}  (data in {settings.data_dir.resolve()})", flush=True)
     uvicorn.run(
         create_app(settings),
@@ -35,6 +40,23 @@ def _serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=3,
     )
     return 0
+
+
+async def _database_problem(url: str) -> str | None:
+    """Why the database cannot be used (unreachable, bad URL), or None once it is migrated."""
+    from store.database import DatabaseUnavailable, open_database
+
+    try:
+        database = open_database(url)
+    except DatabaseUnavailable as error:
+        return str(error)
+    try:
+        await database.start()
+    except DatabaseUnavailable as error:
+        return str(error)
+    finally:
+        await database.aclose()
+    return None
 
 
 def _debate(args: argparse.Namespace) -> int:
@@ -89,6 +111,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (PODIUM_PORT, default 8000)")
     serve.add_argument(
         "--data-dir", type=Path, help="task store and history folder (PODIUM_DATA_DIR, ./.podium)"
+    )
+    serve.add_argument(
+        "--database-url",
+        help="postgresql+asyncpg://user:pass@host/db (PODIUM_DATABASE_URL; default SQLite in the "
+        "data dir)",
     )
     serve.add_argument(
         "--public-base-url",

@@ -36,6 +36,13 @@ class TooManyRequests(PodiumError):
     message = "too many"
 
 
+class Unavailable(PodiumError):
+    """The request was fine but a part the server depends on (the database) is not."""
+
+    status_code = 503
+    message = "temporarily unavailable"
+
+
 def error_body(status: int, message: str) -> dict[str, dict[str, object]]:
     return {"error": {"status": status, "message": message}}
 

@@ -55,7 +55,7 @@ def rooms_router(rooms: Rooms) -> APIRouter:
 
     @router.post("", status_code=201)
     async def create(body: CreateRoom) -> JSONResponse:
-        room = rooms.create(body.topic, body.agents)
+        room = await rooms.create(body.topic, body.agents)
         if body.debate:
             await room.start_debate(body.rounds, body.interruptions)
         return JSONResponse(room.info(), status_code=201)

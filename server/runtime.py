@@ -5,12 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from a2a.server.context import ServerCallContext
-from a2a.server.tasks import DatabaseTaskStore
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from agents.brain import Brain
 from agents.brains import make_brain
@@ -25,6 +21,9 @@ from agents.settled_store import SettledTaskStore
 from agents.transcript import Transcript
 from agents.turn_log import TurnLogs
 from server.settings import Settings
+from store.database import Database, open_database
+from store.history import DatabaseHistory
+from store.tasks import GroupCommitTaskStore
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -33,7 +32,7 @@ VERSION = "0.1.0"
 @dataclass
 class Runtime:
     settings: Settings
-    engine: AsyncEngine
+    database: Database
     directory: AgentDirectory
     transcript: Transcript
     turn_logs: TurnLogs
@@ -42,10 +41,12 @@ class Runtime:
     brains: list[Brain] = field(default_factory=list)
 
     async def start(self) -> None:
+        """Opens the database (``DatabaseUnavailable`` if it cannot) and repairs what a dead
+        process left running."""
+        await self.database.start()
+        if self.database.shared:
+            return  # other replicas may be running those tasks
         for service in self.directory.all():
-            assert isinstance(service.store, SettledTaskStore)
-            assert isinstance(service.store.inner, DatabaseTaskStore)
-            await service.store.inner.initialize()
             failed = await fail_orphaned_tasks(service.store)
             if failed:
                 log.warning(
@@ -59,16 +60,7 @@ class Runtime:
             await service.handler.aclose()
         for brain in self.brains:
             await brain.aclose()
-        await self.engine.dispose()
-
-
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    """WAL and normal sync: a commit per task event stays cheap, and a crash loses nothing
-    that was acknowledged before the last checkpoint-safe write."""
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+        await self.database.aclose()
 
 
 def agent_scope(agent: str) -> Callable[[ServerCallContext], str]:
@@ -82,24 +74,22 @@ def _service(
     persona: Persona,
     path: str,
     executor: DebaterExecutor | ModeratorExecutor,
-    engine: AsyncEngine,
+    database: Database,
     turn_logs: TurnLogs,
     settings: Settings,
     brain_label: str,
 ) -> AgentService:
     card = build_card(persona, settings.base_url + path, VERSION, brain_label)
     # One table; each agent sees only its own tasks through the SDK's owner scoping.
-    database = DatabaseTaskStore(engine, owner_resolver=agent_scope(persona.name))
-    store = SettledTaskStore(database, turn_logs)
+    tasks = GroupCommitTaskStore(database, owner_resolver=agent_scope(persona.name))
+    store = SettledTaskStore(tasks, turn_logs)
     handler = PodiumRequestHandler(agent_executor=executor, task_store=store, agent_card=card)
     return AgentService(persona, path, card, executor, handler, store)
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(f"sqlite+aiosqlite:///{settings.database_path}")
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    transcript = Transcript(settings.database_path)
+    database = open_database(settings.database)
+    transcript = Transcript(DatabaseHistory(database))
     turn_logs = TurnLogs()
     directory = AgentDirectory()
     deliveries = Deliveries()
@@ -111,7 +101,7 @@ def build_runtime(settings: Settings) -> Runtime:
         brains.append(brain)
         executor = DebaterExecutor(persona, brain, transcript, turn_logs, deliveries)
         path = f"/agents/{persona.name}"
-        directory.add(_service(persona, path, executor, engine, turn_logs, settings, brain.label))
+        directory.add(_service(persona, path, executor, database, turn_logs, settings, brain.label))
     moderator = settings.moderator.persona(default_brain)
     floors = Floors(settings.floor.policy())
     moderator_executor = ModeratorExecutor(
@@ -125,6 +115,6 @@ def build_runtime(settings: Settings) -> Runtime:
         settings.text_debate_wpm,
     )
     directory.root = _service(
-        moderator, "", moderator_executor, engine, turn_logs, settings, "moderator"
+        moderator, "", moderator_executor, database, turn_logs, settings, "moderator"
     )
-    return Runtime(settings, engine, directory, transcript, turn_logs, floors, deliveries, brains)
+    return Runtime(settings, database, directory, transcript, turn_logs, floors, deliveries, brains)

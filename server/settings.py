@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     port: int = 8000
     public_base_url: str = "http://localhost:8000"
     data_dir: Path = Path(".podium")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy async URL; empty: SQLite in data_dir. postgresql+asyncpg://...",
+    )
     max_body_bytes: int = 1_000_000
     debate_rounds: int = Field(default=2, ge=1, le=20)
     debate_order: list[str] = []
@@ -203,3 +207,8 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "podium.sqlite3"
+
+    @property
+    def database(self) -> str:
+        """The database to use: ``database_url``, else SQLite in the data dir."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.database_path}"

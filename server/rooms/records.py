@@ -1,22 +1,28 @@
-"""Rooms outlive the process: their definitions (topic, debaters) are kept in SQLite, so a
-restarted server reopens them under the same ids and clients reconnect where they were."""
+"""Rooms outlive the process: their definitions (topic, debaters) are kept in the database, so
+a restarted server reopens them under the same ids and clients reconnect where they were.
+
+A record is written before the room exists and removed before it closes, each committed before
+the call returns; one the database refuses raises ``RecordFailed`` and is not tried again, so
+nothing is half made or half deleted.
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS rooms (
-    id TEXT PRIMARY KEY,
-    topic TEXT NOT NULL,
-    agents TEXT NOT NULL,
-    created REAL NOT NULL
-)
-"""
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.database import Database
+from store.tables import rooms
+from store.writer import Apply
+
+
+class RecordFailed(Exception):
+    """The room's record could not be written; ``str(error)`` says why."""
 
 
 @dataclass(frozen=True)
@@ -28,25 +34,33 @@ class RoomRecord:
 
 
 class RoomRecords:
-    def __init__(self, path: Path | None) -> None:
-        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
-        self._db.execute(_SCHEMA)
-        self._db.commit()
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
-    def add(self, room_id: str, topic: str, agents: list[str]) -> None:
-        with self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO rooms (id, topic, agents, created) VALUES (?, ?, ?, ?)",
-                (room_id, topic, json.dumps(agents), time.time()),
-            )
+    async def add(self, room_id: str, topic: str, agents: list[str]) -> None:
+        row = {"id": room_id, "topic": topic, "agents": json.dumps(agents), "created": time.time()}
 
-    def remove(self, room_id: str) -> None:
-        with self._db:
-            self._db.execute("DELETE FROM rooms WHERE id = ?", (room_id,))
+        async def insert(session: AsyncSession) -> None:
+            await session.execute(rooms.insert().values(row))
 
-    def all(self) -> list[RoomRecord]:
-        rows = self._db.execute("SELECT id, topic, agents, created FROM rooms ORDER BY created")
+        await self._write(insert, room_id)
+
+    async def remove(self, room_id: str) -> None:
+        async def delete(session: AsyncSession) -> None:
+            await session.execute(rooms.delete().where(rooms.c.id == room_id))
+
+        await self._write(delete, room_id)
+
+    async def _write(self, apply: Apply, room_id: str) -> None:
+        try:
+            await self._database.writer.put(apply, key=("room", room_id), retry=False)
+        except (SQLAlchemyError, OSError) as error:
+            raise RecordFailed(str(getattr(error, "orig", None) or error)) from error
+
+    async def all(self) -> list[RoomRecord]:
+        query = sa.select(rooms.c.id, rooms.c.topic, rooms.c.agents, rooms.c.created).order_by(
+            rooms.c.created
+        )
+        async with self._database.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
         return [RoomRecord(r[0], r[1], tuple(json.loads(r[2])), r[3]) for r in rows]
-
-    def close(self) -> None:
-        self._db.close()

@@ -106,15 +106,16 @@ async def test_cancel_mid_stream_and_resubscribe(tmp_path: Path) -> None:
             # A second client resubscribes to the running task.
             watcher = make_client(http, await fetch_card(http, f"{url}/agents/mei"))
             resubscribed: list[pb.StreamResponse] = []
-            subscribed = asyncio.Event()
+            heard_live = asyncio.Event()
 
             async def watch() -> None:
                 async for r in watcher.subscribe(pb.SubscribeToTaskRequest(id=task_id)):
                     resubscribed.append(r)
-                    subscribed.set()
+                    if chunk_text(r):
+                        heard_live.set()
 
             watching = asyncio.create_task(watch())
-            await asyncio.wait_for(subscribed.wait(), 10)
+            await asyncio.wait_for(heard_live.wait(), 10)  # the resubscriber follows live text
             await stream.aclose()  # the first client goes away: the task must keep running
             running = await client.get_task(pb.GetTaskRequest(id=task_id))
             assert running.status.state == pb.TaskState.TASK_STATE_WORKING

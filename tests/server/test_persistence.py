@@ -13,6 +13,8 @@ from agents.service import call_context
 from agents.transcript import Transcript
 from clients.a2a import fetch_card, make_client, text_of, user_message
 from server.runtime import agent_scope
+from store.database import open_database
+from store.history import DatabaseHistory
 from tests.serving import serve_podium
 
 
@@ -40,7 +42,9 @@ async def test_restart_keeps_finished_and_fails_orphans(tmp_path: Path) -> None:
             assert failed.status.state == pb.TaskState.TASK_STATE_FAILED
             assert "server stopped" in failed.status.message.parts[0].text
             # The conversation's history survived too: what the brains see next time.
-            history = await Transcript(tmp_path / "podium.sqlite3").history(done.task.context_id)
+            database = open_database(f"sqlite+aiosqlite:///{tmp_path / 'podium.sqlite3'}")
+            history = await Transcript(DatabaseHistory(database)).history(done.task.context_id)
+            await database.aclose()
             assert [(u.speaker, u.text) for u in history] == [
                 ("user", "Hello"),
                 ("mei", text_of(done.task).strip()),

@@ -1,0 +1,120 @@
+"""The database behind everything Podium keeps, chosen by one URL (``database_url``).
+
+``sqlite+aiosqlite:///<data dir>/podium.sqlite3`` is the embedded default: WAL (reads never
+wait on the writer), ``synchronous=NORMAL`` (a commit survives the process being killed), a
+busy timeout, and one writer (``GroupWriter``). ``postgresql+asyncpg://...`` is for
+production and for several replicas sharing one database. Opening checks the database is
+reachable and brings its schema up to date: the SDK's tables as the SDK defines them, and
+Podium's own through Alembic revisions (``store/migrations``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from a2a.server.models import Base as SdkBase
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from store.writer import GroupWriter
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SCHEMA_LOCK = 0x70_6F_64_69_75_6D  # PostgreSQL advisory lock: one replica migrates at a time
+BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or used; ``str(error)`` says why, in one line."""
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable database URL>"
+
+
+@dataclass
+class Database:
+    url: str
+    engine: AsyncEngine
+    writer: GroupWriter
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def shared(self) -> bool:
+        """Other processes may write to it (replicas): nothing may be cached as the truth."""
+        return self.dialect != "sqlite"
+
+    async def start(self) -> None:
+        """Checks the database answers and migrates its schema; ``DatabaseUnavailable`` if not."""
+        try:
+            async with self.engine.begin() as connection:
+                if self.dialect == "postgresql":
+                    await connection.execute(text(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"))
+                await connection.run_sync(_migrate)
+        except (SQLAlchemyError, OSError) as error:
+            raise DatabaseUnavailable(
+                f"database {describe(self.url)} is not usable: {_reason(error)}"
+            ) from error
+
+    async def aclose(self) -> None:
+        await self.writer.aclose()
+        await self.engine.dispose()
+
+
+def _reason(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error.__cause__ or error
+    return (
+        str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    )
+
+
+def _migrate(connection: Connection) -> None:
+    SdkBase.metadata.create_all(connection)  # the SDK's tables, as this SDK version defines them
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def open_database(url: str) -> Database:
+    """An engine for ``url`` (not connected yet; ``start()`` connects)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise DatabaseUnavailable(f"database_url is not a database URL: {error}") from error
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        options.update(pool_size=8, max_overflow=24, pool_timeout=30)
+    else:
+        options.update(pool_size=8, max_overflow=8, pool_timeout=10)
+    try:
+        engine = create_async_engine(url, **options)
+    except (ArgumentError, ImportError) as error:
+        raise DatabaseUnavailable(f"database_url {describe(url)}: {error}") from error
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return Database(url, engine, GroupWriter(engine))

@@ -1,0 +1,172 @@
+"""The one writer of a database: writes that arrive together share one transaction.
+
+Every write Podium makes (task saves, history, rooms on record) is handed to the database's
+``GroupWriter``. Writes arriving within ``WINDOW`` of each other are committed in one
+transaction, so a busy server pays for one commit per group instead of one per streamed
+word; SQLite has a single writer anyway, and here it is always the same connection, so
+writers never wait on each other's locks. A keyed write replaces a pending one with the same
+key (a task saved several times before its group is written is written once, as its latest
+state).
+
+``put`` returns a future that resolves when the write is committed. Callers that must not
+go on before it is durable await it; others do not, and their writes are kept and tried
+again until the database takes them (``retry=True``). A group that fails is written again
+write by write, so one bad write fails alone instead of taking its neighbours with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+log = logging.getLogger(__name__)
+WINDOW = 0.003  # seconds a group stays open for more writes
+RETRY = 0.5  # seconds before writes the database refused are tried again
+ATTEMPTS = 120  # a write refused this many times (a minute) is given up, loudly
+
+Apply = Callable[[AsyncSession], Awaitable[None]]
+Committed = Callable[[], None]
+
+
+@dataclass
+class _Pending:
+    apply: Apply
+    retry: bool
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    attempts: int = 0
+    committed: Committed | None = None  # called once the write (not a retry's error) commits
+
+    def settle(self, error: BaseException | None = None) -> None:
+        if error is None and self.committed is not None:
+            self.committed()
+        for waiter in self.waiters:
+            if waiter.done():
+                continue
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+                waiter.exception()  # retrieved: the caller may not be waiting
+
+
+async def _nothing(_: AsyncSession) -> None:
+    return None
+
+
+class GroupWriter:
+    """Group commit for one engine. Owns its background flush task."""
+
+    def __init__(self, engine: AsyncEngine, window: float = WINDOW) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._window = window
+        self._pending: dict[Hashable, _Pending] = {}
+        self._writing: dict[Hashable, _Pending] = {}
+        self._flusher: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._closed = False
+        self.commits = 0  # transactions committed so far
+        self.writes = 0  # writes handed in so far
+        self.failures = 0  # groups the database refused
+
+    def put(
+        self,
+        apply: Apply,
+        key: Hashable | None = None,
+        retry: bool = True,
+        committed: Committed | None = None,
+    ) -> asyncio.Future[None]:
+        """Queues ``apply(session)`` for the next group; the future resolves once committed."""
+        if self._closed:
+            raise RuntimeError("the database writer is closed")
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        slot = key if key is not None else object()
+        earlier = self._pending.get(slot)
+        waiters = [*earlier.waiters, waiter] if earlier else [waiter]
+        entry = _Pending(apply, retry, waiters, committed=committed)
+        self._pending[slot] = entry
+        self.writes += 1
+        self._idle.clear()
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="database writer")
+        return waiter
+
+    def pending(self, key: Hashable) -> bool:
+        return key in self._pending or key in self._writing
+
+    async def flushed(self) -> None:
+        """Returns once the writes handed in so far were committed (or refused).
+
+        A marker joins the next group: groups are written in order, so when it is done,
+        everything before it is too, however busy the writer stays."""
+        if self._pending or self._writing:
+            await self.put(_nothing, retry=False)
+
+    async def _flush(self) -> None:
+        while self._pending:
+            await asyncio.sleep(self._window)  # the group stays open for writes meanwhile
+            self._writing, self._pending = self._pending, {}
+            try:
+                await self._commit(list(self._writing.values()))
+            except Exception as error:
+                self.failures += 1
+                await self._one_by_one(error)
+            else:
+                self.commits += 1
+                for entry in self._writing.values():
+                    entry.settle()
+            self._writing = {}
+        self._idle.set()
+
+    async def _one_by_one(self, group_error: Exception) -> None:
+        """A group failed: each write alone, so only the writes that fail are failed."""
+        refused: dict[Hashable, _Pending] = {}
+        if len(self._writing) == 1:
+            refused = dict(self._writing)
+            errors = {key: group_error for key in refused}
+        else:
+            errors = {}
+            for key, entry in self._writing.items():
+                try:
+                    await self._commit([entry])
+                except Exception as error:
+                    refused[key] = entry
+                    errors[key] = error
+                else:
+                    self.commits += 1
+                    entry.settle()
+        if not refused:
+            return
+        log.warning("the database refused %d write(s): %s", len(refused), group_error)
+        for key, entry in refused.items():
+            entry.settle(errors[key])  # whoever waits hears of it now
+            if not entry.retry or self._closed or key in self._pending:
+                continue  # not to be retried, or a newer write of the same key replaces it
+            if entry.attempts + 1 >= ATTEMPTS:
+                log.error("a write was refused %d times and is given up: %s", ATTEMPTS, errors[key])
+                continue
+            self._pending[key] = _Pending(
+                entry.apply, True, attempts=entry.attempts + 1, committed=entry.committed
+            )
+        if self._pending:
+            await asyncio.sleep(RETRY)  # the database is away or busy: try again shortly
+
+    async def _commit(self, entries: list[_Pending]) -> None:
+        async with self._sessions.begin() as session:
+            for entry in entries:
+                await entry.apply(session)
+
+    async def aclose(self) -> None:
+        """Writes what is pending (while the database takes it), then stops."""
+        self._closed = True
+        if self._flusher is not None and not self._flusher.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._idle.wait()), 5)
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
