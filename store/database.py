@@ -107,7 +107,12 @@ def open_database(url: str) -> Database:
     options: dict[str, Any] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise DatabaseUnavailable(
+                    f"database {describe(url)} is not usable: {error.strerror}: {error.filename}"
+                ) from error
         options.update(pool_size=8, max_overflow=24, pool_timeout=30)
     else:
         options.update(pool_size=8, max_overflow=8, pool_timeout=10)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import Postgres, postgres_server
 from tests.serving import serve_podium
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "speech"
@@ -23,3 +24,10 @@ def podium(tmp_path: Path) -> Iterator[str]:
     """A running Podium with the scripted brain (fast) and a fresh data dir."""
     with serve_podium(tmp_path / "data") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One real PostgreSQL for the session (each test makes its own database in it)."""
+    with postgres_server() as server:
+        yield server

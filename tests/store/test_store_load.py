@@ -8,9 +8,11 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 from a2a.types import a2a_pb2 as pb
 
 from clients.a2a import fetch_card, make_client, user_message
+from tests.postgres import Postgres
 from tests.serving import serve_podium
 
 STREAMS = 120
@@ -39,9 +41,20 @@ async def stream(http: httpx.AsyncClient, url: str, body: dict[str, object]) -> 
     return 201, await final_status(http, url, created.json()["task_id"])
 
 
-async def test_concurrent_work_loses_no_write_and_survives_a_restart(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each backend: SQLite in the data dir, or a fresh database on the test PostgreSQL."""
+    if request.param == "sqlite":
+        return ""
+    postgres: Postgres = request.getfixturevalue("postgres")
+    return postgres.create(f"load_{tmp_path.name[-12:].lower().replace('-', '_')}")
+
+
+async def test_concurrent_work_loses_no_write_and_survives_a_restart(
+    tmp_path: Path, database_url: str
+) -> None:
     data = tmp_path / "data"
-    with serve_podium(data, max_rooms=100) as url:
+    with serve_podium(data, max_rooms=100, database_url=database_url) as url:
         limits = httpx.Limits(max_connections=400)
         async with httpx.AsyncClient(timeout=120, limits=limits) as http:
             client = make_client(http, await fetch_card(http, f"{url}/agents/mei"), streaming=False)
@@ -70,7 +83,7 @@ async def test_concurrent_work_loses_no_write_and_survives_a_restart(tmp_path: P
             deletes = [http.delete(f"{url}/rooms/{r}") for r in room_ids[:DELETED]]
             assert {r.status_code for r in await asyncio.gather(*deletes)} == {204}
 
-    with serve_podium(data, max_rooms=100) as url:  # the next process, same data
+    with serve_podium(data, max_rooms=100, database_url=database_url) as url:  # a new process
         async with httpx.AsyncClient(timeout=30) as http:
             listed = {r["id"] for r in (await http.get(f"{url}/rooms")).json()}
             assert listed == set(room_ids[DELETED:]), "created rooms kept, deleted ones gone"

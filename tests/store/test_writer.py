@@ -1,0 +1,126 @@
+"""The group-committing writer on a real SQLite file: writes that arrive together share one
+transaction, a key keeps only its latest write, a bad write fails alone, a refused write is
+tried again, and waiting for the writes so far never waits on writes that keep coming."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agents.brain import Utterance
+from agents.transcript import Transcript
+from store.database import Database, open_database
+from store.history import DatabaseHistory
+from store.tables import rooms
+from store.writer import Apply
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> Database:
+    database = open_database(f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}")
+    await database.start()
+    yield database  # type: ignore[misc]
+    await database.aclose()
+
+
+def insert_room(room_id: str, topic: str = "t") -> Apply:
+    async def apply(session: AsyncSession) -> None:
+        row = {"id": room_id, "topic": topic, "agents": "[]", "created": 0.0}
+        await session.execute(rooms.insert().values(row))
+
+    return apply
+
+
+async def topics(database: Database) -> dict[str, str]:
+    async with database.engine.connect() as connection:
+        rows = (await connection.execute(sa.select(rooms.c.id, rooms.c.topic))).all()
+    return {r[0]: r[1] for r in rows}
+
+
+async def test_writes_arriving_together_share_one_commit(database: Database) -> None:
+    writer = database.writer
+    before = writer.commits
+    await asyncio.gather(*(writer.put(insert_room(f"r{i}")) for i in range(200)))
+    assert len(await topics(database)) == 200
+    assert writer.commits - before <= 2, "200 writes, one group (two if a window closed)"
+
+
+async def test_a_key_is_written_once_as_its_latest_write(database: Database) -> None:
+    writer = database.writer
+
+    def upsert(topic: str) -> Apply:
+        async def apply(session: AsyncSession) -> None:
+            await session.execute(rooms.delete().where(rooms.c.id == "k"))
+            await insert_room("k", topic)(session)
+
+        return apply
+
+    waits = [writer.put(upsert(f"v{i}"), key="k") for i in range(20)]
+    await asyncio.gather(*waits)
+    assert await topics(database) == {"k": "v19"}
+
+
+async def test_a_bad_write_fails_alone(database: Database) -> None:
+    writer = database.writer
+    await writer.put(insert_room("taken"))
+    good = [writer.put(insert_room(f"ok{i}")) for i in range(5)]
+    bad = writer.put(insert_room("taken"), retry=False)  # the same id again
+    more = [writer.put(insert_room(f"ok{i}")) for i in range(5, 10)]
+    await asyncio.gather(*good, *more)
+    with pytest.raises(IntegrityError):
+        await bad
+    assert set(await topics(database)) == {"taken", *(f"ok{i}" for i in range(10))}
+
+
+async def test_a_refused_write_is_tried_again_until_taken(database: Database) -> None:
+    writer = database.writer
+    refusals = 2
+
+    async def flaky(session: AsyncSession) -> None:
+        nonlocal refusals
+        if refusals:
+            refusals -= 1
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        await insert_room("late")(session)
+
+    taken = asyncio.Event()
+    first = writer.put(flaky, committed=taken.set)  # its caller hears of the refusal...
+    with pytest.raises(OperationalError):
+        await first
+    await asyncio.wait_for(taken.wait(), 10)  # ...and the data is kept and written later
+    assert refusals == 0
+    assert "late" in await topics(database)
+
+
+async def test_flushed_does_not_wait_for_writes_that_keep_coming(database: Database) -> None:
+    writer = database.writer
+    stop = asyncio.Event()
+
+    async def busy() -> None:
+        n = 0
+        while not stop.is_set():
+            writer.put(insert_room(f"busy{n}"))
+            n += 1
+            await asyncio.sleep(0)
+
+    producer = asyncio.create_task(busy())
+    writer.put(insert_room("mine"))
+    await asyncio.wait_for(writer.flushed(), 5)
+    assert "mine" in await topics(database)
+    stop.set()
+    await producer
+
+
+async def test_history_is_read_back_after_its_cache_forgets(database: Database) -> None:
+    transcript = Transcript(DatabaseHistory(database), contexts=2)
+    for context in ("a", "b", "c"):
+        for n in range(3):
+            await transcript.append(context, Utterance(speaker=context, text=f"{context}{n}"))
+    for context in ("a", "b", "c"):  # "a" was forgotten by the cache: read from the database
+        history = await transcript.history(context)
+        assert [u.text for u in history] == [f"{context}{n}" for n in range(3)]
