@@ -101,8 +101,15 @@ def create_app(
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["Ops"])
-    async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "version": VERSION, "agents": len(runtime.directory.all())}
+    async def healthz() -> JSONResponse:
+        problem = await runtime.database.problem()
+        body: dict[str, Any] = {
+            "status": "ok" if problem is None else "unavailable",
+            "version": VERSION,
+            "agents": len(runtime.directory.all()),
+            "database": problem or "ok",
+        }
+        return JSONResponse(body, status_code=200 if problem is None else 503)
 
     @app.get("/metrics", tags=["Ops"], response_class=PlainTextResponse)
     async def metrics_text() -> str:

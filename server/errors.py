@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
 
 
 class PodiumError(Exception):
@@ -51,6 +56,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PodiumError)
     async def _podium(_: Request, error: PodiumError) -> JSONResponse:
         return JSONResponse(error_body(error.status_code, error.message), error.status_code)
+
+    @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(ConnectionError)
+    async def _database(_: Request, error: Exception) -> JSONResponse:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        message = f"the database is unavailable ({reason[0] if reason else 'no answer'}); try again"
+        log.warning("%s", message)
+        return JSONResponse(error_body(503, message), 503, headers={"Retry-After": "2"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -22,8 +22,9 @@ from pydantic import BaseModel, Field, ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from agents.task_states import terminal_name
-from server.errors import BadRequest, Conflict, NotFound
+from server.errors import BadRequest, Conflict, NotFound, Unavailable
 from server.runtime import Runtime
+from store.tasks import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class StreamHub:
             turn = await service.start(request.text, request.context_id, meta)
         except TaskNotFoundError as error:
             raise NotFound(str(error)) from error
+        except StoreUnavailable as error:
+            raise Unavailable(error.message) from error
         except A2AError as error:
             raise BadRequest(str(error)) from error
 

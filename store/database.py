@@ -10,6 +10,7 @@ Podium's own through Alembic revisions (``store/migrations``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SCHEMA_LOCK = 0x70_6F_64_69_75_6D  # PostgreSQL advisory lock: one replica migrates at a time
 BUSY_TIMEOUT_MS = 10_000
+PING_SECONDS = 2.0
 
 
 class DatabaseUnavailable(Exception):
@@ -77,6 +79,15 @@ class Database:
             raise DatabaseUnavailable(
                 f"database {describe(self.url)} is not usable: {_reason(error)}"
             ) from error
+
+    async def problem(self) -> str | None:
+        """Why the database does not answer now (within ``PING_SECONDS``), or None."""
+        try:
+            async with asyncio.timeout(PING_SECONDS), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError, TimeoutError) as error:
+            return _reason(error) or "no answer"
+        return None
 
     async def aclose(self) -> None:
         await self.writer.aclose()

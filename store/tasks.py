@@ -11,14 +11,18 @@ process is killed; other states return at once and are served from memory until 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import sqlalchemy as sa
 from a2a.server.context import ServerCallContext
 from a2a.server.tasks import DatabaseTaskStore
 from a2a.types import a2a_pb2 as pb
+from a2a.utils.errors import InternalError
 from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agents.task_states import TERMINAL_STATES
@@ -29,6 +33,10 @@ DURABLE = {  # states a client acts on: committed before ``save`` returns
     pb.TaskState.TASK_STATE_INPUT_REQUIRED,
     pb.TaskState.TASK_STATE_AUTH_REQUIRED,
 }
+
+
+class StoreUnavailable(InternalError):
+    """The database behind the task store does not answer (an A2A internal error, -32603)."""
 
 
 class GroupCommitTaskStore(DatabaseTaskStore):
@@ -73,14 +81,30 @@ class GroupCommitTaskStore(DatabaseTaskStore):
             copy = pb.Task()
             copy.CopyFrom(unwritten[0])
             return copy
-        return await super().get(task_id, context)
+        async with _unavailable():
+            return await super().get(task_id, context)
 
     async def list(
         self, params: pb.ListTasksRequest, context: ServerCallContext
     ) -> pb.ListTasksResponse:
         await self._writer.flushed()
-        return await super().list(params, context)
+        async with _unavailable():
+            return await super().list(params, context)
 
     async def delete(self, task_id: str, context: ServerCallContext) -> None:
         await self._writer.flushed()
-        await super().delete(task_id, context)
+        async with _unavailable():
+            await super().delete(task_id, context)
+
+
+@asynccontextmanager
+async def _unavailable() -> AsyncIterator[None]:
+    """A database that does not answer is an A2A error that says so, not a bare socket error."""
+    try:
+        yield
+    except (SQLAlchemyError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        raise StoreUnavailable(
+            message=f"the task store is unavailable ({reason[0] if reason else 'no answer'}); "
+            "try again"
+        ) from error

@@ -44,7 +44,9 @@ class Rooms:
         try:
             await self._records.add(room_id, topic, chosen)
         except RecordFailed as error:
-            raise Unavailable(f"the room could not be recorded, try again: {error}") from error
+            raise Unavailable(
+                f"the room could not be recorded (database: {error}); try again"
+            ) from error
         finally:
             self._creating -= 1
         return self._open(room_id, topic, chosen)
@@ -78,7 +80,9 @@ class Rooms:
         try:
             await self._records.remove(room_id)
         except RecordFailed as error:
-            raise Unavailable(f"the room could not be deleted, try again: {error}") from error
+            raise Unavailable(
+                f"the room could not be deleted (database: {error}); try again"
+            ) from error
         if self._rooms.pop(room_id, None) is None:
             return  # a concurrent delete got there first
         await room.close()
