@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -74,3 +78,40 @@ def serve_podium(
     settings = podium_settings(data_dir, port, **overrides)
     with serve_app(create_app(settings, engines), port) as url:
         yield url
+
+
+@contextmanager
+def podium_process(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``podium serve`` in its own process (so a test can kill it); yields (URL, process)."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "PODIUM_DATA_DIR": str(data_dir),
+        "PODIUM_PUBLIC_BASE_URL": f"http://localhost:{port}",
+        "PODIUM_CONFIG": str(data_dir / "absent.toml"),
+        "PODIUM_BRAIN__WORDS_PER_SECOND": "0",
+        **env,
+    }
+    command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--log-level", "warning"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # until it answers: the process has no other way to say it is ready
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"podium did not start (exit code {process.poll()})")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(10)
