@@ -119,7 +119,7 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--public-base-url",
-        help="absolute base URL used in agent cards (PODIUM_PUBLIC_BASE_URL, http://localhost:8000)",
+        help="absolute base URL used in agent cards (PODIUM_PUBLIC_BASE_URL, http://localhost:PORT)",
     )
     serve.add_argument(
         "--max-body-bytes", type=int, help="request body limit (PODIUM_MAX_BODY_BYTES, 1000000)"

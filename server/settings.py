@@ -142,7 +142,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    public_base_url: str = "http://localhost:8000"
+    public_base_url: str = Field(
+        default="", description="absolute URL clients use; empty: http://localhost:{port}"
+    )
     data_dir: Path = Path(".podium")
     database_url: str = Field(
         default="",
@@ -202,7 +204,10 @@ class Settings(BaseSettings):
 
     @property
     def base_url(self) -> str:
-        return self.public_base_url.rstrip("/")
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        loopback = self.host in ("127.0.0.1", "0.0.0.0", "::", "::1", "localhost")
+        return f"http://{'localhost' if loopback else self.host}:{self.port}"
 
     @property
     def database_path(self) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.brain import Utterance
 from store.database import Database
@@ -44,7 +44,7 @@ class DatabaseHistory:
             "created": time.time(),
         }
 
-        async def insert(session: AsyncSession) -> None:
-            await session.execute(utterances.insert().values(row))
+        async def insert(connection: AsyncConnection) -> None:
+            await connection.execute(utterances.insert().values(row))
 
         self._database.writer.put(insert)

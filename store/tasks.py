@@ -11,6 +11,7 @@ process is killed; other states return at once and are served from memory until 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -23,11 +24,12 @@ from a2a.utils.errors import InternalError
 from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.task_states import TERMINAL_STATES
 from store.database import Database
 
+RECENT = 1024  # tasks per agent whose latest state is kept in memory
 DURABLE = {  # states a client acts on: committed before ``save`` returns
     *TERMINAL_STATES,
     pb.TaskState.TASK_STATE_INPUT_REQUIRED,
@@ -40,32 +42,47 @@ class StoreUnavailable(InternalError):
 
 
 class GroupCommitTaskStore(DatabaseTaskStore):
-    def __init__(self, database: Database, **kwargs: Any) -> None:
+    def __init__(self, database: Database, recent: int = RECENT, **kwargs: Any) -> None:
         super().__init__(database.engine, create_table=False, **kwargs)
         self._writer = database.writer
-        self._insert = postgresql.insert if database.dialect == "postgresql" else sqlite.insert
-        self._unwritten: dict[str, tuple[pb.Task, str]] = {}
-        self._table = cast("sa.Table", self.task_model.__table__)
+        # Tasks saved lately, as saved: every read of a running task is served from here. When
+        # other processes write to the database (replicas), only tasks not yet written are.
+        self._recent: OrderedDict[str, tuple[pb.Task, str]] = OrderedDict()
+        self._keep = 0 if database.shared else recent
+        table = cast("sa.Table", self.task_model.__table__)
         self._columns = [(a.key, a.columns[0].name) for a in inspect(self.task_model).column_attrs]
+        insert = postgresql.insert if database.dialect == "postgresql" else sqlite.insert
+        statement = insert(table)
+        update = {name: statement.excluded[name] for _, name in self._columns if name != "id"}
+        self._upsert = statement.on_conflict_do_update(index_elements=["id"], set_=update)
+        # Reads without the ORM session: a plain select by id and owner (most are misses:
+        # the SDK looks up every new task's id before its first save).
+        self._select = sa.select(table).where(
+            table.c.id == sa.bindparam("id"), table.c.owner == sa.bindparam("owner")
+        )
 
     async def save(self, task: pb.Task, context: ServerCallContext) -> None:
         owner = self.owner_resolver(context)
         task_id = task.id
         latest = pb.Task()
         latest.CopyFrom(task)
-        row = self._row(latest, owner)
-        self._unwritten[task_id] = (latest, owner)
+        self._recent[task_id] = (latest, owner)
+        self._recent.move_to_end(task_id)
 
-        async def upsert(session: AsyncSession) -> None:
-            statement = self._insert(self._table).values(row)
-            update = {k: statement.excluded[k] for k in row if k != "id"}
-            await session.execute(
-                statement.on_conflict_do_update(index_elements=["id"], set_=update)
-            )
+        async def upsert(connection: AsyncConnection) -> None:
+            # Converted here, once per write, not once per event: a task saved many times
+            # while its group was open is converted and written as its latest state only.
+            await connection.execute(self._upsert, self._row(latest, owner))
 
         def written() -> None:
-            if self._unwritten.get(task_id, (None,))[0] is latest:
-                del self._unwritten[task_id]
+            entry = self._recent.get(task_id)
+            if self._keep == 0 and entry is not None and entry[0] is latest:
+                del self._recent[task_id]
+            while len(self._recent) > self._keep:  # the oldest that are written are let go
+                oldest = next(iter(self._recent))
+                if self._writer.pending(("task", oldest)):
+                    break
+                del self._recent[oldest]
 
         committed = self._writer.put(upsert, key=("task", task_id), committed=written)
         if task.status.state in DURABLE:
@@ -76,13 +93,20 @@ class GroupCommitTaskStore(DatabaseTaskStore):
         return {name: getattr(model, key) for key, name in self._columns}
 
     async def get(self, task_id: str, context: ServerCallContext) -> pb.Task | None:
-        unwritten = self._unwritten.get(task_id)
-        if unwritten is not None and unwritten[1] == self.owner_resolver(context):
+        recent = self._recent.get(task_id)
+        if recent is not None and recent[1] == self.owner_resolver(context):
             copy = pb.Task()
-            copy.CopyFrom(unwritten[0])
+            copy.CopyFrom(recent[0])
             return copy
-        async with _unavailable():
-            return await super().get(task_id, context)
+        owner = self.owner_resolver(context)
+        async with _unavailable(), self.engine.connect() as connection:
+            found = (
+                await connection.execute(self._select, {"id": task_id, "owner": owner})
+            ).first()
+        if found is None:
+            return None
+        model = self.task_model(**{key: found._mapping[name] for key, name in self._columns})
+        return self._from_orm(model)
 
     async def list(
         self, params: pb.ListTasksRequest, context: ServerCallContext

@@ -22,14 +22,14 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = logging.getLogger(__name__)
 WINDOW = 0.003  # seconds a group stays open for more writes
 RETRY = 0.5  # seconds before writes the database refused are tried again
 ATTEMPTS = 120  # a write refused this many times (a minute) is given up, loudly
 
-Apply = Callable[[AsyncSession], Awaitable[None]]
+Apply = Callable[[AsyncConnection], Awaitable[None]]
 Committed = Callable[[], None]
 
 
@@ -54,7 +54,7 @@ class _Pending:
                 waiter.exception()  # retrieved: the caller may not be waiting
 
 
-async def _nothing(_: AsyncSession) -> None:
+async def _nothing(_: AsyncConnection) -> None:
     return None
 
 
@@ -62,7 +62,7 @@ class GroupWriter:
     """Group commit for one engine. Owns its background flush task."""
 
     def __init__(self, engine: AsyncEngine, window: float = WINDOW) -> None:
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._engine = engine
         self._window = window
         self._pending: dict[Hashable, _Pending] = {}
         self._writing: dict[Hashable, _Pending] = {}
@@ -81,7 +81,7 @@ class GroupWriter:
         retry: bool = True,
         committed: Committed | None = None,
     ) -> asyncio.Future[None]:
-        """Queues ``apply(session)`` for the next group; the future resolves once committed."""
+        """Queues ``apply(connection)`` for the next group; the future resolves once committed."""
         if self._closed:
             raise RuntimeError("the database writer is closed")
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -157,9 +157,9 @@ class GroupWriter:
             await asyncio.sleep(RETRY)  # the database is away or busy: try again shortly
 
     async def _commit(self, entries: list[_Pending]) -> None:
-        async with self._sessions.begin() as session:
+        async with self._engine.begin() as connection:
             for entry in entries:
-                await entry.apply(session)
+                await entry.apply(connection)
 
     async def aclose(self) -> None:
         """Writes what is pending (while the database takes it), then stops."""

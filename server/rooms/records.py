@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.database import Database
 from store.tables import rooms
@@ -40,14 +40,14 @@ class RoomRecords:
     async def add(self, room_id: str, topic: str, agents: list[str]) -> None:
         row = {"id": room_id, "topic": topic, "agents": json.dumps(agents), "created": time.time()}
 
-        async def insert(session: AsyncSession) -> None:
-            await session.execute(rooms.insert().values(row))
+        async def insert(connection: AsyncConnection) -> None:
+            await connection.execute(rooms.insert().values(row))
 
         await self._write(insert, room_id)
 
     async def remove(self, room_id: str) -> None:
-        async def delete(session: AsyncSession) -> None:
-            await session.execute(rooms.delete().where(rooms.c.id == room_id))
+        async def delete(connection: AsyncConnection) -> None:
+            await connection.execute(rooms.delete().where(rooms.c.id == room_id))
 
         await self._write(delete, room_id)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.brain import Utterance
 from agents.transcript import Transcript
@@ -29,9 +29,9 @@ async def database(tmp_path: Path) -> Database:
 
 
 def insert_room(room_id: str, topic: str = "t") -> Apply:
-    async def apply(session: AsyncSession) -> None:
+    async def apply(connection: AsyncConnection) -> None:
         row = {"id": room_id, "topic": topic, "agents": "[]", "created": 0.0}
-        await session.execute(rooms.insert().values(row))
+        await connection.execute(rooms.insert().values(row))
 
     return apply
 
@@ -54,9 +54,9 @@ async def test_a_key_is_written_once_as_its_latest_write(database: Database) -> 
     writer = database.writer
 
     def upsert(topic: str) -> Apply:
-        async def apply(session: AsyncSession) -> None:
-            await session.execute(rooms.delete().where(rooms.c.id == "k"))
-            await insert_room("k", topic)(session)
+        async def apply(connection: AsyncConnection) -> None:
+            await connection.execute(rooms.delete().where(rooms.c.id == "k"))
+            await insert_room("k", topic)(connection)
 
         return apply
 
@@ -81,12 +81,12 @@ async def test_a_refused_write_is_tried_again_until_taken(database: Database) ->
     writer = database.writer
     refusals = 2
 
-    async def flaky(session: AsyncSession) -> None:
+    async def flaky(connection: AsyncConnection) -> None:
         nonlocal refusals
         if refusals:
             refusals -= 1
             raise OperationalError("INSERT", {}, Exception("database is locked"))
-        await insert_room("late")(session)
+        await insert_room("late")(connection)
 
     taken = asyncio.Event()
     first = writer.put(flaky, committed=taken.set)  # its caller hears of the refusal...
