@@ -9,6 +9,8 @@ artifact (submitted, working, artifact, completed: the same events as a Podium t
 from __future__ import annotations
 
 import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import uvicorn
 from a2a.helpers import new_task
@@ -71,8 +73,13 @@ def app(port: int, database_url: str | None) -> Starlette:
         *create_agent_card_routes(card, card_url="/.well-known/agent-card.json"),
         *create_jsonrpc_routes(handler, rpc_url="/"),
     ]
-    initialize = getattr(store, "initialize", None)  # the database store makes its table once
-    return Starlette(routes=routes, on_startup=[initialize] if initialize else [])
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if isinstance(store, DatabaseTaskStore):
+            await store.initialize()  # the table is made once, before requests race to it
+        yield
+
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def main() -> None:
