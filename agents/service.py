@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from a2a.server.agent_execution import AgentExecutor
+from a2a.server.cluster import StoredTask
 from a2a.server.context import ServerCallContext
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.tasks import TaskStore
@@ -41,7 +42,8 @@ class PodiumRequestHandler(DefaultRequestHandler):
         task_id = params.message.task_id
         if not task_id:
             return params
-        task = await self.task_store.get(task_id, context)
+        found = await self.task_store.get(task_id, context)
+        task = found.task if isinstance(found, StoredTask) else found
         if not isinstance(task, pb.Task) or task.status.state not in TERMINAL_STATES:
             return params
         if params.message.context_id and params.message.context_id != task.context_id:

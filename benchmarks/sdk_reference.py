@@ -73,6 +73,7 @@ def app(port: int, database_url: str | None) -> Starlette:
         *create_agent_card_routes(card, card_url="/.well-known/agent-card.json"),
         *create_jsonrpc_routes(handler, rpc_url="/"),
     ]
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if isinstance(store, DatabaseTaskStore):

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from a2a.server.cluster import DatabaseTaskEventStream, TaskEventStream
 from a2a.server.context import ServerCallContext
 
 from agents.brain import Brain
@@ -17,16 +18,17 @@ from agents.moderator import ModeratorExecutor
 from agents.persona import Persona
 from agents.recovery import fail_orphaned_tasks
 from agents.service import AgentDirectory, AgentService, PodiumRequestHandler, build_card
-from agents.settled_store import SettledTaskStore
+from agents.settled_store import SettledTaskStore, SettledVersionedTaskStore
 from agents.transcript import Transcript
 from agents.turn_log import TurnLogs
 from server.settings import Settings
 from store.database import Database, open_database
 from store.history import DatabaseHistory
-from store.tasks import GroupCommitTaskStore
+from store.tasks import ClusterTaskStore, GroupCommitTaskStore
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
+EVENT_POLL = 0.1  # seconds between a replica's looks for another replica's task events
 
 
 @dataclass
@@ -75,20 +77,38 @@ def _service(
     path: str,
     executor: DebaterExecutor | ModeratorExecutor,
     database: Database,
+    events: TaskEventStream | None,
     turn_logs: TurnLogs,
     settings: Settings,
     brain_label: str,
 ) -> AgentService:
     card = build_card(persona, settings.base_url + path, VERSION, brain_label)
     # One table; each agent sees only its own tasks through the SDK's owner scoping.
-    tasks = GroupCommitTaskStore(database, owner_resolver=agent_scope(persona.name))
-    store = SettledTaskStore(tasks, turn_logs)
-    handler = PodiumRequestHandler(agent_executor=executor, task_store=store, agent_card=card)
-    return AgentService(persona, path, card, executor, handler, store)
+    owner = agent_scope(persona.name)
+    if events is None:  # one process: group commit
+        tasks = GroupCommitTaskStore(database, owner_resolver=owner)
+        handler = PodiumRequestHandler(
+            agent_executor=executor, task_store=SettledTaskStore(tasks, turn_logs), agent_card=card
+        )
+        return AgentService(persona, path, card, executor, handler, tasks)
+    # Replicas: the SDK's cluster mode (versioned saves, events every replica can follow).
+    versioned = ClusterTaskStore(database.engine, create_table=False, owner_resolver=owner)
+    handler = PodiumRequestHandler(
+        agent_executor=executor,
+        task_store=SettledVersionedTaskStore(versioned, turn_logs),
+        agent_card=card,
+        event_stream=events,
+    )
+    return AgentService(persona, path, card, executor, handler, versioned.as_task_store)
 
 
 def build_runtime(settings: Settings) -> Runtime:
     database = open_database(settings.database)
+    events = (
+        DatabaseTaskEventStream(database.engine, create_table=False, poll_interval_s=EVENT_POLL)
+        if database.shared
+        else None
+    )
     transcript = Transcript(DatabaseHistory(database))
     turn_logs = TurnLogs()
     directory = AgentDirectory()
@@ -101,7 +121,9 @@ def build_runtime(settings: Settings) -> Runtime:
         brains.append(brain)
         executor = DebaterExecutor(persona, brain, transcript, turn_logs, deliveries)
         path = f"/agents/{persona.name}"
-        directory.add(_service(persona, path, executor, database, turn_logs, settings, brain.label))
+        directory.add(
+            _service(persona, path, executor, database, events, turn_logs, settings, brain.label)
+        )
     moderator = settings.moderator.persona(default_brain)
     floors = Floors(settings.floor.policy())
     moderator_executor = ModeratorExecutor(
@@ -115,6 +137,6 @@ def build_runtime(settings: Settings) -> Runtime:
         settings.text_debate_wpm,
     )
     directory.root = _service(
-        moderator, "", moderator_executor, database, turn_logs, settings, "moderator"
+        moderator, "", moderator_executor, database, events, turn_logs, settings, "moderator"
     )
     return Runtime(settings, database, directory, transcript, turn_logs, floors, deliveries, brains)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from a2a.server.tasks.task_manager import append_artifact_to_task
 from a2a.types import a2a_pb2 as pb
 from a2a.utils.errors import A2AError, TaskNotFoundError
 from fastapi import APIRouter, Request
@@ -21,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from agents.service import AgentService, call_context
 from agents.task_states import terminal_name
 from server.errors import BadRequest, Conflict, NotFound, Unavailable
 from server.runtime import Runtime
@@ -92,6 +94,32 @@ class StreamHub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+async def _states(service: AgentService, stored: pb.Task) -> AsyncIterator[pb.Task]:
+    """The stored task, then, while it runs on another replica, its state after each event."""
+    yield stored
+    if terminal_name(stored.status.state) is not None:
+        return
+    task = pb.Task()
+    task.CopyFrom(stored)
+    request = pb.SubscribeToTaskRequest(id=stored.id)
+    try:
+        async for event in service.handler.on_subscribe_to_task(request, call_context()):
+            match event:
+                case pb.Task():
+                    task.CopyFrom(event)
+                case pb.TaskArtifactUpdateEvent():
+                    append_artifact_to_task(task, event)
+                case pb.TaskStatusUpdateEvent():
+                    task.status.CopyFrom(event.status)
+                case _:
+                    continue
+            yield task
+    except A2AError:  # it ended meanwhile (or runs nowhere): what the store holds now
+        latest = await service.get_task(stored.id)
+        if latest is not None:
+            yield latest
+
+
 def _offset(request: Request) -> int:
     raw = request.headers.get("last-event-id") or request.query_params.get("from") or "0"
     return int(raw) if raw.isdigit() else 0
@@ -131,7 +159,7 @@ def stream_router(runtime: Runtime, hub: StreamHub) -> APIRouter:
             found = await runtime.directory.find_task(task_id)
             if found is None:
                 raise NotFound(f"unknown task {task_id!r}")
-            stored = found[1]
+            service, stored = found
         else:
             stored = None
 
@@ -142,11 +170,15 @@ def stream_router(runtime: Runtime, hub: StreamHub) -> APIRouter:
                 yield ServerSentEvent(data=turn.state or "unknown", event="status")
                 return
             assert stored is not None
-            text = task_text(stored)
-            if len(text) > offset:
-                yield ServerSentEvent(data=text[offset:], id=str(len(text)))
-            state = terminal_name(stored.status.state) or "working"
-            yield ServerSentEvent(data=state, event="status")
+            sent, task = offset, stored
+            async for task in _states(service, stored):
+                text = task_text(task)
+                if len(text) > sent:
+                    yield ServerSentEvent(data=text[sent:], id=str(len(text)))
+                    sent = len(text)
+            yield ServerSentEvent(
+                data=terminal_name(task.status.state) or "working", event="status"
+            )
 
         return EventSourceResponse(events(), ping=15, sep="\n")
 

@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import sqlalchemy as sa
+from a2a.server.cluster import StoredTask, VersionedDatabaseTaskStore
 from a2a.server.context import ServerCallContext
 from a2a.server.tasks import DatabaseTaskStore
 from a2a.types import a2a_pb2 as pb
@@ -132,3 +133,17 @@ async def _unavailable() -> AsyncIterator[None]:
             message=f"the task store is unavailable ({reason[0] if reason else 'no answer'}); "
             "try again"
         ) from error
+
+
+class ClusterTaskStore(VersionedDatabaseTaskStore):
+    """The SDK's versioned store (replicas), whose reads say so when the database is away."""
+
+    async def get(self, task_id: str, context: ServerCallContext) -> StoredTask | None:
+        async with _unavailable():
+            return await super().get(task_id, context)
+
+    async def list(
+        self, params: pb.ListTasksRequest, context: ServerCallContext
+    ) -> pb.ListTasksResponse:
+        async with _unavailable():
+            return await super().list(params, context)
