@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 from a2a.server.request_handlers.response_helpers import agent_card_to_dict
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
@@ -24,6 +25,8 @@ from server.a2a_mount import mount_agents
 from server.errors import install_error_handlers
 from server.limits import BodyLimit
 from server.metrics import Metrics
+from server.rooms.forward import RoomForwarding
+from server.rooms.leases import RoomLeases
 from server.rooms.records import RoomRecords
 from server.rooms.registry import Rooms
 from server.rooms.setup import RoomSetup
@@ -32,6 +35,7 @@ from server.runtime import VERSION, build_runtime
 from server.settings import Settings
 from server.stream_api import StreamHub, stream_router
 from server.stream_errors import StreamingErrorsAsEvents
+from server.task_owner import TaskOwner
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -76,14 +80,19 @@ def create_app(
         settings.max_participants,
         settings.max_listeners,
     )
-    rooms = Rooms(setup, runtime.floors, settings.max_rooms, RoomRecords(runtime.database), metrics)
+    records = RoomRecords(runtime.database, settings.replica_url or settings.base_url)
+    rooms = Rooms(setup, runtime.floors, settings.max_rooms, records, metrics)
+    leases = RoomLeases(rooms, records, settings.room_lease, shared=runtime.database.shared)
+    background = TaskOwner("server")
+    forwarder = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=None))  # to other replicas
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
-        restored = await rooms.restore()
-        if restored:
-            log.info("reopened %d room(s) from the last run", restored)
+        held = await leases.start()
+        if held:
+            log.info("holding %d room(s) on record", held)
+        background.spawn(leases.run())
         warming = asyncio.create_task(asyncio.to_thread(stt.warm))  # decoders load meanwhile
         try:
             yield
@@ -91,7 +100,10 @@ def create_app(
             await warming
             if isinstance(stt, ProcessSpeechToText):
                 stt.close()
+            await background.aclose()
+            await leases.aclose()
             await rooms.aclose()
+            await forwarder.aclose()
             await hub.aclose()
             await runtime.aclose()
 
@@ -135,7 +147,7 @@ def create_app(
         return JSONResponse(cards)
 
     app.include_router(stream_router(runtime, hub))
-    app.include_router(rooms_router(rooms))
+    app.include_router(rooms_router(rooms, leases, forwarder))
     app.state.rooms = rooms
 
     if WEB_DIR.is_dir():
@@ -146,6 +158,7 @@ def create_app(
             return FileResponse(WEB_DIR / "index.html")
 
     mount_agents(app, runtime.directory.all())
+    app.add_middleware(RoomForwarding, leases=leases, http=forwarder)
     app.add_middleware(StreamingErrorsAsEvents)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

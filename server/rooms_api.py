@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Literal
 
 import av
+import httpx
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -17,12 +18,36 @@ from media.peer import BadOffer
 from media.socket_audio import SOCKET_RATE, PcmInTrack, to_16k
 from server.errors import BadRequest, NotFound
 from server.rooms.events import EVENT_TYPES
+from server.rooms.forward import FORWARDED
+from server.rooms.leases import RoomLeases
 from server.rooms.participants import RoomFull
+from server.rooms.records import RoomRecord
 from server.rooms.registry import Rooms
 from server.task_owner import TaskOwner
 
 log = logging.getLogger(__name__)
 MAX_SOCKET_MESSAGE = 64 * 1024
+
+
+async def _listed_by(
+    http: httpx.AsyncClient, replica: str, records: list[RoomRecord]
+) -> list[dict[str, object]]:
+    """The rooms another replica holds, as it lists them (as on record if it does not answer)."""
+    try:
+        response = await http.get(
+            f"{replica.rstrip('/')}/rooms",
+            params={"local": "true"},
+            headers={FORWARDED: "1"},
+            timeout=2.0,
+        )
+        if response.status_code == 200:
+            return list(response.json())
+    except (httpx.HTTPError, ValueError) as error:
+        log.warning("replica %s did not list its rooms: %s", replica, error)
+    return [
+        {"id": r.id, "topic": r.topic, "agents": list(r.agents), "replica": replica}
+        for r in records
+    ]
 
 
 class CreateRoom(BaseModel):
@@ -50,7 +75,7 @@ class StartDebate(BaseModel):
     interruptions: int | None = Field(default=None, ge=0, le=50, description="agent cut-ins")
 
 
-def rooms_router(rooms: Rooms) -> APIRouter:
+def rooms_router(rooms: Rooms, leases: RoomLeases, http: httpx.AsyncClient) -> APIRouter:
     router = APIRouter(prefix="/rooms", tags=["Voice rooms"])
 
     @router.post("", status_code=201)
@@ -61,8 +86,13 @@ def rooms_router(rooms: Rooms) -> APIRouter:
         return JSONResponse(room.info(), status_code=201)
 
     @router.get("")
-    async def list_rooms() -> list[dict[str, object]]:
-        return [room.info() for room in rooms.all()]
+    async def list_rooms(local: bool = False) -> list[dict[str, object]]:
+        """Every room of the service (``local``: only those this replica holds)."""
+        listed = [{**room.info(), "replica": leases.replica} for room in rooms.all()]
+        if not local:
+            for replica, records in (await leases.others()).items():
+                listed += await _listed_by(http, replica, records)
+        return listed
 
     @router.get("/event-types")
     async def event_types() -> list[str]:

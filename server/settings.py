@@ -150,6 +150,12 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy async URL; empty: SQLite in data_dir. postgresql+asyncpg://...",
     )
+    replica_url: str = Field(
+        default="", description="this replica's URL as other replicas reach it; empty: base URL"
+    )
+    room_lease: float = Field(
+        default=4.0, ge=1.0, le=120.0, description="seconds a room outlives its replica's heartbeat"
+    )
     max_body_bytes: int = 1_000_000
     debate_rounds: int = Field(default=2, ge=1, le=20)
     debate_order: list[str] = []

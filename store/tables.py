@@ -30,4 +30,6 @@ rooms = sa.Table(
     sa.Column("topic", sa.Text, nullable=False),
     sa.Column("agents", sa.Text, nullable=False),
     sa.Column("created", sa.Float, nullable=False),
+    sa.Column("replica", sa.Text),  # the internal URL of the replica that holds the room
+    sa.Column("heartbeat", sa.Float, nullable=False, server_default="0"),  # its last, epoch s
 )

@@ -1,4 +1,4 @@
-"""The rooms of this server: create (within limits, on record), find, restore, delete."""
+"""The rooms of this server: create (within limits, on record), find, adopt, delete."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from agents.floor import Floors
 from server.errors import NotFound, TooManyRequests, Unavailable
 from server.metrics import Metrics
-from server.rooms.records import RecordFailed, RoomRecords
+from server.rooms.records import RecordFailed, RoomRecord, RoomRecords
 from server.rooms.room import Room
 from server.rooms.setup import RoomSetup
 from server.rooms.stats import RoomStats
@@ -51,13 +51,21 @@ class Rooms:
             self._creating -= 1
         return self._open(room_id, topic, chosen)
 
-    async def restore(self) -> int:
-        """Reopens the rooms a previous process left open (without their participants)."""
+    def adopt(self, record: RoomRecord) -> Room:
+        """Opens a room on record here (a restart, or a take-over from a replica that stopped);
+        its people rejoin (the page reconnects by itself)."""
+        if record.id in self._rooms:
+            return self._rooms[record.id]
         names = {s.name for s in self._setup.directory.debaters}
-        for record in await self._records.all():
-            agents = [a for a in record.agents if a in names] or sorted(names)
-            self._open(record.id, record.topic, agents)
-        return len(self._rooms)
+        agents = [a for a in record.agents if a in names] or sorted(names)
+        return self._open(record.id, record.topic, agents)
+
+    async def drop(self, room_id: str) -> None:
+        """Closes a room here without touching its record (another replica holds it now)."""
+        room = self._rooms.pop(room_id, None)
+        if room is not None:
+            await room.close()
+            self._floors.close(room.context_id)
 
     def _open(self, room_id: str, topic: str, agents: list[str]) -> Room:
         floor = self._floors.open(f"room-{room_id}")
@@ -70,6 +78,9 @@ class Rooms:
         if room is None:
             raise NotFound(f"unknown room {room_id!r}")
         return room
+
+    def has(self, room_id: str) -> bool:
+        return room_id in self._rooms
 
     def all(self) -> list[Room]:
         return list(self._rooms.values())
@@ -89,8 +100,7 @@ class Rooms:
         self._floors.close(room.context_id)
 
     async def aclose(self) -> None:
-        """Server shutdown: rooms close but stay on record, to reopen at the next start."""
+        """Server shutdown: rooms close but stay on record, to reopen at the next start (or on
+        another replica)."""
         for room_id in list(self._rooms):
-            room = self._rooms.pop(room_id)
-            await room.close()
-            self._floors.close(room.context_id)
+            await self.drop(room_id)
