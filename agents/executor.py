@@ -21,11 +21,11 @@ from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
 from agents.brain import Brain, BrainError, BrainRequest, Utterance
-from agents.delivery import Deliveries, DeliveryError, TurnInfo
+from agents.delivery import Deliveries, Delivery, DeliveryError, TurnInfo
 from agents.persona import Persona, StreamMode
 from agents.transcript import Transcript
 from agents.turn import CancelReason
-from agents.turn_log import TurnLogs
+from agents.turn_log import TurnLog, TurnLogs
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,19 @@ class DebaterExecutor(AgentExecutor):
         task_id = context.task_id or ""
         context_id = context.context_id or ""
         turn = self._turn_logs.open(task_id, self.persona.name, context_id)  # before it shows
+        message_id = context.message.message_id if context.message else ""
+        # Bound before the task shows: the starter's claim lasts only until the task exists.
+        delivery = self._deliveries.open(message_id, task_id)
+        try:
+            await self._run(context, event_queue, turn, delivery)
+        finally:
+            self._deliveries.close(task_id)
+
+    async def _run(
+        self, context: RequestContext, event_queue: EventQueue, turn: TurnLog, delivery: Delivery
+    ) -> None:
+        task_id = context.task_id or ""
+        context_id = context.context_id or ""
         await open_task(context, event_queue)
         updater = TaskUpdater(event_queue, task_id, context_id)
         meta = podium_metadata(context.message)
@@ -99,8 +112,6 @@ class DebaterExecutor(AgentExecutor):
 
         artifact_id = f"{task_id}-reply"
         delivered: list[str] = []
-        message_id = context.message.message_id if context.message else ""
-        delivery = self._deliveries.open(message_id, task_id)
         wpm = meta.get("wpm")
         info = TurnInfo(self.persona.name, task_id, wpm if isinstance(wpm, float) else 0.0)
         try:
@@ -122,8 +133,6 @@ class DebaterExecutor(AgentExecutor):
         except asyncio.CancelledError:
             await asyncio.shield(self._settle_canceled(task_id, context_id, delivered))
             raise
-        finally:
-            self._deliveries.close(task_id)
         if task_id in self._stopping:
             await self._settle_canceled(task_id, context_id, delivered)
             return

@@ -95,11 +95,12 @@ class ModeratorExecutor(AgentExecutor):
         task_id = context.task_id or ""
         context_id = context.context_id or ""
         log_ = self._turn_logs.open(task_id, "moderator", context_id)  # before the task shows
+        # Taken before the task shows: the starter's claim lasts only until the task exists.
+        stage = self._deliveries.take(context.message.message_id if context.message else "")
         await open_task(context, event_queue)
         listener = Listener(TaskUpdater(event_queue, task_id, context_id), log_)
         text = context.get_user_input().strip()
         meta = podium_metadata(context.message)
-        stage = self._deliveries.take(context.message.message_id if context.message else "")
         debate = self._debates.get(context_id)
         try:
             if debate is not None and debate.running:

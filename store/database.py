@@ -126,7 +126,9 @@ def open_database(url: str) -> Database:
                 ) from error
         options.update(pool_size=8, max_overflow=24, pool_timeout=30)
     else:
-        options.update(pool_size=8, max_overflow=8, pool_timeout=10)
+        # Replicas save every task event in its own transaction (the SDK's versioned store):
+        # a busy replica needs connections; two replicas stay within PostgreSQL's default 100.
+        options.update(pool_size=10, max_overflow=30, pool_timeout=30)
     try:
         engine = create_async_engine(url, **options)
     except (ArgumentError, ImportError) as error:

@@ -55,7 +55,9 @@ async def test_concurrent_work_loses_no_write_and_survives_a_restart(
 ) -> None:
     data = tmp_path / "data"
     with serve_podium(data, max_rooms=100, database_url=database_url) as url:
-        limits = httpx.Limits(max_connections=400)
+        # Idle connections are not reused after 1 s: the server closes them at 5 s, and a
+        # request sent on one it is closing would fail for a reason that is not the store's.
+        limits = httpx.Limits(max_connections=400, keepalive_expiry=1.0)
         async with httpx.AsyncClient(timeout=120, limits=limits) as http:
             client = make_client(http, await fetch_card(http, f"{url}/agents/mei"), streaming=False)
             debates = [
