@@ -113,9 +113,8 @@ async def test_speaker_is_heard_answered_and_audio_arrives(browser: object, tmp_
         reply = page.locator("#transcript li[data-who='mei'], #transcript li[data-who='shuai']")
         await playwright_api.expect(reply.first.locator(".text")).not_to_be_empty(timeout=30000)
         first = await inbound(page)
-        await more_audio(page, first)
-        second = await inbound(page)
-        assert second["bytesReceived"] > first["bytesReceived"] > 0, "audio keeps arriving"
+        assert first["bytesReceived"] > 0
+        await more_audio(page, first)  # audio keeps arriving (raises if it stops)
         await page.wait_for_function(  # the debater's voice is audible, not just packets
             "async () => ((await window.podium.stats()) || {}).audioLevel > 0", timeout=20000
         )

@@ -1,6 +1,7 @@
 """Rooms across replicas sharing one PostgreSQL: any replica answers every room route by
 passing it to the replica that holds the room (HTTP, server-sent events, WebSocket, WebRTC
-offers), and a replica killed with ``kill -9`` has its rooms taken over within seconds."""
+offers), and a replica killed with ``kill -9`` loses no completed task and has its rooms
+taken over within seconds."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import httpx
 import websockets
+from a2a.types import a2a_pb2 as pb
 
+from clients.a2a import fetch_card, make_client, text_of, user_message
 from clients.rtc import EventLog, join
 from tests.postgres import Postgres
 from tests.serving import podium_process
@@ -55,8 +58,14 @@ async def test_rooms_are_served_by_every_replica_and_taken_over_after_kill_9(
             info = (await http.get(f"{a}/rooms/{room_id}")).json()
             assert len(info["participants"]) <= 1
 
-            process_a.send_signal(signal.SIGKILL)
+            on_a = make_client(http, await fetch_card(http, f"{a}/agents/shuai"), streaming=False)
+            [done] = [r async for r in on_a.send_message(user_message("Why trams?"))]
+            process_a.send_signal(signal.SIGKILL)  # right after A said the task completed
             process_a.wait(10)
+            on_b = make_client(http, await fetch_card(http, f"{b}/agents/shuai"))
+            kept = await on_b.get_task(pb.GetTaskRequest(id=done.task.id))
+            assert kept.status.state == pb.TaskState.TASK_STATE_COMPLETED
+            assert text_of(kept) == text_of(done.task) != ""
             killed = time.monotonic()
             holder = ""
             while holder != b:  # B takes the room over once A's lease runs out

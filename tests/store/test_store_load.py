@@ -15,10 +15,13 @@ from clients.a2a import fetch_card, make_client, user_message
 from tests.postgres import Postgres
 from tests.serving import serve_podium
 
-STREAMS = 120
-MESSAGES = 60
+# The reproductions this guards against: 300 parallel /stream; 100 SendMessage alongside 25
+# room creates; 5 debates and 5 debater turns running, then room creates; 10 rooms deleted
+# while their debates run. (On PostgreSQL, 120 streams: same shape, shorter run.)
+STREAMS = {"sqlite": 300, "postgresql": 120}
+MESSAGES = 100
 ROOMS = 25
-DELETED = 10
+DELETED = 10  # the first rooms, created debating
 
 
 async def final_status(http: httpx.AsyncClient, url: str, task_id: str) -> str:
@@ -50,6 +53,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return postgres.create(f"load_{tmp_path.name[-12:].lower().replace('-', '_')}")
 
 
+def backend(database_url: str) -> str:
+    return "postgresql" if database_url else "sqlite"
+
+
 async def test_concurrent_work_loses_no_write_and_survives_a_restart(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -65,9 +72,15 @@ async def test_concurrent_work_loses_no_write_and_survives_a_restart(
                 for i in range(5)
             ]
             turns = [stream(http, url, {"agent": "shuai", "text": f"Why {i}?"}) for i in range(5)]
-            streams = [stream(http, url, {"agent": "mei", "text": f"Q{i}"}) for i in range(STREAMS)]
+            streams = [
+                stream(http, url, {"agent": "mei", "text": f"Q{i}"})
+                for i in range(STREAMS[backend(database_url)])
+            ]
             messages = [client.send_message(user_message(f"M{i}")) for i in range(MESSAGES)]
-            creates = [http.post(f"{url}/rooms", json={"topic": f"R{i}"}) for i in range(ROOMS)]
+            creates = [
+                http.post(f"{url}/rooms", json={"topic": f"R{i}", "debate": i < DELETED})
+                for i in range(ROOMS)
+            ]
             results = await asyncio.gather(
                 asyncio.gather(*debates, *turns, *streams),
                 asyncio.gather(*(anext(aiter(m)) for m in messages), return_exceptions=True),
@@ -82,6 +95,8 @@ async def test_concurrent_work_loses_no_write_and_survives_a_restart(
             room_ids = [r.json()["id"] for r in created]
             listed = {r["id"] for r in (await http.get(f"{url}/rooms")).json()}
             assert set(room_ids) <= listed
+            debating = [(await http.get(f"{url}/rooms/{r}")).json() for r in room_ids[:DELETED]]
+            assert all(info["debate_task_id"] for info in debating), "deleted mid-debate"
             deletes = [http.delete(f"{url}/rooms/{r}") for r in room_ids[:DELETED]]
             assert {r.status_code for r in await asyncio.gather(*deletes)} == {204}
 
