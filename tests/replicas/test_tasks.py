@@ -4,6 +4,8 @@ followed, streamed as text and canceled through B."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -16,6 +18,16 @@ from tests.serving import serve_podium
 from tests.sse import read_events
 
 SLOW = BrainSettings(words_per_second=15)  # a paced demo brain: turns run long enough to watch
+
+
+@contextmanager
+def two_replicas(tmp_path: Path, database: str) -> Iterator[tuple[str, str]]:
+    """Two replicas (A, B) on one database, each with its own data dir and port."""
+    with (
+        serve_podium(tmp_path / "a", database_url=database, brain=SLOW) as a,
+        serve_podium(tmp_path / "b", database_url=database, brain=SLOW) as b,
+    ):
+        yield a, b
 
 
 async def start_turn(http: httpx.AsyncClient, url: str) -> tuple[str, asyncio.Task[None]]:
@@ -37,11 +49,7 @@ async def start_turn(http: httpx.AsyncClient, url: str) -> tuple[str, asyncio.Ta
 async def test_a_turn_on_one_replica_is_seen_followed_and_streamed_on_another(
     tmp_path: Path, postgres: Postgres
 ) -> None:
-    database = postgres.create("replicas_follow")
-    with (
-        serve_podium(tmp_path / "a", database_url=database, brain=SLOW) as a,
-        serve_podium(tmp_path / "b", database_url=database, brain=SLOW) as b,
-    ):
+    with two_replicas(tmp_path, postgres.create("replicas_follow")) as (a, b):
         async with httpx.AsyncClient(timeout=30) as http:
             task_id, running = await start_turn(http, a)
             on_b = make_client(http, await fetch_card(http, f"{b}/agents/mei"))
@@ -77,11 +85,7 @@ async def test_a_turn_on_one_replica_is_seen_followed_and_streamed_on_another(
 async def test_a_cancel_on_one_replica_stops_the_turn_running_on_another(
     tmp_path: Path, postgres: Postgres
 ) -> None:
-    database = postgres.create("replicas_cancel")
-    with (
-        serve_podium(tmp_path / "a", database_url=database, brain=SLOW) as a,
-        serve_podium(tmp_path / "b", database_url=database, brain=SLOW) as b,
-    ):
+    with two_replicas(tmp_path, postgres.create("replicas_cancel")) as (a, b):
         async with httpx.AsyncClient(timeout=30) as http:
             task_id, running = await start_turn(http, a)
             on_b = make_client(http, await fetch_card(http, f"{b}/agents/mei"))
