@@ -21,8 +21,12 @@ async def test_postgres_stopped_and_started_while_serving(
         async with httpx.AsyncClient(timeout=30) as http:
             client = make_client(http, await fetch_card(http, f"{url}/agents/mei"), streaming=False)
             [done] = [r async for r in client.send_message(user_message("Before"))]
+            standing = (await http.post(f"{url}/rooms", json={"topic": "Standing"})).json()["id"]
             postgres.stop()
             try:
+                kept_room = await http.delete(f"{url}/rooms/{standing}")
+                assert kept_room.status_code == 503  # not deleted: it stays, and keeps working
+                assert (await http.get(f"{url}/rooms/{standing}")).status_code == 200
                 refused = await http.post(f"{url}/rooms", json={"topic": "During"})
                 assert refused.status_code == 503
                 assert "database" in refused.json()["error"]["message"]
@@ -45,6 +49,8 @@ async def test_postgres_stopped_and_started_while_serving(
                 postgres.start()
             created = await http.post(f"{url}/rooms", json={"topic": "After"})
             assert created.status_code == 201
+            topics = sorted(r["topic"] for r in (await http.get(f"{url}/rooms")).json())
+            assert topics == ["After", "Standing"], "nothing half made while it was away"
             assert (await http.get(f"{url}/healthz")).status_code == 200
             kept = await client.get_task(pb.GetTaskRequest(id=done.task.id))
             assert text_of(kept) == text_of(done.task)
