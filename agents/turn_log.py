@@ -79,6 +79,16 @@ class TurnLogs:
         return self._logs.get(task_id)
 
     def _trim(self) -> None:
-        finished = [key for key, log in self._logs.items() if log.finished]
-        for key in finished[: max(0, len(finished) - self._keep)]:
+        """Forgets the oldest finished logs past ``keep``; stops at the first it needs
+        (amortized O(1): the oldest logs are the finished ones)."""
+        excess = len(self._logs) - self._keep
+        if excess <= 0:
+            return
+        stale: list[str] = []
+        for key, log in self._logs.items():
+            if log.finished:
+                stale.append(key)
+                if len(stale) >= excess:
+                    break
+        for key in stale:
             del self._logs[key]

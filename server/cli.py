@@ -27,6 +27,7 @@ def _serve(args: argparse.Namespace) -> int:
             overrides[key] = value
     settings = Settings(**overrides)  # type: ignore[arg-type]
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    _quiet_tracing()
     problem = asyncio.run(_database_problem(settings.database))
     if problem:
         print(f"podium: {problem}", file=sys.stderr)
@@ -40,6 +41,17 @@ def _serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=3,
     )
     return 0
+
+
+def _quiet_tracing() -> None:
+    """With no OpenTelemetry provider configured, a no-op one: the SDK asks for a tracer on
+    every call, and an unset provider costs an environment lookup each time."""
+    from opentelemetry import trace
+
+    if "OTEL_PYTHON_TRACER_PROVIDER" not in os.environ and isinstance(
+        trace.get_tracer_provider(), trace.ProxyTracerProvider
+    ):
+        trace.set_tracer_provider(trace.NoOpTracerProvider())
 
 
 async def _database_problem(url: str) -> str | None:

@@ -99,3 +99,13 @@ async def test_turn_log_readers_follow_from_any_offset_until_it_finishes() -> No
         await logs.open(f"x{index}", "mei", "c1").finish("completed")
     assert logs.get("t1") is None, "finished logs are bounded"
     assert isinstance(logs.open("t2", "mei", "c1"), TurnLog)
+
+
+async def test_turn_logs_forget_the_oldest_finished_never_a_running_one() -> None:
+    logs = TurnLogs(keep=3)
+    running = logs.open("running", "mei", "c1")  # the oldest, and still going
+    for index in range(10):
+        await logs.open(f"done{index}", "mei", "c1").finish("completed")
+    assert logs.get("running") is running
+    kept = [f"done{index}" for index in range(10) if logs.get(f"done{index}") is not None]
+    assert kept == ["done8", "done9"], "the newest finished ones, within the bound"
