@@ -22,6 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import InterfaceError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,15 @@ class _Pending:
             else:
                 waiter.set_exception(error)
                 waiter.exception()  # retrieved: the caller may not be waiting
+
+
+def _unreachable(error: BaseException) -> bool:
+    """The database itself is away (not one write's fault)."""
+    return (
+        isinstance(error, OSError | InterfaceError)
+        or bool(getattr(error, "connection_invalidated", False))
+        or isinstance(getattr(error, "orig", None), OSError)
+    )
 
 
 async def _nothing(_: AsyncConnection) -> None:
@@ -126,7 +136,7 @@ class GroupWriter:
     async def _one_by_one(self, group_error: Exception) -> None:
         """A group failed: each write alone, so only the writes that fail are failed."""
         refused: dict[Hashable, _Pending] = {}
-        if len(self._writing) == 1:
+        if len(self._writing) == 1 or _unreachable(group_error):  # alone, they would fail too
             refused = dict(self._writing)
             errors = {key: group_error for key in refused}
         else:
@@ -167,6 +177,9 @@ class GroupWriter:
         if self._flusher is not None and not self._flusher.done():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._idle.wait()), 5)
+            left = len(self._pending) + len(self._writing)
+            if left:
+                log.error("stopping with %d write(s) the database did not take", left)
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
