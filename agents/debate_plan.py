@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_ROUNDS = 20
+from agents.message_meta import MAX_ROUNDS
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,10 @@ from a2a.server.context import ServerCallContext
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.tasks import TaskStore
 from a2a.types import a2a_pb2 as pb
-from a2a.utils.errors import A2AError, InternalError
+from a2a.utils.errors import A2AError, InternalError, InvalidParamsError
+from google.protobuf.json_format import MessageToDict
 
+from agents import message_meta
 from agents.persona import Persona
 from agents.task_states import TERMINAL_STATES
 from agents.turn import CancelReason, Turn
@@ -56,15 +58,28 @@ class PodiumRequestHandler(DefaultRequestHandler):
             rewritten.message.reference_task_ids.append(task_id)
         return rewritten
 
+    @staticmethod
+    def _check(params: pb.SendMessageRequest) -> None:
+        """A ``podium`` metadata field of the wrong type: -32602 before any task exists."""
+        if not params.message.HasField("metadata"):
+            return
+        podium = MessageToDict(params.message.metadata).get("podium")
+        if podium is not None and not isinstance(podium, dict):
+            raise InvalidParamsError(message="metadata.podium must be an object")
+        if reason := message_meta.problem(podium):
+            raise InvalidParamsError(message=reason)
+
     async def on_message_send(
         self, params: pb.SendMessageRequest, context: ServerCallContext
     ) -> pb.Message | pb.Task:
+        self._check(params)
         result = await super().on_message_send(await self._follow_up(params, context), context)
         return cast("pb.Message | pb.Task", result)
 
     async def on_message_send_stream(  # type: ignore[override]
         self, params: pb.SendMessageRequest, context: ServerCallContext
     ) -> AsyncIterator[Any]:
+        self._check(params)
         rewritten = await self._follow_up(params, context)
         async for event in super().on_message_send_stream(rewritten, context):
             yield event

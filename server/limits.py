@@ -1,11 +1,28 @@
-"""Request body limit as pure ASGI middleware: bodies over the limit get 413 and never reach a
-handler. JSON-RPC paths get a JSON-RPC shaped error so A2A clients can read it."""
+"""Request body limits as pure ASGI middleware: a body over the size limit gets 413, and JSON
+nested deeper than ``MAX_NESTING`` gets a parse error (JSON-RPC -32700 on the agents' JSON-RPC
+paths, 400 elsewhere); neither reaches a handler, whose parser would give up with a crash."""
 
 from __future__ import annotations
 
 import json
+import re
 
+import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_NESTING = 100
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSONRPC_PATH = re.compile(r"^/(agents/[^/]+)?$")
+
+
+def nesting(body: bytes) -> int:
+    """How deep the arrays and objects of a JSON text go (strings skipped)."""
+    if b"[" not in body and b"{" not in body:
+        return 0
+    raw = np.frombuffer(_STRING.sub(b'""', body), dtype=np.uint8)
+    steps = (raw == ord("[")).astype(np.int32) + (raw == ord("{"))
+    steps -= (raw == ord("]")).astype(np.int32) + (raw == ord("}"))
+    return int(np.cumsum(steps).max(initial=0))
 
 
 class BodyLimit:
@@ -38,13 +55,17 @@ class BodyLimit:
             chunks.append(body)
             if not message.get("more_body", False):
                 break
+        whole = b"".join(chunks)
+        if nesting(whole) > MAX_NESTING:
+            await _too_deep(scope, send)
+            return
         replayed = False
 
         async def replay() -> Message:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return {"type": "http.request", "body": whole, "more_body": False}
             return await receive()
 
         await self.app(scope, replay, send)
@@ -79,3 +100,29 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def _too_deep(scope: Scope, send: Send) -> None:
+    message = f"JSON nested deeper than {MAX_NESTING} levels"
+    if _JSONRPC_PATH.match(scope.get("path", "")):
+        status = 200  # a JSON-RPC parse error, as for any other unparsable request
+        payload: dict[str, object] = {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {"code": -32700, "message": message},
+        }
+    else:
+        status = 400
+        payload = {"error": {"status": 400, "message": message}}
+    body = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

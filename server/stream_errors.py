@@ -16,6 +16,9 @@ STREAMING_METHODS = frozenset(
 )
 
 
+_NAMES = tuple(method.encode() for method in STREAMING_METHODS)
+
+
 class StreamingErrorsAsEvents:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -72,8 +75,10 @@ class StreamingErrorsAsEvents:
 
 
 def _is_streaming_call(body: bytes) -> bool:
+    if not any(name in body for name in _NAMES):  # no streaming method named: no parse
+        return False
     try:
         request = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return False
     return isinstance(request, dict) and request.get("method") in STREAMING_METHODS

@@ -20,6 +20,7 @@ from agents.delivery import Delivery
 from agents.router import route
 from agents.service import AgentService
 from agents.turn import CancelReason, Turn
+from server.errors import Conflict
 from server.rooms import events as ev
 from server.rooms.hub import RoomEvents
 from server.rooms.setup import RoomSetup
@@ -121,7 +122,11 @@ class Conversation:
                 queued.set_result(None)
 
     async def start_debate(self, rounds: int | None, interruptions: int | None) -> None:
-        async with self._debate_lock:  # two requests at once: one debate after the other
+        """Starts (or restarts) the room's debate; ``Conflict`` while another start is under
+        way (two requests at once would each restart the other's)."""
+        if self._debate_lock.locked():
+            raise Conflict("a debate is being started in this room; try again in a moment")
+        async with self._debate_lock:
             await self.end_debate("the debate was restarted")
             root = self._setup.directory.root
             assert root is not None
