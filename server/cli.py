@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+import tomllib
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,12 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     if args.config:
+        if not args.config.is_file():
+            print(f"podium: config file {args.config} does not exist", file=sys.stderr)
+            return 2
         os.environ["PODIUM_CONFIG"] = str(args.config)
+    from pydantic import ValidationError
+
     from server.app import create_app
     from server.settings import Settings
 
@@ -25,7 +31,20 @@ def _serve(args: argparse.Namespace) -> int:
         value = getattr(args, key)
         if value is not None:
             overrides[key] = value
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except tomllib.TOMLDecodeError as error:
+        print(
+            f"podium: config: {os.environ.get('PODIUM_CONFIG', 'podium.toml')}: {error}",
+            file=sys.stderr,
+        )
+        return 2
+    except ValidationError as error:
+        for detail in error.errors():
+            where = ".".join(str(part) for part in detail["loc"])
+            what = "unknown key" if detail["type"] == "extra_forbidden" else detail["msg"]
+            print(f"podium: config: {where}: {what}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     _quiet_tracing()
     problem = asyncio.run(_database_problem(settings.database))
@@ -141,7 +160,13 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
     debate = verbs.add_parser("debate", help="print a debate streamed from a running server")
     debate.add_argument("topic")
-    debate.add_argument("--server", default="http://localhost:8000")
+    debate.add_argument(
+        "--url",
+        "--server",
+        dest="server",
+        default=f"http://localhost:{os.environ.get('PODIUM_PORT', '8000')}",
+        help="the server's base URL (default http://localhost:$PODIUM_PORT, port 8000)",
+    )
     debate.add_argument("--rounds", type=int)
     debate.add_argument("--speakers", help="comma-separated debater names, in speaking order")
     debate.set_defaults(run=_debate)

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,7 +23,13 @@ from agents import persona as p
 from agents.arbiter import FloorPolicy
 
 
-class BrainSettings(BaseModel):
+class _Strict(BaseModel):
+    """A table of the config file: an unknown key is an error that names it, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class BrainSettings(_Strict):
     kind: Literal["scripted", "openai", "a2a"] = "scripted"
     model: str = "gpt-4o-mini"
     base_url: str | None = None
@@ -38,7 +44,7 @@ class BrainSettings(BaseModel):
         return p.BrainSpec(**self.model_dump())
 
 
-class SpeechSettings(BaseModel):
+class SpeechSettings(_Strict):
     """Speech engines: offline by default, or an OpenAI-compatible audio endpoint."""
 
     stt: Literal["pocketsphinx", "openai"] = "pocketsphinx"
@@ -49,7 +55,7 @@ class SpeechSettings(BaseModel):
     tts_model: str = "tts-1"
 
 
-class SkillSettings(BaseModel):
+class SkillSettings(_Strict):
     id: str
     name: str
     description: str
@@ -57,7 +63,7 @@ class SkillSettings(BaseModel):
     examples: list[str] = []
 
 
-class PersonaSettings(BaseModel):
+class PersonaSettings(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     display_name: str
     description: str
@@ -109,7 +115,7 @@ class PersonaSettings(BaseModel):
         )
 
 
-class FloorSettings(BaseModel):
+class FloorSettings(_Strict):
     """Turn-taking policy (see ``agents.arbiter.FloorPolicy``)."""
 
     confirm_after: float = Field(default=0.4, ge=0.05, le=3.0)
@@ -137,7 +143,7 @@ def _config_file() -> Path:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="PODIUM_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="PODIUM_", env_nested_delimiter="__", extra="forbid"
     )
 
     host: str = "127.0.0.1"

@@ -6,7 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.serving import free_port
+import pytest
+
+from tests.serving import free_port, serve_podium
 
 
 def test_serve_with_an_unreachable_database_exits_with_one_line(tmp_path: Path) -> None:
@@ -33,3 +35,55 @@ def test_serve_with_an_unreachable_database_exits_with_one_line(tmp_path: Path) 
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("podium: database postgresql+asyncpg://podium:***@127.0.0.1")
     assert "secret" not in done.stderr and "not usable" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        ("debate_round = 5\n", "podium: config: debate_round: unknown key"),
+        ("[floor]\nmin_flor = 2\n", "podium: config: floor.min_flor: unknown key"),
+        ('[floor]\nmin_floor = "soon"\n', "podium: config: floor.min_floor: Input should be"),
+        ("port = 0x\n", "podium: config"),
+    ],
+    ids=["unknown key", "unknown nested key", "bad value", "not TOML"],
+)
+def test_a_bad_config_file_is_one_line_naming_the_key(
+    tmp_path: Path, config: str, says: str
+) -> None:
+    path = tmp_path / "podium.toml"
+    path.write_text(config)
+    done = serve(tmp_path, "--config", str(path))
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(says)
+
+
+def test_a_missing_config_file_is_an_error(tmp_path: Path) -> None:
+    done = serve(tmp_path, "--config", str(tmp_path / "nope.toml"))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"podium: config file {tmp_path / 'nope.toml'} does not exist"
+
+
+def serve(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(free_port()), *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+        env={"PODIUM_CONFIG": str(tmp_path / "absent.toml"), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_debate_prints_a_debate_from_the_server_at_url(tmp_path: Path) -> None:
+    with serve_podium(tmp_path / "data") as url:  # on a port of its own, not 8000
+        done = subprocess.run(
+            [sys.executable, "-m", "server.cli", "debate", "Trams?", "--url", url, "--rounds", "1"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("# completed")
+    assert "Mei:" in done.stdout and "Shuai:" in done.stdout
