@@ -46,6 +46,9 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"podium: config: {where}: {what}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if args.log_level != "debug":  # per-candidate and per-migration lines: debug only
+        for chatty in ("aioice", "alembic"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     _quiet_tracing()
     problem = asyncio.run(_database_problem(settings.database))
     if problem:

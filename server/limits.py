@@ -1,6 +1,7 @@
-"""Request body limits as pure ASGI middleware: a body over the size limit gets 413, and JSON
-nested deeper than ``MAX_NESTING`` gets a parse error (JSON-RPC -32700 on the agents' JSON-RPC
-paths, 400 elsewhere); neither reaches a handler, whose parser would give up with a crash."""
+"""Request body limits as pure ASGI middleware: a body over the size limit gets 413, and one
+that is not UTF-8 or nests JSON deeper than ``MAX_NESTING`` gets a parse error (JSON-RPC
+-32700 on the agents' JSON-RPC paths, 400 elsewhere); none reaches a handler, whose parser
+would give up with an internal error."""
 
 from __future__ import annotations
 
@@ -56,8 +57,9 @@ class BodyLimit:
             if not message.get("more_body", False):
                 break
         whole = b"".join(chunks)
-        if nesting(whole) > MAX_NESTING:
-            await _too_deep(scope, send)
+        problem = _unparsable(whole)
+        if problem is not None:
+            await _parse_error(scope, send, problem)
             return
         replayed = False
 
@@ -102,8 +104,18 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-async def _too_deep(scope: Scope, send: Send) -> None:
-    message = f"JSON nested deeper than {MAX_NESTING} levels"
+def _unparsable(body: bytes) -> str | None:
+    """Why no handler could read ``body`` (not UTF-8, or nested too deep), or None."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"the request body is not UTF-8 (byte {error.start})"
+    if nesting(body) > MAX_NESTING:
+        return f"JSON nested deeper than {MAX_NESTING} levels"
+    return None
+
+
+async def _parse_error(scope: Scope, send: Send, message: str) -> None:
     if _JSONRPC_PATH.match(scope.get("path", "")):
         status = 200  # a JSON-RPC parse error, as for any other unparsable request
         payload: dict[str, object] = {

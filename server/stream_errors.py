@@ -1,15 +1,21 @@
-"""JSON-RPC streaming methods answer errors as ``text/event-stream``.
+"""Streaming methods answer errors as ``text/event-stream``.
 
 A client that called ``SendStreamingMessage`` or ``SubscribeToTask`` (or the 0.3
 ``message/stream`` / ``tasks/resubscribe``) reads an event stream; when the request fails
-before the stream starts, the JSON-RPC error is sent as that stream's only event.
+before the stream starts, the JSON-RPC error is sent as that stream's only event. An error
+raised once any event stream has started (the REST bindings check some requests only then)
+becomes the stream's last event, ``{"error": ...}``, instead of a cut connection.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 
+from a2a.utils.errors import A2AError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
 
 STREAMING_METHODS = frozenset(
     {"SendStreamingMessage", "SubscribeToTask", "message/stream", "tasks/resubscribe"}
@@ -24,7 +30,27 @@ class StreamingErrorsAsEvents:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        streaming = False
+
+        async def watch(message: Message) -> None:
+            nonlocal streaming
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", []))
+                streaming = headers.get(b"content-type", b"").startswith(b"text/event-stream")
+            await send(message)
+
+        try:
+            await self._call(scope, receive, watch)
+        except Exception as error:
+            if not streaming:
+                raise
+            await _last_event(send, error, scope)
+
+    async def _call(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
         first = await receive()
@@ -72,6 +98,25 @@ class StreamingErrorsAsEvents:
             await send(message)
 
         await self.app(scope, replay, rewrite)
+
+
+async def _last_event(send: Send, error: Exception, scope: Scope) -> None:
+    """Ends a started event stream with the error as its last event."""
+    detail: dict[str, object]
+    if isinstance(error, A2AError):  # the client's request, refused once the stream began
+        log.info("%s %s: %s", scope["method"], scope["path"], error)
+        detail = {"type": type(error).__name__, "message": str(error) or error.message}
+        data = getattr(error, "data", None)
+        if isinstance(data, dict):
+            detail["data"] = data
+    else:
+        log.error("%s %s failed mid-stream", scope["method"], scope["path"], exc_info=error)
+        detail = {"type": "InternalError", "message": "internal error"}
+    payload = b"event: error\ndata: " + json.dumps({"error": detail}).encode() + b"\n\n"
+    try:
+        await send({"type": "http.response.body", "body": payload, "more_body": False})
+    except OSError:
+        pass  # the client is gone
 
 
 def _is_streaming_call(body: bytes) -> bool:

@@ -106,3 +106,39 @@ async def test_debates_started_at_once_start_one_and_refuse_the_rest(podium: str
         assert "being started" in refused.json()["error"]["message"]
         info = (await http.get(f"{podium}/rooms/{room['id']}")).json()
         assert info["debate_task_id"]
+
+
+NOT_UTF8 = (
+    b'{"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": '
+    b'{"messageId": "m1", "role": "ROLE_USER", "parts": [{"text": "\xff\xfe"}]}}}'
+)
+
+
+async def test_a_body_that_is_not_utf8_is_a_parse_error_everywhere(podium: str) -> None:
+    async with httpx.AsyncClient() as http:
+        for path in ("/", "/agents/mei"):
+            answer = await http.post(f"{podium}{path}", content=NOT_UTF8, headers=JSONRPC)
+            assert answer.status_code == 200 and answer.json()["error"]["code"] == -32700
+            assert "not UTF-8" in answer.json()["error"]["message"]
+        for path in ("/agents/mei/message:send", "/stream", "/rooms"):
+            answer = await http.post(f"{podium}{path}", content=NOT_UTF8, headers=JSONRPC)
+            assert answer.status_code == 400 and "not UTF-8" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [("/agents/mei/v1/message:stream", {}), ("/v1/message:stream", {})],
+    ids=["debater", "moderator"],
+)
+async def test_a_refused_rest_stream_ends_with_an_error_event(
+    podium: str, path: str, headers: dict[str, str]
+) -> None:
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(f"{podium}{path}", json={"message": {}}, headers=headers)
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        events = [block for block in answer.text.split("\n\n") if block.strip()]
+        assert events[-1].startswith("event: error\ndata: ")
+        error = json.loads(events[-1].split("data: ", 1)[1])["error"]
+        assert error["type"] == "InvalidParamsError"
+        fields = {e["field"] for e in error["data"]["errors"]}
+        assert "message.message_id" in fields
