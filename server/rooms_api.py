@@ -150,6 +150,7 @@ def rooms_router(rooms: Rooms, leases: RoomLeases, http: httpx.AsyncClient) -> A
         try:
             room = rooms.get(room_id)
         except NotFound as error:
+            await socket.accept()  # a close before accepting would be a bare HTTP 403
             await socket.close(code=4404, reason=str(error))
             return
         await socket.accept()
@@ -185,6 +186,7 @@ def rooms_router(rooms: Rooms, leases: RoomLeases, http: httpx.AsyncClient) -> A
         try:
             room = rooms.get(room_id)
         except NotFound as error:
+            await socket.accept()  # a close before accepting would be a bare HTTP 403
             await socket.close(code=4404, reason=str(error))
             return
         await socket.accept()

@@ -9,6 +9,7 @@ import json
 
 import httpx
 import pytest
+import websockets
 from a2a.types import a2a_pb2 as pb
 from a2a.utils.errors import InvalidParamsError
 
@@ -142,3 +143,15 @@ async def test_a_refused_rest_stream_ends_with_an_error_event(
         assert error["type"] == "InvalidParamsError"
         fields = {e["field"] for e in error["data"]["errors"]}
         assert "message.message_id" in fields
+
+
+@pytest.mark.parametrize("path", ["ws", "audio"])
+async def test_a_socket_to_an_unknown_room_is_closed_with_4404_and_the_reason(
+    podium: str, path: str
+) -> None:
+    url = f"ws{podium.removeprefix('http')}/rooms/nope/{path}"
+    async with websockets.connect(url) as socket:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 10)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4404 and "unknown room" in closed.value.rcvd.reason
