@@ -150,7 +150,8 @@ async def test_websocket_audio_speaker_is_heard_and_hears_the_room(tmp_path: Pat
                 reader.cancel()
             await log.wait_for("participant_left", name="Cy")
             missing = url.replace("http", "ws") + "/rooms/nope/audio"
-            with pytest.raises(websockets.exceptions.InvalidStatus):
-                async with websockets.connect(missing):
-                    pass
+            async with websockets.connect(missing) as refused:
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await refused.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404
             await log.close()
