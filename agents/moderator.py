@@ -162,6 +162,7 @@ class ModeratorExecutor(AgentExecutor):
             metadata={"event": "debate_started", "topic": topic, "speakers": list(plan.order)},
         )
         states: list[str] = []
+        failures: list[str] = []
         try:
             while True:
                 await self._serve_interjections(debate, listener)
@@ -183,6 +184,7 @@ class ModeratorExecutor(AgentExecutor):
                         self._tracker(task_id, service),
                         stage,
                         bids,
+                        failures,
                     )
                 )
                 if bids is not None and bids.granted is not None:
@@ -197,7 +199,9 @@ class ModeratorExecutor(AgentExecutor):
         if states and all(state == "failed" for state in states):
             await updater.update_status(
                 pb.TaskState.TASK_STATE_FAILED,
-                message=updater.new_agent_message([pb.Part(text="Every turn failed.")]),
+                message=updater.new_agent_message(
+                    [pb.Part(text="Every turn failed: " + "; ".join(dict.fromkeys(failures)))]
+                ),
                 metadata={"event": "debate_finished"},
             )
             return "failed"

@@ -79,10 +79,12 @@ class TurnRelay:
         started: Callable[[str], None],
         stage: Delivery | None = None,
         bids: TurnBids | None = None,
+        failures: list[str] | None = None,
     ) -> str:
         """Runs one turn on ``service`` and relays it; returns its end state. The turn waits
         for the floor, holds it while it runs, is voiced on ``stage`` (a room) when given,
-        and ``bids`` hear its words as they are delivered. ``started`` gets its task id."""
+        and ``bids`` hear its words as they are delivered. ``started`` gets its task id;
+        ``failures`` gets "speaker: reason" if the turn failed."""
         context_id = listeners[0].context_id
         floor = self._floors.get(context_id)
         if floor is not None and not await floor.wait_for_agents():
@@ -125,9 +127,14 @@ class TurnRelay:
                     ended := terminal_name(event.status.state)
                 ):
                     state = ended
-                    await announce(listeners, _turn_ended(event, ids, state))
+                    summary = _turn_ended(event, ids, state)
+                    if state == "failed" and failures is not None:
+                        failures.append(f"{speaker}: {summary.get('note') or 'no reason given'}")
+                    await announce(listeners, summary)
         except A2AError as error:
             log.warning("turn on %s could not run: %s", speaker, error)
+            if failures is not None:
+                failures.append(f"{speaker}: {error}")
         finally:
             self._deliveries.release(message_id)
             if turn is not None:

@@ -89,7 +89,9 @@ async def test_openai_backed_agent_fails_then_debate_goes_on(
                 assert ended == [("mei", "failed"), ("shuai", "failed")]
                 last = events[-1].status_update.status
                 assert last.state == pb.TaskState.TASK_STATE_FAILED
-                assert "Every turn failed" in "".join(p.text for p in last.message.parts)
+                said = "".join(p.text for p in last.message.parts)
+                assert said.startswith("Every turn failed: mei: ") and "shuai: " in said
+                assert "model overloaded" in said, "the reasons, not just the verdict"
 
 
 def test_scripted_brain_is_deterministic_and_varied() -> None:
