@@ -179,7 +179,7 @@ class DebaterExecutor(AgentExecutor):
         self._deliveries.of_task(task_id).stop(task_id, why)
         updater = TaskUpdater(event_queue, task_id, context.context_id or "")
         await updater.update_status(
-            pb.TaskState.TASK_STATE_CANCELED,
+            why.state,  # type: ignore[arg-type]  # the enum's values are its ints
             message=updater.new_agent_message([pb.Part(text=why.reason)], metadata=why.metadata()),
             metadata={"speaker": self.persona.name, **why.metadata()},
         )

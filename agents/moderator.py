@@ -114,17 +114,23 @@ class ModeratorExecutor(AgentExecutor):
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
+        why = CancelReason.of(context.call_context)
+        stopping = why.kind == "shutdown"
         running = self._running_turns.pop(task_id, None)
         if running is not None:
             service, turn_id = running
-            await service.cancel(turn_id, CancelReason("the debate was canceled"))
+            await service.cancel(
+                turn_id, why if stopping else CancelReason("the debate was canceled")
+            )
         debate = self._debates.get(context.context_id or "")
         if debate is not None and debate.running and debate.task_id == task_id:
             debate.running = False
         updater = TaskUpdater(event_queue, task_id, context.context_id or "")
         await updater.update_status(
-            pb.TaskState.TASK_STATE_CANCELED,
-            message=updater.new_agent_message([pb.Part(text="Debate canceled.")]),
+            why.state,  # type: ignore[arg-type]  # the enum's values are its ints
+            message=updater.new_agent_message(
+                [pb.Part(text=why.reason if stopping else "Debate canceled.")]
+            ),
         )
 
     # ── debate ─────────────────────────────────────────────────────────────────

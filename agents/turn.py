@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from a2a.server.context import ServerCallContext
+from a2a.types import a2a_pb2 as pb
 
 _CANCEL_KEY = "podium.cancel_reason"
 
@@ -20,7 +21,7 @@ _CANCEL_KEY = "podium.cancel_reason"
 class CancelReason:
     reason: str = "canceled by client"
     by: str | None = None  # who cut in
-    kind: str | None = None  # "human", "agent", "typed", "superseded", "closed"; None: a client
+    kind: str | None = None  # "human", "agent", "typed", "superseded", "closed", "shutdown"
     trail: float = 0.0  # seconds a voice may trail off under the interrupter
 
     def metadata(self) -> dict[str, Any]:
@@ -32,6 +33,15 @@ class CancelReason:
             why["interruption"] = self.kind
         return why
 
+    @property
+    def state(self) -> int:
+        """The state the stopped task ends in: canceled, or failed when the server stops it."""
+        return (
+            pb.TaskState.TASK_STATE_FAILED
+            if self.kind == "shutdown"
+            else pb.TaskState.TASK_STATE_CANCELED
+        )
+
     def into(self, context: ServerCallContext) -> ServerCallContext:
         context.state[_CANCEL_KEY] = self
         return context
@@ -40,6 +50,9 @@ class CancelReason:
     def of(context: ServerCallContext | None) -> CancelReason:
         found = context.state.get(_CANCEL_KEY) if context is not None else None
         return found if isinstance(found, CancelReason) else CancelReason()
+
+
+SHUTDOWN = CancelReason("the server is shutting down", by="server", kind="shutdown")
 
 
 @dataclass

@@ -78,6 +78,9 @@ class TurnLogs:
     def get(self, task_id: str) -> TurnLog | None:
         return self._logs.get(task_id)
 
+    def running(self) -> list[TurnLog]:
+        return [log for log in self._logs.values() if not log.finished]
+
     def _trim(self) -> None:
         """Forgets the oldest finished logs past ``keep``; stops at the first it needs
         (amortized O(1): the oldest logs are the finished ones)."""

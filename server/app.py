@@ -100,14 +100,34 @@ def create_app(
             await warming
             if isinstance(stt, ProcessSpeechToText):
                 stt.close()
+            await drain()
             await background.aclose()
-            await leases.aclose()
-            await rooms.aclose()
             await forwarder.aclose()
             await hub.aclose()
             await runtime.aclose()
 
+    draining = asyncio.Event()
+
+    async def drain() -> None:
+        """The server is stopping: running turns end ``failed`` ("the server is shutting
+        down"), so every ``/stream`` follower gets its final status; rooms close (their
+        subscribers get ``room_closed``) and stay on record, free for another replica at once.
+        Runs when the stop begins (``begin_drain``), before open connections are cut."""
+        if draining.is_set():
+            return
+        draining.set()
+        stopped = await runtime.stop_turns()
+        await leases.aclose()
+        await rooms.aclose()
+        if stopped:
+            log.info("stopping: %d running turn(s) ended failed", stopped)
+
+    def begin_drain() -> None:
+        if not draining.is_set():
+            background.spawn(drain())
+
     app = FastAPI(title="Podium", version=VERSION, lifespan=lifespan)
+    app.state.begin_drain = begin_drain
     app.state.runtime = runtime
     app.state.metrics = metrics
     install_error_handlers(app)

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import httpx
+import uvicorn
+from sse_starlette.sse import AppStatus
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
 
     if args.config:
         if not args.config.is_file():
@@ -55,14 +59,32 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"podium: {problem}", file=sys.stderr)
         return 2
     print(f"Podium on {settings.base_url}  (data in {settings.data_dir.resolve()})", flush=True)
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
         timeout_graceful_shutdown=3,
     )
+    # Streams end by themselves once drained (final events sent), not cut at the signal.
+    AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]
+    _DrainingServer(config, app.state.begin_drain).run()
     return 0
+
+
+class _DrainingServer(uvicorn.Server):
+    """Starts the app's drain the moment a stop is asked for (SIGTERM, Ctrl-C), while the
+    server still waits for open connections: streams then end with their final events."""
+
+    def __init__(self, config: uvicorn.Config, begin_drain: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._begin_drain = begin_drain
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        with contextlib.suppress(RuntimeError):  # no loop running yet: nothing to drain
+            asyncio.get_running_loop().call_soon_threadsafe(self._begin_drain)
+        super().handle_exit(sig, frame)
 
 
 def _quiet_tracing() -> None:

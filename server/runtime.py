@@ -20,6 +20,7 @@ from agents.recovery import fail_orphaned_tasks
 from agents.service import AgentDirectory, AgentService, PodiumRequestHandler, build_card
 from agents.settled_store import SettledTaskStore, SettledVersionedTaskStore
 from agents.transcript import Transcript
+from agents.turn import SHUTDOWN
 from agents.turn_log import TurnLogs
 from server.settings import Settings
 from store.database import Database, open_database
@@ -56,6 +57,17 @@ class Runtime:
                     service.name,
                     failed,
                 )
+
+    async def stop_turns(self) -> int:
+        """Ends every running turn ``failed`` ("the server is shutting down"): debates first,
+        so they start no new turn. Returns how many were running."""
+        running = self.turn_logs.running()
+        running.sort(key=lambda log: log.agent != "moderator")
+        for log_ in running:
+            service = self.directory.get(log_.agent) or self.directory.root
+            if service is not None and not log_.finished:
+                await service.cancel(log_.task_id, SHUTDOWN)
+        return len(running)
 
     async def aclose(self) -> None:
         for service in self.directory.all():
