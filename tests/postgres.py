@@ -67,16 +67,7 @@ class Postgres:
             "UTF8",
         )
         self.start()
-        self._run(
-            str(self.bin / "createdb"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-U",
-            "podium",
-            "podium",
-        )
+        self.create("podium")
 
     def create(self, database: str) -> str:
         self._run(

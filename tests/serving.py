@@ -109,7 +109,7 @@ def podium_process(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.1)
+                time.sleep(0.1)  # not up yet: it has no other way to say it is ready
         yield url, process
     finally:
         if process.poll() is None:
