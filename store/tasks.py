@@ -46,10 +46,10 @@ class GroupCommitTaskStore(DatabaseTaskStore):
     def __init__(self, database: Database, recent: int = RECENT, **kwargs: Any) -> None:
         super().__init__(database.engine, create_table=False, **kwargs)
         self._writer = database.writer
-        # Tasks saved lately, as saved: every read of a running task is served from here. When
-        # other processes write to the database (replicas), only tasks not yet written are.
+        # Tasks saved lately, as saved: every read of a running task is served from here (this
+        # store is only used when no other process writes the database).
         self._recent: OrderedDict[str, tuple[pb.Task, str]] = OrderedDict()
-        self._keep = 0 if database.shared else recent
+        self._keep = recent
         table = cast("sa.Table", self.task_model.__table__)
         self._columns = [(a.key, a.columns[0].name) for a in inspect(self.task_model).column_attrs]
         insert = postgresql.insert if database.dialect == "postgresql" else sqlite.insert
@@ -76,9 +76,6 @@ class GroupCommitTaskStore(DatabaseTaskStore):
             await connection.execute(self._upsert, self._row(latest, owner))
 
         def written() -> None:
-            entry = self._recent.get(task_id)
-            if self._keep == 0 and entry is not None and entry[0] is latest:
-                del self._recent[task_id]
             while len(self._recent) > self._keep:  # the oldest that are written are let go
                 oldest = next(iter(self._recent))
                 if self._writer.pending(("task", oldest)):
@@ -120,6 +117,9 @@ class GroupCommitTaskStore(DatabaseTaskStore):
         await self._writer.flushed()
         async with _unavailable():
             await super().delete(task_id, context)
+        recent = self._recent.get(task_id)
+        if recent is not None and recent[1] == self.owner_resolver(context):
+            del self._recent[task_id]
 
 
 @asynccontextmanager
