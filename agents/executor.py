@@ -24,7 +24,7 @@ from agents.brain import Brain, BrainError, BrainRequest, Utterance
 from agents.delivery import Deliveries, Delivery, DeliveryError, TurnInfo
 from agents.persona import Persona, StreamMode
 from agents.transcript import Transcript
-from agents.turn import CancelReason
+from agents.turn import CancelReason, is_new_context
 from agents.turn_log import TurnLog, TurnLogs
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,8 @@ class DebaterExecutor(AgentExecutor):
         updater = TaskUpdater(event_queue, task_id, context_id)
         meta = podium_metadata(context.message)
         prompt = context.get_user_input()
-        history = await self._transcript.history(context_id)
+        new = is_new_context(context.call_context)  # no history to read: none was written
+        history = () if new else await self._transcript.history(context_id)
         if not meta.get("cue"):
             # A person (or client) spoke; the moderator's cues are instructions, not turns.
             speaker = str(meta.get("speaker") or "user")

@@ -24,7 +24,7 @@ from google.protobuf.json_format import MessageToDict
 from agents import message_meta
 from agents.persona import Persona
 from agents.task_states import TERMINAL_STATES
-from agents.turn import CancelReason, Turn
+from agents.turn import CancelReason, Turn, mark_new_context
 
 log = logging.getLogger(__name__)
 PROTOCOL_BINDINGS = ("JSONRPC", "HTTP+JSON")
@@ -59,8 +59,11 @@ class PodiumRequestHandler(DefaultRequestHandler):
         return rewritten
 
     @staticmethod
-    def _check(params: pb.SendMessageRequest) -> None:
-        """A ``podium`` metadata field of the wrong type: -32602 before any task exists."""
+    def _check(params: pb.SendMessageRequest, context: ServerCallContext) -> None:
+        """A ``podium`` metadata field of the wrong type: -32602 before any task exists. A
+        message naming no context nor task starts a new context (its history is empty)."""
+        if not params.message.context_id and not params.message.task_id:
+            mark_new_context(context)
         if not params.message.HasField("metadata"):
             return
         podium = MessageToDict(params.message.metadata).get("podium")
@@ -72,14 +75,14 @@ class PodiumRequestHandler(DefaultRequestHandler):
     async def on_message_send(
         self, params: pb.SendMessageRequest, context: ServerCallContext
     ) -> pb.Message | pb.Task:
-        self._check(params)
+        self._check(params, context)
         result = await super().on_message_send(await self._follow_up(params, context), context)
         return cast("pb.Message | pb.Task", result)
 
     async def on_message_send_stream(  # type: ignore[override]
         self, params: pb.SendMessageRequest, context: ServerCallContext
     ) -> AsyncIterator[Any]:
-        self._check(params)
+        self._check(params, context)
         rewritten = await self._follow_up(params, context)
         async for event in super().on_message_send_stream(rewritten, context):
             yield event

@@ -52,6 +52,18 @@ class CancelReason:
         return found if isinstance(found, CancelReason) else CancelReason()
 
 
+_NEW_CONTEXT_KEY = "podium.new_context"
+
+
+def mark_new_context(context: ServerCallContext) -> None:
+    """The message named no context or task: the server makes a new context, with no history."""
+    context.state[_NEW_CONTEXT_KEY] = True
+
+
+def is_new_context(context: ServerCallContext | None) -> bool:
+    return context is not None and bool(context.state.get(_NEW_CONTEXT_KEY))
+
+
 SHUTDOWN = CancelReason("the server is shutting down", by="server", kind="shutdown")
 
 

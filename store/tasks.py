@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.task_states import TERMINAL_STATES
+from agents.turn import is_new_context
 from store.database import Database
 
 RECENT = 1024  # tasks per agent whose latest state is kept in memory
@@ -96,6 +97,8 @@ class GroupCommitTaskStore(DatabaseTaskStore):
             copy = pb.Task()
             copy.CopyFrom(recent[0])
             return copy
+        if is_new_context(context):  # a message that named no task nor context: its task,
+            return None  # the only one this request looks up, has an id made just now
         owner = self.owner_resolver(context)
         async with _unavailable(), self.engine.connect() as connection:
             found = (
