@@ -17,6 +17,7 @@ class DatabaseHistory:
 
     def __init__(self, database: Database) -> None:
         self._database = database
+        self._insert = utterances.insert()  # built once; each append binds its row
 
     @property
     def cacheable(self) -> bool:
@@ -45,6 +46,6 @@ class DatabaseHistory:
         }
 
         async def insert(connection: AsyncConnection) -> None:
-            await connection.execute(utterances.insert().values(row))
+            await connection.execute(self._insert, row)
 
         self._database.writer.put(insert)
