@@ -53,15 +53,23 @@ class CancelReason:
 
 
 _NEW_CONTEXT_KEY = "podium.new_context"
+_NEW_TASK_KEY = "podium.new_task"
 
 
 def mark_new_context(context: ServerCallContext) -> None:
     """The message named no context or task: the server makes a new context, with no history."""
     context.state[_NEW_CONTEXT_KEY] = True
+    context.state[_NEW_TASK_KEY] = True
 
 
 def is_new_context(context: ServerCallContext | None) -> bool:
     return context is not None and bool(context.state.get(_NEW_CONTEXT_KEY))
+
+
+def first_lookup_of_new_task(context: ServerCallContext) -> bool:
+    """True once per new-context request: its first task lookup is for the task id just made
+    for it, which cannot exist yet. Later lookups (the task re-read after saves) are real."""
+    return bool(context.state.pop(_NEW_TASK_KEY, False))
 
 
 SHUTDOWN = CancelReason("the server is shutting down", by="server", kind="shutdown")

@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.task_states import TERMINAL_STATES
-from agents.turn import is_new_context
+from agents.turn import first_lookup_of_new_task
 from store.database import Database
 
 RECENT = 1024  # tasks per agent whose latest state is kept in memory
@@ -97,8 +97,8 @@ class GroupCommitTaskStore(DatabaseTaskStore):
             copy = pb.Task()
             copy.CopyFrom(recent[0])
             return copy
-        if is_new_context(context):  # a message that named no task nor context: its task,
-            return None  # the only one this request looks up, has an id made just now
+        if first_lookup_of_new_task(context):
+            return None
         owner = self.owner_resolver(context)
         async with _unavailable(), self.engine.connect() as connection:
             found = (
@@ -142,6 +142,8 @@ class ClusterTaskStore(VersionedDatabaseTaskStore):
     """The SDK's versioned store (replicas), whose reads say so when the database is away."""
 
     async def get(self, task_id: str, context: ServerCallContext) -> StoredTask | None:
+        if first_lookup_of_new_task(context):
+            return None
         async with _unavailable():
             return await super().get(task_id, context)
 
