@@ -66,10 +66,19 @@ def is_new_context(context: ServerCallContext | None) -> bool:
     return context is not None and bool(context.state.get(_NEW_CONTEXT_KEY))
 
 
-def first_lookup_of_new_task(context: ServerCallContext) -> bool:
-    """True once per new-context request: its first task lookup is for the task id just made
-    for it, which cannot exist yet. Later lookups (the task re-read after saves) are real."""
-    return bool(context.state.pop(_NEW_TASK_KEY, False))
+def unsaved_new_task(context: ServerCallContext, task_id: str) -> bool:
+    """Whether ``task_id`` is the task just made for a new-context request and not saved yet
+    (so it cannot be in the store). The request's first lookup names that task."""
+    fresh = context.state.get(_NEW_TASK_KEY)
+    if fresh is True:
+        context.state[_NEW_TASK_KEY] = fresh = task_id
+    return bool(fresh == task_id)
+
+
+def new_task_saved(context: ServerCallContext, task_id: str) -> None:
+    """From its first save on, the task is looked up like any other."""
+    if context.state.get(_NEW_TASK_KEY) in (True, task_id):
+        del context.state[_NEW_TASK_KEY]
 
 
 SHUTDOWN = CancelReason("the server is shutting down", by="server", kind="shutdown")

@@ -17,8 +17,9 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import sqlalchemy as sa
-from a2a.server.cluster import StoredTask, VersionedDatabaseTaskStore
+from a2a.server.cluster import StoredTask, TaskVersion, VersionedDatabaseTaskStore
 from a2a.server.context import ServerCallContext
+from a2a.server.events.event_queue import Event
 from a2a.server.tasks import DatabaseTaskStore
 from a2a.types import a2a_pb2 as pb
 from a2a.utils.errors import InternalError
@@ -28,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.task_states import TERMINAL_STATES
-from agents.turn import first_lookup_of_new_task
+from agents.turn import new_task_saved, unsaved_new_task
 from store.database import Database
 
 RECENT = 1024  # tasks per agent whose latest state is kept in memory
@@ -64,6 +65,7 @@ class GroupCommitTaskStore(DatabaseTaskStore):
         )
 
     async def save(self, task: pb.Task, context: ServerCallContext) -> None:
+        new_task_saved(context, task.id)
         owner = self.owner_resolver(context)
         task_id = task.id
         latest = pb.Task()
@@ -97,7 +99,7 @@ class GroupCommitTaskStore(DatabaseTaskStore):
             copy = pb.Task()
             copy.CopyFrom(recent[0])
             return copy
-        if first_lookup_of_new_task(context):
+        if unsaved_new_task(context, task_id):
             return None
         owner = self.owner_resolver(context)
         async with _unavailable(), self.engine.connect() as connection:
@@ -141,8 +143,22 @@ async def _unavailable() -> AsyncIterator[None]:
 class ClusterTaskStore(VersionedDatabaseTaskStore):
     """The SDK's versioned store (replicas), whose reads say so when the database is away."""
 
+    async def save(
+        self,
+        task: pb.Task,
+        *,
+        event: Event | None = None,
+        prev: pb.Task | None = None,
+        prev_version: TaskVersion,
+        context: ServerCallContext,
+    ) -> TaskVersion:
+        new_task_saved(context, task.id)
+        return await super().save(
+            task, event=event, prev=prev, prev_version=prev_version, context=context
+        )
+
     async def get(self, task_id: str, context: ServerCallContext) -> StoredTask | None:
-        if first_lookup_of_new_task(context):
+        if unsaved_new_task(context, task_id):
             return None
         async with _unavailable():
             return await super().get(task_id, context)
