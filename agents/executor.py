@@ -22,6 +22,7 @@ from google.protobuf.json_format import MessageToDict
 
 from agents.brain import Brain, BrainError, BrainRequest, Utterance
 from agents.delivery import Deliveries, Delivery, DeliveryError, TurnInfo
+from agents.owner import conversation_key, owner_of
 from agents.persona import Persona, StreamMode
 from agents.transcript import Transcript
 from agents.turn import CancelReason, is_new_context
@@ -73,7 +74,9 @@ class DebaterExecutor(AgentExecutor):
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
         context_id = context.context_id or ""
-        turn = self._turn_logs.open(task_id, self.persona.name, context_id)  # before it shows
+        owner = owner_of(context.call_context)
+        # Opened before the task shows.
+        turn = self._turn_logs.open(task_id, self.persona.name, context_id, owner)
         message_id = context.message.message_id if context.message else ""
         # Bound before the task shows: the starter's claim lasts only until the task exists.
         delivery = self._deliveries.open(message_id, task_id)
@@ -91,12 +94,14 @@ class DebaterExecutor(AgentExecutor):
         updater = TaskUpdater(event_queue, task_id, context_id)
         meta = podium_metadata(context.message)
         prompt = context.get_user_input()
+        # The caller's own conversation: another principal's context of the same id is apart.
+        conversation = conversation_key(turn.owner, context_id)
         new = is_new_context(context.call_context)  # no history to read: none was written
-        history = () if new else await self._transcript.history(context_id)
+        history = () if new else await self._transcript.history(conversation)
         if not meta.get("cue"):
             # A person (or client) spoke; the moderator's cues are instructions, not turns.
             speaker = str(meta.get("speaker") or "user")
-            await self._transcript.append(context_id, Utterance(speaker, prompt), task_id)
+            await self._transcript.append(conversation, Utterance(speaker, prompt), task_id)
             history = (*history, Utterance(speaker, prompt))
         request = BrainRequest(
             persona=self.persona,
@@ -124,7 +129,7 @@ class DebaterExecutor(AgentExecutor):
                 await self._emit(updater, artifact_id, chunk, first=len(delivered) == 1)
         except (BrainError, DeliveryError) as error:
             log.warning("turn %s of %s failed: %s", task_id, self.persona.name, error)
-            await self._remember(context_id, delivered, task_id, interrupted=True)
+            await self._remember(conversation, delivered, task_id, interrupted=True)
             await updater.update_status(
                 pb.TaskState.TASK_STATE_FAILED,
                 message=updater.new_agent_message([pb.Part(text=str(error))]),
@@ -132,17 +137,17 @@ class DebaterExecutor(AgentExecutor):
             )
             return
         except asyncio.CancelledError:
-            await asyncio.shield(self._settle_canceled(task_id, context_id, delivered))
+            await asyncio.shield(self._settle_canceled(task_id, conversation, delivered))
             raise
         if task_id in self._stopping:
-            await self._settle_canceled(task_id, context_id, delivered)
+            await self._settle_canceled(task_id, conversation, delivered)
             return
         text = "".join(delivered)
         if self.persona.stream_mode == StreamMode.MESSAGE:
             await updater.add_artifact(
                 [pb.Part(text=text)], artifact_id=artifact_id, name="reply", metadata=speaker_meta
             )
-        await self._remember(context_id, delivered, task_id, interrupted=False)
+        await self._remember(conversation, delivered, task_id, interrupted=False)
         await updater.update_status(pb.TaskState.TASK_STATE_COMPLETED, metadata=speaker_meta)
 
     async def _emit(self, updater: TaskUpdater, artifact_id: str, chunk: str, first: bool) -> None:
@@ -162,16 +167,16 @@ class DebaterExecutor(AgentExecutor):
             )
 
     async def _remember(
-        self, context_id: str, delivered: list[str], task_id: str, interrupted: bool
+        self, conversation: str, delivered: list[str], task_id: str, interrupted: bool
     ) -> None:
         text = "".join(delivered).strip()
         if text:
             utterance = Utterance(self.persona.name, text, interrupted=interrupted)
-            await self._transcript.append(context_id, utterance, task_id)
+            await self._transcript.append(conversation, utterance, task_id)
 
-    async def _settle_canceled(self, task_id: str, context_id: str, delivered: list[str]) -> None:
+    async def _settle_canceled(self, task_id: str, conversation: str, delivered: list[str]) -> None:
         self._stopping.discard(task_id)
-        await self._remember(context_id, delivered, task_id, interrupted=True)
+        await self._remember(conversation, delivered, task_id, interrupted=True)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""

@@ -32,6 +32,7 @@ from agents.debate_plan import DebatePlan
 from agents.delivery import Deliveries, Delivery
 from agents.executor import open_task, podium_metadata
 from agents.floor import Floor, Floors
+from agents.owner import conversation_key, owner_of
 from agents.persona import Persona
 from agents.relay import Listener, TurnRelay, announce
 from agents.router import route
@@ -93,12 +94,14 @@ class ModeratorExecutor(AgentExecutor):
     # ── entry ──────────────────────────────────────────────────────────────────
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
-        context_id = context.context_id or ""
-        log_ = self._turn_logs.open(task_id, "moderator", context_id)  # before the task shows
+        owner = owner_of(context.call_context)
+        log_ = self._turn_logs.open(task_id, "moderator", context.context_id or "", owner)
+        # Debates, floors and history are the caller's own: keyed by owner and context.
+        context_id = conversation_key(owner, context.context_id or "")
         # Taken before the task shows: the starter's claim lasts only until the task exists.
         stage = self._deliveries.take(context.message.message_id if context.message else "")
         await open_task(context, event_queue)
-        listener = Listener(TaskUpdater(event_queue, task_id, context_id), log_)
+        listener = Listener(TaskUpdater(event_queue, task_id, context.context_id or ""), log_)
         text = context.get_user_input().strip()
         meta = podium_metadata(context.message)
         debate = self._debates.get(context_id)
@@ -122,7 +125,9 @@ class ModeratorExecutor(AgentExecutor):
             await service.cancel(
                 turn_id, why if stopping else CancelReason("the debate was canceled")
             )
-        debate = self._debates.get(context.context_id or "")
+        debate = self._debates.get(
+            conversation_key(owner_of(context.call_context), context.context_id or "")
+        )
         if debate is not None and debate.running and debate.task_id == task_id:
             debate.running = False
         updater = TaskUpdater(event_queue, task_id, context.context_id or "")

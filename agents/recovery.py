@@ -11,9 +11,12 @@ _LIVE = (pb.TaskState.TASK_STATE_SUBMITTED, pb.TaskState.TASK_STATE_WORKING)
 RESTART_REASON = "The server stopped while this task was running; it did not finish."
 
 
-async def fail_orphaned_tasks(store: TaskStore, reason: str = RESTART_REASON) -> int:
-    """Marks every live task in ``store`` failed with ``reason``; returns how many."""
-    context = call_context()
+async def fail_orphaned_tasks(
+    store: TaskStore, owner: str = "", reason: str = RESTART_REASON
+) -> int:
+    """Marks every live task of ``owner`` in ``store`` failed with ``reason``; returns how
+    many."""
+    context = call_context(owner)
     orphans: list[pb.Task] = []
     for state in _LIVE:
         token = ""

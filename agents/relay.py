@@ -21,6 +21,7 @@ from google.protobuf.json_format import MessageToDict
 from agents.bidding import TurnBids
 from agents.delivery import Deliveries, Delivery
 from agents.floor import Floors
+from agents.owner import conversation_key
 from agents.service import AgentDirectory, AgentService
 from agents.task_states import terminal_name
 from agents.turn import Turn
@@ -86,7 +87,8 @@ class TurnRelay:
         and ``bids`` hear its words as they are delivered. ``started`` gets its task id;
         ``failures`` gets "speaker: reason" if the turn failed."""
         context_id = listeners[0].context_id
-        floor = self._floors.get(context_id)
+        owner = listeners[0].log.owner  # the turn runs for whoever the debate runs for
+        floor = self._floors.get(conversation_key(owner, context_id))
         if floor is not None and not await floor.wait_for_agents():
             log.info("a person held the floor of %s too long; the debate goes on", context_id)
         message_id = uuid.uuid4().hex
@@ -98,7 +100,7 @@ class TurnRelay:
         relayed = False
         turn: Turn | None = None
         try:
-            turn = await service.start(text, context_id, meta, message_id)
+            turn = await service.start(text, context_id, meta, message_id, owner)
             turn_id = turn.task_id
             started(turn_id)
             ids = {"speaker": speaker, "turn_task_id": turn_id}

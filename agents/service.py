@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -22,6 +22,7 @@ from a2a.utils.errors import A2AError, InternalError, InvalidParamsError
 from google.protobuf.json_format import MessageToDict
 
 from agents import message_meta
+from agents.owner import owner_context
 from agents.persona import Persona
 from agents.task_states import TERMINAL_STATES
 from agents.turn import CancelReason, Turn, mark_new_context
@@ -88,8 +89,19 @@ class PodiumRequestHandler(DefaultRequestHandler):
             yield event
 
 
-def build_card(persona: Persona, url: str, version: str, brain_label: str) -> pb.AgentCard:
-    """The agent card for ``persona`` served at ``url`` (absolute, no trailing slash)."""
+BEARER = "bearer"
+
+
+def build_card(
+    persona: Persona,
+    url: str,
+    version: str,
+    brain_label: str,
+    authenticated: bool = False,
+    push: bool = False,
+) -> pb.AgentCard:
+    """The agent card for ``persona`` served at ``url`` (absolute, no trailing slash);
+    ``authenticated``: callers must send ``Authorization: Bearer``, as the card declares."""
     interfaces = [
         pb.AgentInterface(url=url, protocol_binding=binding, protocol_version=version_)
         for version_ in ("1.0", "0.3")
@@ -108,22 +120,37 @@ def build_card(persona: Persona, url: str, version: str, brain_label: str) -> pb
     description = persona.description
     if brain_label == "scripted-demo":
         description += " (Offline demo brain: scripted, deterministic replies.)"
-    return pb.AgentCard(
+    card = pb.AgentCard(
         name=persona.display_name,
         description=description,
         version=version,
         supported_interfaces=interfaces,
         provider=pb.AgentProvider(organization="Podium", url=url),
-        capabilities=pb.AgentCapabilities(streaming=True, push_notifications=False),
+        capabilities=pb.AgentCapabilities(streaming=True, push_notifications=push),
         default_input_modes=["text/plain"],
         default_output_modes=["text/plain"],
         skills=skills,
     )
+    if authenticated:
+        card.security_schemes[BEARER].http_auth_security_scheme.CopyFrom(
+            pb.HTTPAuthSecurityScheme(
+                scheme="Bearer",
+                description="An API key, or a token from the identity provider",
+            )
+        )
+        requirement = card.security_requirements.add()
+        requirement.schemes[BEARER].CopyFrom(pb.StringList())
+    return card
 
 
-def call_context() -> ServerCallContext:
-    """The call context for in-process calls (same owner scope as anonymous HTTP callers)."""
-    return ServerCallContext()
+def call_context(owner: str = "") -> ServerCallContext:
+    """The call context for in-process calls on behalf of ``owner`` (empty: the anonymous
+    caller's scope, which the server's own rooms share)."""
+    return owner_context(owner)
+
+
+def _nobody(_: str) -> str:
+    return ""
 
 
 @dataclass
@@ -134,6 +161,8 @@ class AgentService:
     executor: AgentExecutor
     handler: PodiumRequestHandler
     store: TaskStore
+    # The owner of a running task by id (its turn log knows): internal cancels act as it.
+    owner_of_task: Callable[[str], str] = _nobody
 
     @property
     def name(self) -> str:
@@ -145,6 +174,7 @@ class AgentService:
         context_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         message_id: str | None = None,
+        owner: str = "",
     ) -> AsyncGenerator[Any, None]:
         """Sends ``text`` as a user message in-process and yields the task's events."""
         message = pb.Message(
@@ -156,7 +186,7 @@ class AgentService:
         if metadata:
             message.metadata.update({"podium": metadata})
         request = pb.SendMessageRequest(message=message)
-        async for event in self.handler.on_message_send_stream(request, call_context()):
+        async for event in self.handler.on_message_send_stream(request, call_context(owner)):
             yield event
 
     async def start(
@@ -165,10 +195,11 @@ class AgentService:
         context_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         message_id: str | None = None,
+        owner: str = "",
     ) -> Turn:
         """Starts a turn in-process: returns once its task exists (the id), with the rest of
         its events to follow. Raises ``A2AError`` when the message is refused."""
-        events = self.stream(text, context_id, metadata, message_id)
+        events = self.stream(text, context_id, metadata, message_id, owner)
         try:
             first = await anext(events)
         except StopAsyncIteration:  # the handler ended it before it began (shutting down)
@@ -180,15 +211,19 @@ class AgentService:
         task_id = first.id if isinstance(first, pb.Task) else getattr(first, "task_id", "")
         return Turn(task_id, getattr(first, "context_id", ""), events)
 
-    async def get_task(self, task_id: str) -> pb.Task | None:
-        task = await self.store.get(task_id, call_context())
+    async def get_task(self, task_id: str, owner: str = "") -> pb.Task | None:
+        task = await self.store.get(task_id, call_context(owner))
         return task if isinstance(task, pb.Task) else None
 
-    async def cancel(self, task_id: str, why: CancelReason | None = None) -> pb.Task | None:
-        """Cancels ``task_id`` saying who and why; None when it had already ended (or is not
-        this agent's). Clients' cancels go through the SDK's routes with no reason."""
+    async def cancel(
+        self, task_id: str, why: CancelReason | None = None, owner: str | None = None
+    ) -> pb.Task | None:
+        """Cancels ``task_id`` saying who and why, as ``owner`` (by default the running task's
+        owner: the server's own cancels); None when it had already ended (or is not this
+        agent's, or not ``owner``'s). Clients' cancels go through the SDK's routes."""
         request = pb.CancelTaskRequest(id=task_id)
-        context = (why or CancelReason()).into(call_context())
+        owner = self.owner_of_task(task_id) if owner is None else owner
+        context = (why or CancelReason()).into(call_context(owner))
         try:
             return cast("pb.Task | None", await self.handler.on_cancel_task(request, context))
         except A2AError as error:  # it ended on its own meanwhile
@@ -218,10 +253,10 @@ class AgentDirectory:
     def all(self) -> list[AgentService]:
         return ([self.root] if self.root else []) + self.debaters
 
-    async def find_task(self, task_id: str) -> tuple[AgentService, pb.Task] | None:
-        """The service that holds ``task_id`` and the task, or None."""
+    async def find_task(self, task_id: str, owner: str = "") -> tuple[AgentService, pb.Task] | None:
+        """The service that holds ``owner``'s task ``task_id`` and the task, or None."""
         for service in self.all():
-            task = await service.get_task(task_id)
+            task = await service.get_task(task_id, owner)
             if task is not None:
                 return service, task
         return None

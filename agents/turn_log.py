@@ -18,6 +18,7 @@ class TurnLog:
     task_id: str
     agent: str
     context_id: str
+    owner: str = ""  # the principal the turn runs for
     text: str = ""
     state: str | None = None  # terminal state name ("completed", "canceled", "failed")
     reason: str | None = None
@@ -67,16 +68,21 @@ class TurnLogs:
         self._logs: OrderedDict[str, TurnLog] = OrderedDict()
         self._keep = keep
 
-    def open(self, task_id: str, agent: str, context_id: str) -> TurnLog:
+    def open(self, task_id: str, agent: str, context_id: str, owner: str = "") -> TurnLog:
         log = self._logs.get(task_id)
         if log is None or log.finished:
-            log = TurnLog(task_id=task_id, agent=agent, context_id=context_id)
+            log = TurnLog(task_id=task_id, agent=agent, context_id=context_id, owner=owner)
             self._logs[task_id] = log
         self._trim()
         return log
 
     def get(self, task_id: str) -> TurnLog | None:
         return self._logs.get(task_id)
+
+    def owner(self, task_id: str) -> str:
+        """Who the turn ``task_id`` runs for ("" if unknown)."""
+        log = self._logs.get(task_id)
+        return log.owner if log is not None else ""
 
     def running(self) -> list[TurnLog]:
         return [log for log in self._logs.values() if not log.finished]

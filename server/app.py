@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from a2a.server.request_handlers.response_helpers import agent_card_to_dict
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -22,9 +23,13 @@ from media.stt_process import ProcessSpeechToText
 from media.tts import EspeakTextToSpeech, TextToSpeech
 from media.vad import VadConfig
 from server.a2a_mount import mount_agents
+from server.auth.gate import Gate
+from server.auth.identity import Identity, JwtVerifier
+from server.auth.links import RoomLinks, load_secret
 from server.errors import install_error_handlers
 from server.limits import BodyLimit
 from server.metrics import Metrics
+from server.ratelimit import RateLimiter
 from server.rooms.forward import RoomForwarding
 from server.rooms.leases import RoomLeases
 from server.rooms.records import RoomRecords
@@ -36,6 +41,7 @@ from server.settings import Settings
 from server.stream_api import StreamHub, stream_router
 from server.stream_errors import StreamingErrorsAsEvents
 from server.task_owner import TaskOwner
+from server.throttle import Throttle
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -57,6 +63,18 @@ def speech_engines(settings: Settings) -> tuple[SpeechToText, TextToSpeech]:
         else EspeakTextToSpeech(settings.tts_words_per_minute)
     )
     return stt, tts
+
+
+def identity_of(settings: Settings) -> Identity:
+    """How callers prove who they are (authentication is off when nothing is configured)."""
+    auth = settings.auth
+    links = RoomLinks(load_secret(auth.token_secret, settings.data_dir))
+    verifier = (
+        JwtVerifier(auth.jwt_jwks_url, auth.jwt_audience, auth.jwt_issuer)
+        if auth.jwt_jwks_url
+        else None
+    )
+    return Identity(auth.keys(), links, verifier)
 
 
 def create_app(
@@ -83,6 +101,8 @@ def create_app(
     records = RoomRecords(runtime.database, settings.replica_url or settings.base_url)
     rooms = Rooms(setup, runtime.floors, settings.max_rooms, records, metrics)
     leases = RoomLeases(rooms, records, settings.room_lease, shared=runtime.database.shared)
+    identity = identity_of(settings)
+    limiter = RateLimiter(settings.limits.rates())
     background = TaskOwner("server")
     forwarder = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=None))  # to other replicas
 
@@ -167,7 +187,10 @@ def create_app(
         return JSONResponse(cards)
 
     app.include_router(stream_router(runtime, hub))
-    app.include_router(rooms_router(rooms, leases, forwarder))
+    links = identity.links if identity.enabled else None
+    app.include_router(
+        rooms_router(rooms, leases, forwarder, links, settings.auth.room_link_ttl, limiter)
+    )
     app.state.rooms = rooms
 
     if WEB_DIR.is_dir():
@@ -180,5 +203,16 @@ def create_app(
     mount_agents(app, runtime.directory.all())
     app.add_middleware(RoomForwarding, leases=leases, http=forwarder)
     app.add_middleware(StreamingErrorsAsEvents)
+    app.add_middleware(Throttle, limiter=limiter)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Gate, identity=identity, allowed_origins=settings.cors_origins)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["authorization", "content-type", "last-event-id", "a2a-extensions"],
+            expose_headers=["retry-after", "www-authenticate"],
+            max_age=600,
+        )
     return app

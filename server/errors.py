@@ -26,6 +26,11 @@ class BadRequest(PodiumError):
     message = "bad request"
 
 
+class Forbidden(PodiumError):
+    status_code = 403
+    message = "forbidden"
+
+
 class NotFound(PodiumError):
     status_code = 404
     message = "not found"

@@ -60,6 +60,7 @@ class BodyLimit:
             if not message.get("more_body", False):
                 break
         whole = b"".join(chunks)
+        scope["podium.body"] = whole  # read once: the rate limits look at what it asks for
         problem = _unparsable(whole)
         if problem is not None:
             await _parse_error(scope, send, problem)

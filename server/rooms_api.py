@@ -9,14 +9,19 @@ from typing import Literal
 
 import av
 import httpx
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from media.peer import BadOffer
 from media.socket_audio import SOCKET_RATE, PcmInTrack, to_16k
-from server.errors import BadRequest, NotFound
+from server.auth.gate import principal_of
+from server.auth.links import RoomLinks
+from server.auth.principal import Grant, Principal
+from server.errors import BadRequest, Forbidden, PodiumError
+from server.ratelimit import RateLimiter
+from server.rooms.access import Need, room_for, sees
 from server.rooms.events import EVENT_TYPES
 from server.rooms.forward import FORWARDED
 from server.rooms.leases import RoomLeases
@@ -24,20 +29,29 @@ from server.rooms.participants import RoomFull
 from server.rooms.records import RoomRecord
 from server.rooms.registry import Rooms
 from server.task_owner import TaskOwner
+from server.throttle import audio_charge
 
 log = logging.getLogger(__name__)
 MAX_SOCKET_MESSAGE = 64 * 1024
 
 
 async def _listed_by(
-    http: httpx.AsyncClient, replica: str, records: list[RoomRecord]
+    http: httpx.AsyncClient,
+    replica: str,
+    records: list[RoomRecord],
+    principal: Principal,
+    authorization: str | None,
 ) -> list[dict[str, object]]:
-    """The rooms another replica holds, as it lists them (as on record if it does not answer)."""
+    """The caller's rooms another replica holds, as it lists them (as on record if it does
+    not answer)."""
+    headers = {FORWARDED: "1"}
+    if authorization:
+        headers["authorization"] = authorization
     try:
         response = await http.get(
             f"{replica.rstrip('/')}/rooms",
             params={"local": "true"},
-            headers={FORWARDED: "1"},
+            headers=headers,
             timeout=2.0,
         )
         if response.status_code == 200:
@@ -47,6 +61,7 @@ async def _listed_by(
     return [
         {"id": r.id, "topic": r.topic, "agents": list(r.agents), "replica": replica}
         for r in records
+        if sees(principal, r.id, r.owner)
     ]
 
 
@@ -75,24 +90,62 @@ class StartDebate(BaseModel):
     interruptions: int | None = Field(default=None, ge=0, le=50, description="agent cut-ins")
 
 
-def rooms_router(rooms: Rooms, leases: RoomLeases, http: httpx.AsyncClient) -> APIRouter:
+class LinkRequest(BaseModel):
+    grant: Grant = "listen"
+    ttl: float | None = Field(default=None, gt=0, le=30 * 86400, description="seconds")
+
+
+def rooms_router(
+    rooms: Rooms,
+    leases: RoomLeases,
+    http: httpx.AsyncClient,
+    links: RoomLinks | None,
+    link_ttl: float,
+    limiter: RateLimiter | None = None,
+) -> APIRouter:
+    """The room routes; ``links`` signs share links (None: authentication is off, a room's
+    plain URL is its link)."""
     router = APIRouter(prefix="/rooms", tags=["Voice rooms"])
 
+    def share(room_id: str, grant: Grant, ttl: float | None = None) -> dict[str, object]:
+        path = f"/?room={room_id}"
+        if links is None:
+            return {"grant": grant, "url": path, "token": None, "expires": None}
+        token, expires = links.issue(room_id, grant, ttl or link_ttl)
+        return {"grant": grant, "url": f"{path}&token={token}", "token": token, "expires": expires}
+
     @router.post("", status_code=201)
-    async def create(body: CreateRoom) -> JSONResponse:
-        room = await rooms.create(body.topic, body.agents)
+    async def create(body: CreateRoom, request: Request) -> JSONResponse:
+        principal = principal_of(request.scope)
+        if principal.is_room_guest:
+            raise Forbidden("a room link cannot create rooms")
+        room = await rooms.create(body.topic, body.agents, principal.name)
         if body.debate:
             await room.start_debate(body.rounds, body.interruptions)
-        return JSONResponse(room.info(), status_code=201)
+        info = room.info() | {"links": [share(room.id, "listen"), share(room.id, "speak")]}
+        return JSONResponse(info, status_code=201)
 
     @router.get("")
-    async def list_rooms(local: bool = False) -> list[dict[str, object]]:
-        """Every room of the service (``local``: only those this replica holds)."""
-        listed = [{**room.info(), "replica": leases.replica} for room in rooms.all()]
+    async def list_rooms(request: Request, local: bool = False) -> list[dict[str, object]]:
+        """The caller's rooms across the service (``local``: only those this replica holds)."""
+        principal = principal_of(request.scope)
+        listed = [
+            {**room.info(), "replica": leases.replica}
+            for room in rooms.all()
+            if sees(principal, room.id, room.owner)
+        ]
         if not local:
+            authorization = request.headers.get("authorization")
             for replica, records in (await leases.others()).items():
-                listed += await _listed_by(http, replica, records)
+                listed += await _listed_by(http, replica, records, principal, authorization)
         return listed
+
+    @router.post("/{room_id}/links", status_code=201)
+    async def new_link(room_id: str, request: Request, body: LinkRequest) -> dict[str, object]:
+        """A share link: whoever holds it can listen (or speak) in this room, until it
+        expires, without an API key."""
+        room = room_for(rooms, room_id, principal_of(request.scope), "own")
+        return share(room.id, body.grant, body.ttl)
 
     @router.get("/event-types")
     async def event_types() -> list[str]:
@@ -100,16 +153,18 @@ def rooms_router(rooms: Rooms, leases: RoomLeases, http: httpx.AsyncClient) -> A
         return list(EVENT_TYPES)
 
     @router.get("/{room_id}")
-    async def get(room_id: str) -> dict[str, object]:
-        return rooms.get(room_id).info()
+    async def get(room_id: str, request: Request) -> dict[str, object]:
+        return room_for(rooms, room_id, principal_of(request.scope)).info()
 
     @router.delete("/{room_id}", status_code=204)
-    async def delete(room_id: str) -> None:
+    async def delete(room_id: str, request: Request) -> None:
+        room_for(rooms, room_id, principal_of(request.scope), "own")
         await rooms.delete(room_id)
 
     @router.post("/{room_id}/offer")
-    async def offer(room_id: str, body: Offer) -> dict[str, str]:
-        room = rooms.get(room_id)
+    async def offer(room_id: str, body: Offer, request: Request) -> dict[str, str]:
+        need: Need = "speak" if body.role == "speaker" else "see"
+        room = room_for(rooms, room_id, principal_of(request.scope), need)
         if "m=audio" not in body.sdp:
             raise BadRequest("the offer has no audio media section (m=audio)")
         try:
@@ -119,25 +174,28 @@ def rooms_router(rooms: Rooms, leases: RoomLeases, http: httpx.AsyncClient) -> A
         return {"sdp": sdp, "type": "answer", "participant_id": participant_id}
 
     @router.delete("/{room_id}/participants/{participant_id}", status_code=204)
-    async def leave(room_id: str, participant_id: str) -> None:
-        await rooms.get(room_id).leave(participant_id)
+    async def leave(room_id: str, participant_id: str, request: Request) -> None:
+        await room_for(rooms, room_id, principal_of(request.scope)).leave(participant_id)
 
     @router.post("/{room_id}/debate", status_code=202)
-    async def debate(room_id: str, body: StartDebate | None = None) -> dict[str, object]:
-        room = rooms.get(room_id)
+    async def debate(
+        room_id: str, request: Request, body: StartDebate | None = None
+    ) -> dict[str, object]:
+        room = room_for(rooms, room_id, principal_of(request.scope), "own")
         body = body or StartDebate()
         await room.start_debate(body.rounds, body.interruptions)
         return room.info()
 
     @router.post("/{room_id}/say", status_code=202)
-    async def say(room_id: str, body: Say) -> dict[str, object]:
+    async def say(room_id: str, body: Say, request: Request) -> dict[str, object]:
         """The text fallback: a typed message becomes a turn in the room."""
-        agent = await rooms.get(room_id).say(body.text, body.name)
+        room = room_for(rooms, room_id, principal_of(request.scope), "speak")
+        agent = await room.say(body.text, body.name)
         return {"agent": agent}
 
     @router.get("/{room_id}/events")
-    async def events(room_id: str) -> EventSourceResponse:
-        room = rooms.get(room_id)
+    async def events(room_id: str, request: Request) -> EventSourceResponse:
+        room = room_for(rooms, room_id, principal_of(request.scope))
 
         async def stream() -> AsyncIterator[ServerSentEvent]:
             async for event in room.subscribe():  # unnamed: ``onmessage`` gets every type
@@ -148,10 +206,10 @@ def rooms_router(rooms: Rooms, leases: RoomLeases, http: httpx.AsyncClient) -> A
     @router.websocket("/{room_id}/ws")
     async def websocket(socket: WebSocket, room_id: str) -> None:
         try:
-            room = rooms.get(room_id)
-        except NotFound as error:
+            room = room_for(rooms, room_id, principal_of(socket.scope))
+        except PodiumError as error:
             await socket.accept()  # a close before accepting would be a bare HTTP 403
-            await socket.close(code=4404, reason=str(error))
+            await socket.close(code=4000 + error.status_code, reason=error.message[:120])
             return
         await socket.accept()
         session = TaskOwner(f"room {room_id} event socket")
@@ -183,13 +241,15 @@ def rooms_router(rooms: Rooms, leases: RoomLeases, http: httpx.AsyncClient) -> A
     ) -> None:
         """Audio without WebRTC: binary messages of 16 kHz mono s16le PCM in (speakers), the
         room's mix out in 20 ms messages of the same format."""
+        principal = principal_of(socket.scope)
         try:
-            room = rooms.get(room_id)
-        except NotFound as error:
+            room = room_for(rooms, room_id, principal, "speak" if role == "speaker" else "see")
+        except PodiumError as error:
             await socket.accept()  # a close before accepting would be a bare HTTP 403
-            await socket.close(code=4404, reason=str(error))
+            await socket.close(code=4000 + error.status_code, reason=error.message[:120])
             return
         await socket.accept()
+        charge = audio_charge(socket, limiter)
         inbound = PcmInTrack()
         try:
             participant = room.join_socket(role, (name or "")[:60] or None, inbound)
@@ -228,6 +288,9 @@ def rooms_router(rooms: Rooms, leases: RoomLeases, http: httpx.AsyncClient) -> A
                     continue  # text messages are ignored; room events are on /events and /ws
                 if len(data) > MAX_SOCKET_MESSAGE:
                     await socket.close(code=1009, reason="audio messages are at most 64 KiB")
+                    break
+                if charge(len(data)) > 0:
+                    await socket.close(code=4429, reason="audio is coming faster than it plays")
                     break
                 inbound.push(data)
         except WebSocketDisconnect:

@@ -50,7 +50,9 @@ class Runtime:
         if self.database.shared:
             return  # other replicas may be running those tasks
         for service in self.directory.all():
-            failed = await fail_orphaned_tasks(service.store)
+            failed = 0
+            for owner in await self.database.task_owners(f"{service.name}/"):
+                failed += await fail_orphaned_tasks(service.store, owner)
             if failed:
                 log.warning(
                     "%s: %d task(s) left running by the last process marked failed",
@@ -66,7 +68,7 @@ class Runtime:
         for log_ in running:
             service = self.directory.get(log_.agent) or self.directory.root
             if service is not None and not log_.finished:
-                await service.cancel(log_.task_id, SHUTDOWN)
+                await service.cancel(log_.task_id, SHUTDOWN, log_.owner)
         return len(running)
 
     async def aclose(self) -> None:
@@ -94,7 +96,9 @@ def _service(
     settings: Settings,
     brain_label: str,
 ) -> AgentService:
-    card = build_card(persona, settings.base_url + path, VERSION, brain_label)
+    card = build_card(
+        persona, settings.base_url + path, VERSION, brain_label, settings.auth.enabled
+    )
     # One table; each agent sees only its own tasks through the SDK's owner scoping.
     owner = agent_scope(persona.name)
     if events is None:  # one process: group commit
@@ -102,7 +106,7 @@ def _service(
         handler = PodiumRequestHandler(
             agent_executor=executor, task_store=SettledTaskStore(tasks, turn_logs), agent_card=card
         )
-        return AgentService(persona, path, card, executor, handler, tasks)
+        return AgentService(persona, path, card, executor, handler, tasks, turn_logs.owner)
     # Replicas: the SDK's cluster mode (versioned saves, events every replica can follow).
     versioned = ClusterTaskStore(database.engine, create_table=False, owner_resolver=owner)
     handler = PodiumRequestHandler(
@@ -111,7 +115,9 @@ def _service(
         agent_card=card,
         event_stream=events,
     )
-    return AgentService(persona, path, card, executor, handler, versioned.as_task_store)
+    return AgentService(
+        persona, path, card, executor, handler, versioned.as_task_store, turn_logs.owner
+    )
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -7,9 +7,10 @@ brain to an OpenAI-compatible endpoint.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic_settings import (
@@ -21,6 +22,7 @@ from pydantic_settings import (
 
 from agents import persona as p
 from agents.arbiter import FloorPolicy
+from server.ratelimit import Rate
 
 
 class _Strict(BaseModel):
@@ -137,6 +139,63 @@ class FloorSettings(_Strict):
         return FloorPolicy(**values)
 
 
+class ApiKey(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.@+-]{1,64}$", description="the principal's name")
+    key: str = Field(min_length=16, max_length=512)
+
+
+class AuthSettings(_Strict):
+    """Authentication: off (local development) unless API keys or an identity provider are
+    set. ``api_keys`` items are keys (the principal is named after the key's digest) or
+    ``{name, key}`` tables."""
+
+    api_keys: list[Annotated[str, Field(min_length=16, max_length=512)] | ApiKey] = []
+    jwt_jwks_url: str = ""
+    jwt_audience: str = ""
+    jwt_issuer: str = ""
+    token_secret: str = Field(
+        default="", description="signs room links; empty: generated once in data_dir"
+    )
+    room_link_ttl: float = Field(default=86_400.0, gt=0, le=30 * 86_400)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.api_keys or self.jwt_jwks_url)
+
+    def keys(self) -> dict[str, str]:
+        """Each API key and the name of its principal."""
+        named: dict[str, str] = {}
+        for item in self.api_keys:
+            if isinstance(item, ApiKey):
+                named[item.key] = item.name
+            else:
+                named[item] = "key-" + hashlib.sha256(item.encode()).hexdigest()[:12]
+        return named
+
+
+class LimitSettings(_Strict):
+    """Token buckets per principal and per (non-loopback) client address: a rate per second
+    and a burst. 0 turns a kind off."""
+
+    tasks_per_second: float = Field(default=5.0, ge=0)
+    tasks_burst: float = Field(default=60.0, ge=1)
+    rooms_per_second: float = Field(default=0.2, ge=0)
+    rooms_burst: float = Field(default=10.0, ge=1)
+    joins_per_second: float = Field(default=1.0, ge=0)
+    joins_burst: float = Field(default=30.0, ge=1)
+    audio_bytes_per_second: float = Field(default=64_000.0, ge=0, description="2x real time")
+    audio_burst_bytes: float = Field(default=256_000.0, ge=1)
+
+    def rates(self) -> dict[str, Rate]:
+        pairs = {
+            "tasks": (self.tasks_per_second, self.tasks_burst),
+            "rooms": (self.rooms_per_second, self.rooms_burst),
+            "joins": (self.joins_per_second, self.joins_burst),
+            "audio_bytes": (self.audio_bytes_per_second, self.audio_burst_bytes),
+        }
+        return {kind: Rate(rate, burst) for kind, (rate, burst) in pairs.items() if rate > 0}
+
+
 def _config_file() -> Path:
     return Path(os.environ.get("PODIUM_CONFIG", "podium.toml"))
 
@@ -177,6 +236,14 @@ class Settings(BaseSettings):
     tts_words_per_minute: int = 175
     text_debate_wpm: int = Field(
         default=300, ge=0, description="speaking clock of text debates (0: unpaced)"
+    )
+    auth: AuthSettings = AuthSettings()
+    limits: LimitSettings = LimitSettings()
+    cors_origins: list[str] = Field(
+        default=[], description="web origins allowed to call the API from a browser"
+    )
+    trust_proxy_headers: bool = Field(
+        default=False, description="take X-Forwarded-For/-Proto/-Host from the proxy in front"
     )
     floor: FloorSettings = FloorSettings()
     speech: SpeechSettings = SpeechSettings()

@@ -24,6 +24,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from agents.service import AgentService, call_context
 from agents.task_states import terminal_name
+from server.auth.gate import principal_of
 from server.errors import BadRequest, Conflict, NotFound, Unavailable
 from server.runtime import Runtime
 from store.tasks import StoreUnavailable
@@ -57,7 +58,7 @@ class StreamHub:
         self._runtime = runtime
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def spawn(self, request: StreamRequest) -> tuple[str, str]:
+    async def spawn(self, request: StreamRequest, owner: str = "") -> tuple[str, str]:
         service = self._runtime.directory.get(request.agent)
         if service is None:
             raise NotFound(f"unknown agent {request.agent!r} (see GET /agents)")
@@ -68,7 +69,7 @@ class StreamHub:
             meta["speakers"] = request.speakers
         meta = meta or {"speaker": "user"}
         try:
-            turn = await service.start(request.text, request.context_id, meta)
+            turn = await service.start(request.text, request.context_id, meta, owner=owner)
         except TaskNotFoundError as error:
             raise NotFound(str(error)) from error
         except StoreUnavailable as error:
@@ -94,7 +95,7 @@ class StreamHub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-async def _states(service: AgentService, stored: pb.Task) -> AsyncIterator[pb.Task]:
+async def _states(service: AgentService, stored: pb.Task, owner: str) -> AsyncIterator[pb.Task]:
     """The stored task, then, while it runs on another replica, its state after each event."""
     yield stored
     if terminal_name(stored.status.state) is not None:
@@ -103,7 +104,7 @@ async def _states(service: AgentService, stored: pb.Task) -> AsyncIterator[pb.Ta
     task.CopyFrom(stored)
     request = pb.SubscribeToTaskRequest(id=stored.id)
     try:
-        async for event in service.handler.on_subscribe_to_task(request, call_context()):
+        async for event in service.handler.on_subscribe_to_task(request, call_context(owner)):
             match event:
                 case pb.Task():
                     task.CopyFrom(event)
@@ -115,7 +116,7 @@ async def _states(service: AgentService, stored: pb.Task) -> AsyncIterator[pb.Ta
                     continue
             yield task
     except A2AError:  # it ended meanwhile (or runs nowhere): what the store holds now
-        latest = await service.get_task(stored.id)
+        latest = await service.get_task(stored.id, owner)
         if latest is not None:
             yield latest
 
@@ -130,17 +131,12 @@ def stream_router(runtime: Runtime, hub: StreamHub) -> APIRouter:
 
     @router.post("/stream", status_code=201)
     async def spawn(request: Request) -> JSONResponse:
-        raw = await request.body()
-        content_type = request.headers.get("content-type", "")
+        """Starts a turn: a JSON body ``{"text": ..., "agent": ..., "context_id": ...}``."""
         try:
-            if "json" in content_type or raw.lstrip().startswith(b"{"):
-                body = StreamRequest.model_validate_json(raw)
-            else:
-                agent = request.query_params.get("agent", "moderator")
-                body = StreamRequest(agent=agent, text=raw.decode("utf-8").strip())
-        except (ValidationError, UnicodeDecodeError) as error:
+            body = StreamRequest.model_validate_json(await request.body())
+        except ValidationError as error:
             raise BadRequest(f"invalid /stream request: {error}") from error
-        task_id, context_id = await hub.spawn(body)
+        task_id, context_id = await hub.spawn(body, principal_of(request.scope).name)
         return JSONResponse(
             {
                 "task_id": task_id,
@@ -154,9 +150,12 @@ def stream_router(runtime: Runtime, hub: StreamHub) -> APIRouter:
     @router.get("/stream/{task_id}")
     async def follow(task_id: str, request: Request) -> EventSourceResponse:
         offset = _offset(request)
+        owner = principal_of(request.scope).name
         turn = runtime.turn_logs.get(task_id)
+        if turn is not None and turn.owner != owner:
+            turn = None  # somebody else's: not found, like any task one does not own
         if turn is None:
-            found = await runtime.directory.find_task(task_id)
+            found = await runtime.directory.find_task(task_id, owner)
             if found is None:
                 raise NotFound(f"unknown task {task_id!r}")
             service, stored = found
@@ -171,7 +170,7 @@ def stream_router(runtime: Runtime, hub: StreamHub) -> APIRouter:
                 return
             assert stored is not None
             sent, task = offset, stored
-            async for task in _states(service, stored):
+            async for task in _states(service, stored, owner):
                 text = task_text(task)
                 if len(text) > sent:
                     yield ServerSentEvent(data=text[sent:], id=str(len(text)))
@@ -183,12 +182,13 @@ def stream_router(runtime: Runtime, hub: StreamHub) -> APIRouter:
         return EventSourceResponse(events(), ping=15, sep="\n")
 
     @router.post("/stream/{task_id}/cancel")
-    async def cancel(task_id: str) -> JSONResponse:
-        found = await runtime.directory.find_task(task_id)
+    async def cancel(task_id: str, request: Request) -> JSONResponse:
+        owner = principal_of(request.scope).name
+        found = await runtime.directory.find_task(task_id, owner)
         if found is None:
             raise NotFound(f"unknown task {task_id!r}")
         service, _ = found
-        task = await service.cancel(task_id)
+        task = await service.cancel(task_id, owner=owner)
         if task is None:
             raise Conflict(f"task {task_id} already ended")
         state = terminal_name(task.status.state) or "working"

@@ -89,6 +89,16 @@ class Database:
             return _reason(error) or "no answer"
         return None
 
+    async def task_owners(self, prefix: str) -> list[str]:
+        """The principals owning tasks whose owner scope starts with ``prefix`` (an agent's
+        ``"name/"``): what start-up repair looks through, owner by owner."""
+        await self.writer.flushed()
+        query = text("SELECT DISTINCT owner FROM tasks WHERE owner LIKE :pattern ESCAPE '\\'")
+        pattern = prefix.replace("%", r"\%").replace("_", r"\_") + "%"
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query, {"pattern": pattern})).all()
+        return sorted(str(row[0])[len(prefix) :] for row in rows if row[0] is not None)
+
     async def aclose(self) -> None:
         await self.writer.aclose()
         await self.engine.dispose()

@@ -32,4 +32,5 @@ rooms = sa.Table(
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("replica", sa.Text),  # the internal URL of the replica that holds the room
     sa.Column("heartbeat", sa.Float, nullable=False, server_default="0"),  # its last, epoch s
+    sa.Column("owner", sa.Text, nullable=False, server_default=""),  # the principal's name
 )

@@ -38,6 +38,7 @@ class RoomRecord:
     created: float
     replica: str | None = None
     heartbeat: float = 0.0
+    owner: str = ""  # the principal that created it
 
     def held(self, now: float, lease: float) -> bool:
         """Whether its replica beat recently enough to be taken as alive."""
@@ -51,11 +52,13 @@ _COLUMNS = (
     rooms.c.created,
     rooms.c.replica,
     rooms.c.heartbeat,
+    rooms.c.owner,
 )
 
 
 def _record(row: Any) -> RoomRecord:  # a row of _COLUMNS
-    return RoomRecord(row[0], row[1], tuple(json.loads(row[2])), row[3], row[4], row[5] or 0.0)
+    agents = tuple(json.loads(row[2]))
+    return RoomRecord(row[0], row[1], agents, row[3], row[4], row[5] or 0.0, row[6] or "")
 
 
 class RoomRecords:
@@ -63,7 +66,7 @@ class RoomRecords:
         self._database = database
         self.replica = replica  # this process's internal URL
 
-    async def add(self, room_id: str, topic: str, agents: list[str]) -> None:
+    async def add(self, room_id: str, topic: str, agents: list[str], owner: str = "") -> None:
         now = time.time()
         row = {
             "id": room_id,
@@ -72,6 +75,7 @@ class RoomRecords:
             "created": now,
             "replica": self.replica,
             "heartbeat": now,
+            "owner": owner,
         }
 
         async def insert(connection: AsyncConnection) -> None:

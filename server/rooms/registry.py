@@ -30,7 +30,7 @@ class Rooms:
         self._rooms: dict[str, Room] = {}
         self._creating = 0
 
-    async def create(self, topic: str, agents: list[str] | None) -> Room:
+    async def create(self, topic: str, agents: list[str] | None, owner: str = "") -> Room:
         """A new room, on record before it exists (no record: 503 and nothing was made)."""
         if len(self._rooms) + self._creating >= self._max_rooms:
             raise TooManyRequests(f"room limit reached ({self._max_rooms}); delete a room first")
@@ -42,14 +42,14 @@ class Rooms:
         room_id = uuid.uuid4().hex[:10]
         self._creating += 1  # counted toward the limit while its record is written
         try:
-            await self._records.add(room_id, topic, chosen)
+            await self._records.add(room_id, topic, chosen, owner)
         except RecordFailed as error:
             raise Unavailable(
                 f"the room could not be recorded (database: {error}); try again"
             ) from error
         finally:
             self._creating -= 1
-        return self._open(room_id, topic, chosen)
+        return self._open(room_id, topic, chosen, owner)
 
     def adopt(self, record: RoomRecord) -> Room:
         """Opens a room on record here (a restart, or a take-over from a replica that stopped);
@@ -58,7 +58,7 @@ class Rooms:
             return self._rooms[record.id]
         names = {s.name for s in self._setup.directory.debaters}
         agents = [a for a in record.agents if a in names] or sorted(names)
-        return self._open(record.id, record.topic, agents)
+        return self._open(record.id, record.topic, agents, record.owner)
 
     async def drop(self, room_id: str) -> None:
         """Closes a room here without touching its record (another replica holds it now)."""
@@ -67,9 +67,10 @@ class Rooms:
             await room.close()
             self._floors.close(room.context_id)
 
-    def _open(self, room_id: str, topic: str, agents: list[str]) -> Room:
+    def _open(self, room_id: str, topic: str, agents: list[str], owner: str) -> Room:
         floor = self._floors.open(f"room-{room_id}")
         room = Room(room_id, topic, agents, self._setup, floor, RoomStats(self._metrics))
+        room.owner = owner
         self._rooms[room.id] = room
         return room
 

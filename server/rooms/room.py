@@ -65,6 +65,7 @@ class Room:
     ) -> None:
         self.id, self.topic, self.agents = room_id, topic, agents
         self.context_id = f"room-{room_id}"
+        self.owner = ""  # the principal that created it
         self.state = "open"
         self.speaking: str | None = None
         self.floor, self.stats = floor, stats

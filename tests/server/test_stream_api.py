@@ -58,14 +58,19 @@ async def test_after_restart_the_whole_text_is_replayed(tmp_path: Path) -> None:
     assert [e.data for e in replay] == [text, "completed"]
 
 
-async def test_plain_text_body_debate_and_cancel(tmp_path: Path) -> None:
+async def test_debate_and_cancel(tmp_path: Path) -> None:
     with serve_podium(tmp_path, brain=BrainSettings(words_per_second=15)) as url:
         async with httpx.AsyncClient(timeout=10) as http:
-            created = await http.post(
-                f"{url}/stream",
-                content=b"Should homework be banned?",
-                headers={"content-type": "text/plain"},
-            )
+            # Only JSON starts anything: a body a cross-site form could send is refused.
+            for media in ("text/plain", "application/x-www-form-urlencoded"):
+                refused = await http.post(
+                    f"{url}/stream",
+                    content=b"Should homework be banned?",
+                    headers={"content-type": media},
+                )
+                assert refused.status_code == 415, media
+                assert "application/json" in refused.json()["error"]["message"]
+            created = await http.post(f"{url}/stream", json={"text": "Should homework be banned?"})
             assert created.status_code == 201 and created.json()["agent"] == "moderator"
             task_id = created.json()["task_id"]
             async with http.stream("GET", f"{url}/stream/{task_id}") as response:

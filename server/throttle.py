@@ -1,0 +1,119 @@
+"""Rate limits at the door, as ASGI middleware: each request that creates something (a task,
+a room, a join) is charged to its principal's bucket and its client address's; one over the
+limit gets 429 with ``Retry-After`` (a WebSocket is closed with 4429) and changes nothing.
+
+Who is charged: an authenticated principal always; a client address unless it is loopback (a
+local user, or a reverse proxy whose clients' addresses arrive only when the server trusts its
+proxy headers). The anonymous principal of a server without authentication is not a bucket of
+its own, so on loopback without authentication nothing is limited (local development).
+Limits are per replica.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+import re
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from server.auth.gate import principal_of
+from server.ratelimit import RateLimiter
+
+KEYS = "podium.limit_keys"
+BODY = "podium.body"  # the request body, when the body limit read it whole
+_REST_SEND = re.compile(r"^(/agents/[^/]+)?(/v1)?/message:(send|stream)$")
+_JSONRPC = re.compile(r"^(/agents/[^/]+)?/?$")
+_SEND_METHOD = re.compile(
+    rb'"method"\s*:\s*"(SendMessage|SendStreamingMessage|message/send|message/stream)"'
+)
+_ROOM_TASK = re.compile(r"^/rooms/[^/]+/(debate|say)$")
+_ROOM_JOIN = re.compile(r"^/rooms/[^/]+/(offer|audio|ws)$")
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def limit_keys(scope: Scope) -> list[str]:
+    keys = []
+    principal = principal_of(scope)
+    if principal.name:
+        keys.append(f"principal:{principal.name}")
+    client = scope.get("client")
+    if client and not is_loopback(str(client[0])):
+        keys.append(f"address:{client[0]}")
+    return keys
+
+
+def kind_of(scope: Scope) -> str | None:
+    """What a request creates, if anything limited: ``tasks``, ``rooms`` or ``joins``."""
+    path: str = scope.get("path", "")
+    if scope["type"] == "websocket":
+        return "joins" if _ROOM_JOIN.match(path) else None
+    if scope.get("method") != "POST":
+        return None
+    if path == "/stream" or _REST_SEND.match(path) or _ROOM_TASK.match(path):
+        return "tasks"
+    if path == "/rooms":
+        return "rooms"
+    if _ROOM_JOIN.match(path):
+        return "joins"
+    if _JSONRPC.match(path) and _SEND_METHOD.search(scope.get(BODY, b"")[:4096]):
+        return "tasks"
+    return None
+
+
+class Throttle:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        keys = scope[KEYS] = limit_keys(scope)
+        kind = kind_of(scope) if keys else None
+        wait = self.limiter.take(kind, keys) if kind is not None else 0.0
+        if wait > 0:
+            await _too_many(scope, receive, send, kind or "", wait)
+            return
+        await self.app(scope, receive, send)
+
+
+def audio_charge(socket: WebSocket, limiter: RateLimiter | None) -> Callable[[int], float]:
+    """Charges a socket's inbound audio bytes; returns the wait (> 0: over the limit)."""
+    keys = socket.scope.get(KEYS, [])
+    if limiter is None or not keys:
+        return lambda _: 0.0
+    return lambda size: limiter.take("audio_bytes", keys, size)
+
+
+async def _too_many(scope: Scope, receive: Receive, send: Send, kind: str, wait: float) -> None:
+    retry = max(1, math.ceil(wait))
+    message = f"too many {kind} requests; retry in {retry} s"
+    if scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": 4429, "reason": message})
+        return
+    body = json.dumps({"error": {"status": 429, "message": message}}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(retry).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
