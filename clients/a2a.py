@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 from a2a.client import A2ACardResolver, Client, ClientConfig, ClientFactory
+from a2a.client.auth import AuthInterceptor, CredentialService
+from a2a.client.client import ClientCallContext
 from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
@@ -29,13 +31,32 @@ def only_interfaces(card: pb.AgentCard, binding: str, version: str) -> pb.AgentC
     return narrowed
 
 
+class BearerCredential(CredentialService):
+    """One credential (an API key or token) for whatever scheme a card declares."""
+
+    def __init__(self, credential: str) -> None:
+        self._credential = credential
+
+    async def get_credentials(
+        self, security_scheme_name: str, context: ClientCallContext | None
+    ) -> str | None:
+        return self._credential
+
+
 def make_client(
-    http: httpx.AsyncClient, card: pb.AgentCard, binding: str = "JSONRPC", streaming: bool = True
+    http: httpx.AsyncClient,
+    card: pb.AgentCard,
+    binding: str = "JSONRPC",
+    streaming: bool = True,
+    credential: str | None = None,
 ) -> Client:
+    """A client for ``card``; with ``credential``, the SDK's auth interceptor sends it as the
+    card's security scheme asks (``Authorization: Bearer``)."""
     config = ClientConfig(
         httpx_client=http, streaming=streaming, supported_protocol_bindings=[binding]
     )
-    return ClientFactory(config).create(card)
+    interceptors = [AuthInterceptor(BearerCredential(credential))] if credential else None
+    return ClientFactory(config).create(card, interceptors=interceptors)
 
 
 def user_message(

@@ -29,6 +29,7 @@ from server.auth.links import RoomLinks, load_secret
 from server.errors import install_error_handlers
 from server.limits import BodyLimit
 from server.metrics import Metrics
+from server.public_url import ProxyBase, public_base, rebased_card
 from server.ratelimit import RateLimiter
 from server.rooms.forward import RoomForwarding
 from server.rooms.leases import RoomLeases
@@ -175,14 +176,15 @@ def create_app(
 
     @app.get("/agents", tags=["Agents"])
     async def agents() -> JSONResponse:
+        base = public_base(settings.base_url)
         cards = [agent_card_to_dict(s.card) for s in runtime.directory.debaters]
         for card, service in zip(cards, runtime.directory.debaters, strict=True):
             card["podium"] = {
                 "name": service.name,
                 "color": service.persona.color,
                 "temperament": service.persona.temperament.value,
-                "card_url": settings.base_url + service.path + "/.well-known/agent-card.json",
-                "jsonrpc_url": settings.base_url + service.path,
+                "card_url": base + service.path + "/.well-known/agent-card.json",
+                "jsonrpc_url": base + service.path,
             }
         return JSONResponse(cards)
 
@@ -200,12 +202,15 @@ def create_app(
         async def index() -> FileResponse:
             return FileResponse(WEB_DIR / "index.html")
 
-    mount_agents(app, runtime.directory.all())
+    proxied = settings.trust_proxy_headers
+    mount_agents(app, runtime.directory.all(), rebased_card(settings.base_url) if proxied else None)
     app.add_middleware(RoomForwarding, leases=leases, http=forwarder)
     app.add_middleware(StreamingErrorsAsEvents)
     app.add_middleware(Throttle, limiter=limiter)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Gate, identity=identity, allowed_origins=settings.cors_origins)
+    if proxied:
+        app.add_middleware(ProxyBase)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -49,6 +49,13 @@ def _serve(args: argparse.Namespace) -> int:
             what = "unknown key" if detail["type"] == "extra_forbidden" else detail["msg"]
             print(f"podium: config: {where}: {what}", file=sys.stderr)
         return 2
+    if not settings.auth.enabled and not _loopback(settings.host) and not args.insecure:
+        print(
+            f"podium: refusing to serve on {settings.host} with no authentication: set "
+            "auth.api_keys (PODIUM_AUTH__API_KEYS) or auth.jwt_jwks_url, or pass --insecure",
+            file=sys.stderr,
+        )
+        return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     if args.log_level != "debug":  # per-candidate and per-migration lines: debug only
         for chatty in ("aioice", "alembic"):
@@ -66,6 +73,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=args.log_level,
         timeout_graceful_shutdown=3,
+        # Client addresses (rate limits) come from X-Forwarded-For only behind a trusted proxy.
+        proxy_headers=settings.trust_proxy_headers,
+        forwarded_allow_ips="*" if settings.trust_proxy_headers else None,
     )
     # Streams end by themselves once drained (final events sent), not cut at the signal.
     AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]
@@ -85,6 +95,12 @@ class _DrainingServer(uvicorn.Server):
         with contextlib.suppress(RuntimeError):  # no loop running yet: nothing to drain
             asyncio.get_running_loop().call_soon_threadsafe(self._begin_drain)
         super().handle_exit(sig, frame)
+
+
+def _loopback(host: str) -> bool:
+    from server.throttle import is_loopback
+
+    return is_loopback(host)
 
 
 def _quiet_tracing() -> None:
@@ -181,6 +197,11 @@ def parser() -> argparse.ArgumentParser:
         "--max-body-bytes", type=int, help="request body limit (PODIUM_MAX_BODY_BYTES, 1000000)"
     )
     serve.add_argument("--config", type=Path, help="TOML config file (PODIUM_CONFIG)")
+    serve.add_argument(
+        "--insecure",
+        action="store_true",
+        help="serve beyond loopback with no authentication (anyone who reaches it can use it)",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=_serve)
     debate = verbs.add_parser("debate", help="print a debate streamed from a running server")

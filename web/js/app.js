@@ -60,9 +60,20 @@ async function openRoom(roomId) {
   const floor = new FloorPanel($("floor"), $("speakers"));
   session = new RoomSession(roomId, { transcript, floor, ui });
   await checkEventTypes(session);
-  $("room-share").textContent = `Share this room: ${location.origin}/?room=${roomId}`;
+  $("room-share").textContent = `Share this room: ${await shareUrl(roomId)}`;
   session.subscribe();
   requestAnimationFrame(meters);
+}
+
+// A link that lets others listen: signed by the server when it has authentication (only the
+// room's owner can make one); otherwise, or for a guest, the address this page was opened at.
+async function shareUrl(roomId) {
+  try {
+    const link = await api(`/rooms/${roomId}/links`, { method: "POST", body: { grant: "listen" } });
+    return new URL(link.url, location.origin).href;
+  } catch {
+    return location.href;
+  }
 }
 
 // The server's list of room event types is the page's contract: say so if they drift apart.

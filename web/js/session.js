@@ -1,7 +1,7 @@
 // A room session: the room's events (one handler per type the server defines), joining as a
 // speaker or listener, and reconnecting after a lost connection or a server restart.
 
-import { api, ApiError, serverUp } from "./api.js";
+import { api, ApiError, serverUp, withCredential } from "./api.js";
 import { me, nameOf } from "./directory.js";
 import { RoomConnection } from "./rtc.js";
 
@@ -83,7 +83,7 @@ export class RoomSession {
 
   subscribe() {
     this.events?.close();
-    const source = new EventSource(`/rooms/${this.roomId}/events`);
+    const source = new EventSource(withCredential(`/rooms/${this.roomId}/events`));
     this.events = source;
     source.onopen = () => {
       if (!this.connection) this.ui.setConnection("connected", "Connected — not joined");
