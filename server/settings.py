@@ -154,7 +154,9 @@ class AuthSettings(_Strict):
     jwt_audience: str = ""
     jwt_issuer: str = ""
     token_secret: str = Field(
-        default="", description="signs room links; empty: generated once in data_dir"
+        default="",
+        pattern=r"^(.{32,})?$",
+        description="signs room links (32+ characters); empty: generated once in data_dir",
     )
     room_link_ttl: float = Field(default=86_400.0, gt=0, le=30 * 86_400)
 

@@ -46,6 +46,8 @@ def is_public(method: str, path: str) -> bool:
 
 def guest_may(principal: Principal, path: str) -> bool:
     """Whether a room link's holder may use ``path`` at all (the routes say what they allow)."""
+    if path == "/rooms":
+        return True  # lists only their room
     match = _GUEST_ROUTES.match(path)
     return match is not None and match.group("room") == principal.room
 

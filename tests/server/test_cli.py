@@ -87,3 +87,21 @@ def test_debate_prints_a_debate_from_the_server_at_url(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip().endswith("# completed")
     assert "Mei:" in done.stdout and "Shuai:" in done.stdout
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10"])
+def test_serving_beyond_loopback_needs_authentication_or_insecure(
+    tmp_path: Path, host: str
+) -> None:
+    done = serve(tmp_path, "--host", host, "--data-dir", str(tmp_path / "data"))
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert f"refusing to serve on {host} with no authentication" in done.stderr
+    assert "--insecure" in done.stderr
+
+
+def test_a_short_api_key_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "podium.toml"
+    config.write_text('[auth]\napi_keys = ["short"]\n')
+    done = serve(tmp_path, "--config", str(config))
+    assert done.returncode == 2 and "auth.api_keys" in done.stderr
