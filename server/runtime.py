@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from a2a.server.cluster import DatabaseTaskEventStream, TaskEventStream
 from a2a.server.context import ServerCallContext
@@ -22,6 +23,7 @@ from agents.settled_store import SettledTaskStore, SettledVersionedTaskStore
 from agents.transcript import Transcript
 from agents.turn import SHUTDOWN
 from agents.turn_log import TurnLogs
+from server.push import Push
 from server.settings import Settings
 from store.database import Database, open_database
 from store.history import DatabaseHistory
@@ -42,6 +44,7 @@ class Runtime:
     floors: Floors
     deliveries: Deliveries
     brains: list[Brain] = field(default_factory=list)
+    push: Push | None = None
 
     async def start(self) -> None:
         """Opens the database (``DatabaseUnavailable`` if it cannot) and repairs what a dead
@@ -76,6 +79,8 @@ class Runtime:
             await service.handler.aclose()
         for brain in self.brains:
             await brain.aclose()
+        if self.push is not None:
+            await self.push.aclose()
         await self.database.aclose()
 
 
@@ -95,16 +100,32 @@ def _service(
     turn_logs: TurnLogs,
     settings: Settings,
     brain_label: str,
+    push: Push | None,
 ) -> AgentService:
     card = build_card(
-        persona, settings.base_url + path, VERSION, brain_label, settings.auth.enabled
+        persona,
+        settings.base_url + path,
+        VERSION,
+        brain_label,
+        settings.auth.enabled,
+        push is not None,
     )
+    pushing: dict[str, Any] = {}
+    if push is not None:
+        pushing = {
+            "push_config_store": push.configs,
+            "push_sender": push.sender,
+            "push_url_validator": push.validator,
+        }
     # One table; each agent sees only its own tasks through the SDK's owner scoping.
     owner = agent_scope(persona.name)
     if events is None:  # one process: group commit
         tasks = GroupCommitTaskStore(database, owner_resolver=owner)
         handler = PodiumRequestHandler(
-            agent_executor=executor, task_store=SettledTaskStore(tasks, turn_logs), agent_card=card
+            agent_executor=executor,
+            task_store=SettledTaskStore(tasks, turn_logs),
+            agent_card=card,
+            **pushing,
         )
         return AgentService(persona, path, card, executor, handler, tasks, turn_logs.owner)
     # Replicas: the SDK's cluster mode (versioned saves, events every replica can follow).
@@ -114,6 +135,7 @@ def _service(
         task_store=SettledVersionedTaskStore(versioned, turn_logs),
         agent_card=card,
         event_stream=events,
+        **pushing,
     )
     return AgentService(
         persona, path, card, executor, handler, versioned.as_task_store, turn_logs.owner
@@ -133,6 +155,18 @@ def build_runtime(settings: Settings) -> Runtime:
     deliveries = Deliveries()
     default_brain = settings.default_brain()
     brains: list[Brain] = []
+    push = (
+        Push(
+            database.engine,
+            database.shared,
+            settings.push.allow_private_urls,
+            settings.push.attempts,
+            settings.push.timeout,
+            settings.push.encryption_key,
+        )
+        if settings.push.enabled
+        else None
+    )
     for persona_settings in settings.debaters:
         persona = persona_settings.persona(default_brain)
         brain = make_brain(persona.brain)
@@ -140,7 +174,9 @@ def build_runtime(settings: Settings) -> Runtime:
         executor = DebaterExecutor(persona, brain, transcript, turn_logs, deliveries)
         path = f"/agents/{persona.name}"
         directory.add(
-            _service(persona, path, executor, database, events, turn_logs, settings, brain.label)
+            _service(
+                persona, path, executor, database, events, turn_logs, settings, brain.label, push
+            )
         )
     moderator = settings.moderator.persona(default_brain)
     floors = Floors(settings.floor.policy())
@@ -155,6 +191,16 @@ def build_runtime(settings: Settings) -> Runtime:
         settings.text_debate_wpm,
     )
     directory.root = _service(
-        moderator, "", moderator_executor, database, events, turn_logs, settings, "moderator"
+        moderator,
+        "",
+        moderator_executor,
+        database,
+        events,
+        turn_logs,
+        settings,
+        "moderator",
+        push,
     )
-    return Runtime(settings, database, directory, transcript, turn_logs, floors, deliveries, brains)
+    return Runtime(
+        settings, database, directory, transcript, turn_logs, floors, deliveries, brains, push
+    )

@@ -198,6 +198,20 @@ class LimitSettings(_Strict):
         return {kind: Rate(rate, burst) for kind, (rate, burst) in pairs.items() if rate > 0}
 
 
+class PushSettings(_Strict):
+    """Push notifications (webhooks) for A2A clients that ask for them."""
+
+    enabled: bool = True
+    allow_private_urls: bool = Field(
+        default=False, description="allow webhooks on loopback, private and link-local addresses"
+    )
+    attempts: int = Field(default=4, ge=1, le=10, description="tries per notification")
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    encryption_key: str = Field(
+        default="", description="Fernet key: webhook credentials encrypted at rest"
+    )
+
+
 def _config_file() -> Path:
     return Path(os.environ.get("PODIUM_CONFIG", "podium.toml"))
 
@@ -241,6 +255,7 @@ class Settings(BaseSettings):
     )
     auth: AuthSettings = AuthSettings()
     limits: LimitSettings = LimitSettings()
+    push: PushSettings = PushSettings()
     cors_origins: list[str] = Field(
         default=[], description="web origins allowed to call the API from a browser"
     )
