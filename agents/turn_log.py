@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 
@@ -22,6 +22,7 @@ class TurnLog:
     text: str = ""
     state: str | None = None  # terminal state name ("completed", "canceled", "failed")
     reason: str | None = None
+    ended: Callable[[TurnLog], None] | None = field(default=None, repr=False)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition, repr=False)
 
     @property
@@ -42,6 +43,8 @@ class TurnLog:
             self.state = state
             self.reason = reason
             self._changed.notify_all()
+        if self.ended is not None:
+            self.ended(self)
 
     async def follow(self, offset: int = 0) -> AsyncIterator[tuple[int, str]]:
         """Yields ``(end_offset, chunk)`` from ``offset`` on until the turn finishes."""
@@ -67,11 +70,12 @@ class TurnLogs:
     def __init__(self, keep: int = 2000) -> None:
         self._logs: OrderedDict[str, TurnLog] = OrderedDict()
         self._keep = keep
+        self.on_end: Callable[[TurnLog], None] | None = None  # each turn, once it ends
 
     def open(self, task_id: str, agent: str, context_id: str, owner: str = "") -> TurnLog:
         log = self._logs.get(task_id)
         if log is None or log.finished:
-            log = TurnLog(task_id=task_id, agent=agent, context_id=context_id, owner=owner)
+            log = TurnLog(task_id, agent, context_id, owner, ended=self.on_end)
             self._logs[task_id] = log
         self._trim()
         return log

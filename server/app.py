@@ -13,7 +13,7 @@ import httpx
 from a2a.server.request_handlers.response_helpers import agent_card_to_dict
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from media.inbound import set_peer_timeout
@@ -28,7 +28,7 @@ from server.auth.identity import Identity, JwtVerifier
 from server.auth.links import RoomLinks, load_secret
 from server.errors import install_error_handlers
 from server.limits import BodyLimit
-from server.metrics import Metrics
+from server.metrics import CONTENT_TYPE, Metrics
 from server.public_url import ProxyBase, public_base, rebased_card
 from server.ratelimit import RateLimiter
 from server.rooms.forward import RoomForwarding
@@ -164,15 +164,24 @@ def create_app(
         }
         return JSONResponse(body, status_code=200 if problem is None else 503)
 
-    @app.get("/metrics", tags=["Ops"], response_class=PlainTextResponse)
-    async def metrics_text() -> str:
-        return metrics.render(
-            {
-                "agents": len(runtime.directory.all()),
-                "rooms": len(rooms.all()),
-                "participants": sum(len(r.participants) for r in rooms.all()),
-            }
-        )
+    def gauges() -> dict[str, float]:
+        everyone = [p for room in rooms.all() for p in room.participants]
+        return {
+            "agents": len(runtime.directory.all()),
+            "rooms": len(rooms.all()),
+            "speakers": sum(1 for p in everyone if p.role == "speaker"),
+            "listeners": sum(1 for p in everyone if p.role != "speaker"),
+            "running_turns": len(runtime.turn_logs.running()),
+        }
+
+    metrics.gauges(gauges)
+    runtime.turn_logs.on_end = lambda turn: metrics.inc(
+        "turns", agent=turn.agent, state=turn.state or "unknown"
+    )
+
+    @app.get("/metrics", tags=["Ops"])
+    async def metrics_text() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     @app.get("/agents", tags=["Agents"])
     async def agents() -> JSONResponse:

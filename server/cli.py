@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import os
 import sys
 import tomllib
@@ -56,11 +55,11 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    if args.log_level != "debug":  # per-candidate and per-migration lines: debug only
-        for chatty in ("aioice", "alembic"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
-    _quiet_tracing()
+    from server.logs import configure
+    from server.telemetry import configure_tracing
+
+    configure(args.log_level)
+    configure_tracing()
     problem = asyncio.run(_database_problem(settings.database))
     if problem:
         print(f"podium: {problem}", file=sys.stderr)
@@ -101,17 +100,6 @@ def _loopback(host: str) -> bool:
     from server.throttle import is_loopback
 
     return is_loopback(host)
-
-
-def _quiet_tracing() -> None:
-    """With no OpenTelemetry provider configured, a no-op one: the SDK asks for a tracer on
-    every call, and an unset provider costs an environment lookup each time."""
-    from opentelemetry import trace
-
-    if "OTEL_PYTHON_TRACER_PROVIDER" not in os.environ and isinstance(
-        trace.get_tracer_provider(), trace.ProxyTracerProvider
-    ):
-        trace.set_tracer_provider(trace.NoOpTracerProvider())
 
 
 async def _database_problem(url: str) -> str | None:

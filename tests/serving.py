@@ -81,8 +81,11 @@ def serve_podium(
 
 
 @contextmanager
-def podium_process(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``podium serve`` in its own process (so a test can kill it); yields (URL, process)."""
+def podium_process(
+    data_dir: Path, log: Path | None = None, **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``podium serve`` in its own process (so a test can kill it); yields (URL, process).
+    ``log``: where its log (stderr, at INFO) goes."""
     port = free_port()
     environment = {
         **os.environ,
@@ -93,10 +96,12 @@ def podium_process(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess
         **env,
     }
     command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
+    stderr = log.open("wb") if log is not None else None
     process = subprocess.Popen(
-        [*command, "--log-level", "warning"],
+        [*command, "--log-level", "info" if log is not None else "warning"],
         env=environment,
         stdout=subprocess.DEVNULL,
+        stderr=stderr,
         cwd=Path(__file__).resolve().parent.parent,
     )
     url = f"http://localhost:{port}"
@@ -115,3 +120,5 @@ def podium_process(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess
         if process.poll() is None:
             process.terminate()
             process.wait(10)
+        if stderr is not None:
+            stderr.close()

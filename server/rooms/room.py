@@ -49,6 +49,7 @@ from server.rooms.participants import Participant, Participants
 from server.rooms.setup import RoomSetup
 from server.rooms.stats import RoomStats
 from server.task_owner import TaskOwner
+from server.telemetry import voice_turn
 
 log = logging.getLogger(__name__)
 
@@ -326,7 +327,9 @@ class Room:
         """The turn's first word is on its way out: the agent holds the floor."""
         self.floor.arbiter.agent_started(agent, task_id)
         if self._reply_due is not None:
-            self.stats.observe("e2e", _now() - self._reply_due)
+            waited = _now() - self._reply_due
+            self.stats.observe("e2e", waited)
+            voice_turn(self.id, agent, task_id, waited)
             self._reply_due = None
         elif self._last_voice_end is not None:
             self.stats.observe("turn_gap", _now() - self._last_voice_end)

@@ -23,13 +23,13 @@ class RoomStats:
         values.append(seconds)
         del values[:-500]
         if self.metrics is not None:
-            self.metrics.observe(f"{name}_seconds", seconds)
+            self.metrics.observe(name, seconds)
 
     def count(self, name: str, **labels: str) -> None:
         key = name + "".join(f":{v}" for _, v in sorted(labels.items()))
         self.counts[key] += 1
         if self.metrics is not None:
-            self.metrics.inc(f"{name}_total", 1.0, **labels)
+            self.metrics.inc(name, **labels)
 
     def summary(self) -> dict[str, Any]:
         figures: dict[str, Any] = dict(self.counts)
