@@ -72,6 +72,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=args.log_level,
         timeout_graceful_shutdown=3,
+        # wsproto reads a handshake of any length the HTTP parser accepted (a long query);
+        # the websockets protocol stops at 8 KiB lines and left such a client waiting forever.
+        ws="wsproto",
         # Client addresses (rate limits) come from X-Forwarded-For only behind a trusted proxy.
         proxy_headers=settings.trust_proxy_headers,
         forwarded_allow_ips="*" if settings.trust_proxy_headers else None,

@@ -39,6 +39,7 @@ def serve_app(app: ASGIApp, port: int | None = None) -> Iterator[str]:
         port=port,
         log_level="warning",
         lifespan="on",
+        ws="wsproto",  # as podium serve
         timeout_graceful_shutdown=1,  # open event streams must not hold a restart up
     )
     server = uvicorn.Server(config)

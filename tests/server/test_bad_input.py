@@ -155,3 +155,15 @@ async def test_a_socket_to_an_unknown_room_is_closed_with_4404_and_the_reason(
             await asyncio.wait_for(socket.recv(), 10)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4404 and "unknown room" in closed.value.rcvd.reason
+
+
+@pytest.mark.parametrize("length", [100, 10_000, 60_000])
+async def test_a_long_name_on_a_socket_is_cut_not_a_hang(podium: str, length: int) -> None:
+    async with httpx.AsyncClient() as http:
+        room = (await http.post(f"{podium}/rooms", json={"topic": "Names"})).json()["id"]
+    url = podium.replace("http", "ws") + f"/rooms/{room}/audio?role=listener&name={'n' * length}"
+    async with asyncio.timeout(10), websockets.connect(url, max_size=None) as socket:
+        joined = json.loads(await socket.recv())
+    assert joined["type"] == "joined"
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(f"{podium}/healthz")).status_code == 200
