@@ -47,7 +47,9 @@ def limit_keys(scope: Scope) -> list[str]:
     if principal.name:
         keys.append(f"principal:{principal.name}")
     client = scope.get("client")
-    if client and not is_loopback(str(client[0])):
+    forwarded = any(name == b"x-podium-forwarded" for name, _ in scope.get("headers", ()))
+    if client and not forwarded and not is_loopback(str(client[0])):
+        # (a request another replica forwarded was charged there, to the client's address)
         keys.append(f"address:{client[0]}")
     return keys
 

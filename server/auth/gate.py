@@ -28,6 +28,7 @@ from server.auth.identity import Identity
 from server.auth.principal import ANONYMOUS, PodiumUser, Principal
 
 log = logging.getLogger(__name__)
+FORWARDED = "x-podium-forwarded"  # as server.rooms.forward sets it
 REALM = 'Bearer realm="podium"'
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 _CARD = re.compile(r"^(/agents/[^/]+)?/\.well-known/agent(-card)?\.json$")
@@ -113,6 +114,10 @@ class Gate:
     def _cross_site(self, scope: Scope) -> str | None:
         origin = _header(scope, b"origin")
         if origin is None or origin.rstrip("/") in self.allowed_origins:
+            return None
+        if _header(scope, FORWARDED.encode()) is not None:
+            # From the replica the client reached, which checked it: a browser cannot send
+            # this header across sites (it is not CORS-safelisted; preflights are refused).
             return None
         host = _header(scope, b"host") or ""
         if urlsplit(origin).netloc == host:
