@@ -32,6 +32,7 @@ BATCH_FRAMES = 5  # 100 ms of audio per recognizer call
 @dataclass(frozen=True)
 class VoiceStarted:
     onset: float  # stream seconds at which speech began
+    detected: float = 0.0  # stream seconds at which the detector confirmed it
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,8 @@ async def _read(
         nonlocal feed
         for event in events:
             match event:
-                case SpeechStarted(onset=onset):
-                    heard.put_nowait(VoiceStarted(onset))
+                case SpeechStarted(onset=onset, at=at):
+                    heard.put_nowait(VoiceStarted(onset, at))
                     feed = asyncio.Queue()
                     recognizers.create_task(_recognize(stt, feed, heard))
                 case SpeechStopped(audio=audio):

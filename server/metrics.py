@@ -18,6 +18,7 @@ HISTOGRAMS = {
     "e2e": "person stops speaking -> first audible reply",
     "turn_gap": "one agent's voice ends -> the next begins",
     "overlap": "agent cut-ins: seconds both voices were heard",
+    "vad_onset": "first speech in a person's audio -> the detector confirms an utterance",
 }
 COUNTERS = {
     "interruptions": ("turns cut short, by who cut them", ("kind",)),

@@ -144,7 +144,8 @@ class Room:
             ) as heard:
                 async for event in heard:
                     match event:
-                        case VoiceStarted():
+                        case VoiceStarted(onset=onset, detected=detected):
+                            self.stats.observe("vad_onset", max(0.0, detected - onset))
                             partial, voiced, self._last_voice_end = "", 0.0, None
                             decisions = arbiter.speech_started(who)
                             accepted = arbiter.accepted(who)

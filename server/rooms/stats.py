@@ -18,7 +18,7 @@ class RoomStats:
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def observe(self, name: str, seconds: float) -> None:
-        """``name``: bargein, e2e, turn_gap or overlap (seconds)."""
+        """``name``: bargein, e2e, turn_gap, overlap or vad_onset (seconds)."""
         values = self.samples[name]
         values.append(seconds)
         del values[:-500]
