@@ -47,7 +47,7 @@ async def test_a_fresh_store_is_created_at_the_newest_revision(tmp_path: Path) -
     await RoomRecords(database, "http://localhost:1").add("r2", "Buses", ["shuai"])
     assert [r.topic for r in await RoomRecords(database, "http://localhost:1").all()] == ["Buses"]
     await database.aclose()
-    assert await revision(url) == "0002"
+    assert await revision(url) == "0003"
 
 
 async def test_a_store_from_before_migrations_keeps_its_rows(tmp_path: Path) -> None:
@@ -59,11 +59,11 @@ async def test_a_store_from_before_migrations_keeps_its_rows(tmp_path: Path) -> 
     await database.start()
     history = await Transcript(DatabaseHistory(database)).history("c1")
     assert history == (Utterance(speaker="mei", text="Trams."),)
-    assert [(r.id, r.agents) for r in await RoomRecords(database, "http://localhost:1").all()] == [
-        ("r1", ("mei",))
-    ]
+    assert [
+        (r.id, r.agents, r.owner) for r in await RoomRecords(database, "http://localhost:1").all()
+    ] == [("r1", ("mei",), "")]
     await database.aclose()
-    assert await revision(url) == "0002"
+    assert await revision(url) == "0003"
 
 
 @pytest.mark.parametrize(
