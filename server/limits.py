@@ -5,11 +5,12 @@ would give up with an internal error."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.refusal import send_json
 
 MAX_NESTING = 100
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
@@ -86,26 +87,13 @@ class BodyLimit:
 
     async def _reject(self, send: Send) -> None:
         message = f"request body exceeds {self.max_bytes} bytes"
-        body = json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "id": None,
-                "error": {"code": -32600, "message": message},
-                "detail": {"status": 413, "message": message},
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        payload = {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {"code": -32600, "message": message},
+            "detail": {"status": 413, "message": message},
+        }
+        await send_json(send, 413, payload, [(b"connection", b"close")])
 
 
 def _unparsable(body: bytes) -> str | None:
@@ -130,15 +118,4 @@ async def _parse_error(scope: Scope, send: Send, message: str) -> None:
     else:
         status = 400
         payload = {"error": {"status": 400, "message": message}}
-    body = json.dumps(payload).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, status, payload)

@@ -4,9 +4,9 @@ sender and its URL screening, with what a deployment needs around them.
 - **Off the turn's path.** The SDK sends from the task's event consumer, one event at a time;
   here each task's notifications queue up and go out in order from a worker of their own, so
   a slow or dead webhook never holds up a turn (or its voice).
-- **One read per task.** The SDK looks up a task's push configs for every event; the configs
-  are kept here once read (and dropped when set or deleted through this server; replicas
-  sharing a database read them again after a second).
+- **No read per event.** The SDK looks up a task's push configs for every event; here they
+  are kept as set (a server that is the database's only writer never reads them for a task
+  nobody asked notifications of; replicas sharing a database read them again after a second).
 - **Retries with backoff** for connection errors, 429 and 5xx (``Retry-After`` honoured).
 - **No server-side request forgery.** Webhook URLs must be http(s) and, unless
   ``push.allow_private_urls``, resolve to public addresses only (the SDK's screening), both
@@ -101,23 +101,36 @@ class RetryingTransport(httpx.AsyncBaseTransport):
 
 
 class CachedConfigs(PushNotificationConfigStore):
-    """A config store whose per-task dispatch lists are kept once read: exact when this
-    process is the only writer, refreshed after ``ttl`` seconds when replicas share it."""
+    """A config store whose per-task dispatch lists are kept once read.
+
+    ``ttl`` None: this process is the store's only writer, so every config was set through
+    here and a task not known here has none: no read at all for the many tasks nobody asked
+    notifications of (until more tasks had configs than are kept). Otherwise (replicas share
+    the store) lists are read again after ``ttl`` seconds."""
 
     def __init__(self, store: PushNotificationConfigStore, ttl: float | None, keep: int = 4096):
         self._store = store
         self._ttl = ttl
         self._keep = keep
+        self._complete = ttl is None  # every task with configs is in ``_known``
         self._known: OrderedDict[str, tuple[float, list[pb.TaskPushNotificationConfig]]] = (
             OrderedDict()
         )
 
+    async def _reload(self, task_id: str) -> list[pb.TaskPushNotificationConfig]:
+        configs = await self._store.get_info_for_dispatch(task_id)
+        self._known[task_id] = (time.monotonic(), configs)
+        self._known.move_to_end(task_id)
+        while len(self._known) > self._keep:
+            self._known.popitem(last=False)
+            self._complete = False  # a forgotten task may have configs: read on a miss
+        return configs
+
     async def set_info(
         self, task_id: str, config: pb.TaskPushNotificationConfig, context: ServerCallContext
     ) -> pb.TaskPushNotificationConfig | None:
-        self._known.pop(task_id, None)
         result = await self._store.set_info(task_id, config, context)
-        self._known.pop(task_id, None)
+        await self._reload(task_id)
         return result
 
     async def get_info(
@@ -126,23 +139,18 @@ class CachedConfigs(PushNotificationConfigStore):
         return await self._store.get_info(task_id, context)
 
     async def get_info_for_dispatch(self, task_id: str) -> list[pb.TaskPushNotificationConfig]:
-        now = time.monotonic()
         known = self._known.get(task_id)
-        if known is not None and (self._ttl is None or now - known[0] < self._ttl):
-            self._known.move_to_end(task_id)
+        if known is not None and (self._ttl is None or time.monotonic() - known[0] < self._ttl):
             return known[1]
-        configs = await self._store.get_info_for_dispatch(task_id)
-        self._known[task_id] = (now, configs)
-        while len(self._known) > self._keep:
-            self._known.popitem(last=False)
-        return configs
+        if known is None and self._complete:
+            return []
+        return await self._reload(task_id)
 
     async def delete_info(
         self, task_id: str, context: ServerCallContext, config_id: str | None = None
     ) -> None:
-        self._known.pop(task_id, None)
         await self._store.delete_info(task_id, context, config_id)
-        self._known.pop(task_id, None)
+        await self._reload(task_id)
 
 
 class QueuedSender(PushNotificationSender):

@@ -12,7 +12,6 @@ Limits are per replica.
 from __future__ import annotations
 
 import ipaddress
-import json
 import math
 import re
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from starlette.websockets import WebSocket
 
 from server.auth.gate import principal_of
 from server.ratelimit import RateLimiter
+from server.refusal import refuse
 
 KEYS = "podium.limit_keys"
 BODY = "podium.body"  # the request body, when the body limit read it whole
@@ -101,21 +101,4 @@ def audio_charge(socket: WebSocket, limiter: RateLimiter | None) -> Callable[[in
 async def _too_many(scope: Scope, receive: Receive, send: Send, kind: str, wait: float) -> None:
     retry = max(1, math.ceil(wait))
     message = f"too many {kind} requests; retry in {retry} s"
-    if scope["type"] == "websocket":
-        await receive()
-        await send({"type": "websocket.accept"})
-        await send({"type": "websocket.close", "code": 4429, "reason": message})
-        return
-    body = json.dumps({"error": {"status": 429, "message": message}}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(retry).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await refuse(scope, receive, send, 429, message, [(b"retry-after", str(retry).encode())])

@@ -16,7 +16,6 @@ call context: its owner scoping keeps each principal's tasks apart.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -26,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.auth.identity import Identity
 from server.auth.principal import ANONYMOUS, PodiumUser, Principal
+from server.refusal import refuse
 
 log = logging.getLogger(__name__)
 FORWARDED = "x-podium-forwarded"  # as server.rooms.forward sets it
@@ -142,18 +142,5 @@ def principal_of(scope: Scope) -> Principal:
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
-    if scope["type"] == "websocket":
-        await receive()  # websocket.connect
-        await send({"type": "websocket.accept"})
-        await send({"type": "websocket.close", "code": 4000 + status, "reason": message[:120]})
-        return
-    log.info("%s %s: %d %s", scope.get("method"), scope.get("path"), status, message)
-    body = json.dumps({"error": {"status": status, "message": message}}).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    if status == 401:
-        headers.append((b"www-authenticate", REALM.encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    challenge = [(b"www-authenticate", REALM.encode())] if status == 401 else None
+    await refuse(scope, receive, send, status, message, challenge)

@@ -12,11 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
+from a2a.server.context import ServerCallContext
+from a2a.server.tasks import InMemoryPushNotificationConfigStore
 from a2a.types import a2a_pb2 as pb
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from clients.a2a import fetch_card, make_client, user_message
+from server.push import CachedConfigs
 from server.settings import PushSettings
 from tests.serving import serve_app, serve_podium
 
@@ -120,3 +123,33 @@ async def test_webhooks_inside_the_network_are_refused(podium: str, target: str)
             _ = [r async for r in client.send_message(pushed_message("Hi", target, "t"))]
         # Nothing was started for a refused request.
         assert not (await client.list_tasks(pb.ListTasksRequest())).tasks
+
+
+class CountingStore(InMemoryPushNotificationConfigStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def get_info_for_dispatch(self, task_id: str) -> list[pb.TaskPushNotificationConfig]:
+        self.reads += 1
+        return await super().get_info_for_dispatch(task_id)
+
+
+async def test_configs_are_not_read_per_event() -> None:
+    store = CountingStore()
+    only_writer = CachedConfigs(store, ttl=None)
+    for _ in range(100):  # a task nobody asked notifications of: never read
+        assert await only_writer.get_info_for_dispatch("t1") == []
+    assert store.reads == 0
+    config = pb.TaskPushNotificationConfig(task_id="t2", id="c", url="https://hooks.example/x")
+    await only_writer.set_info("t2", config, ServerCallContext())
+    for _ in range(100):
+        assert [c.url for c in await only_writer.get_info_for_dispatch("t2")] == [config.url]
+    assert store.reads == 1, "read once, when it was set"
+    await only_writer.delete_info("t2", ServerCallContext(), "c")
+    assert await only_writer.get_info_for_dispatch("t2") == []
+
+    shared = CachedConfigs(store, ttl=60.0)  # replicas: another may have set one
+    assert await shared.get_info_for_dispatch("t3") == []
+    assert await shared.get_info_for_dispatch("t3") == []
+    assert store.reads == 3
