@@ -31,8 +31,8 @@ import numpy as np
 from a2a.types import a2a_pb2 as pb
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.server_process import free_port, podium_process, wait_healthy
 from clients.a2a import fetch_card, make_client, user_message
+from clients.launch import free_port, podium_process, wait_healthy
 
 
 @contextmanager
@@ -40,7 +40,7 @@ def podium_server(database_url: str = "", source: str | None = None) -> Iterator
     env = {"PODIUM_BRAIN__WORDS_PER_SECOND": "0"}
     if database_url:
         env["PODIUM_DATABASE_URL"] = database_url
-    with podium_process(source=source, **env) as (url, _):
+    with podium_process(source=source, env=env) as (url, _):
         yield f"{url}/agents/shuai"
 
 

@@ -26,8 +26,8 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.server_process import podium_process
 from clients.fixtures import labelled_speech, noise
+from clients.launch import podium_process
 from clients.rtc import EventLog, Peer, join
 from clients.tracks import CueTrack
 

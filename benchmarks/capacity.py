@@ -31,8 +31,8 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.server_process import podium_process
 from clients.fixtures import labelled_speech
+from clients.launch import podium_process
 from clients.rtc import Peer, join
 from clients.tracks import ScriptedTrack
 
@@ -144,9 +144,10 @@ def pacing(reading: Reading) -> str:
 
 
 async def phase(rooms: int, listeners: int, speakers: bool, seconds: float) -> Reading:
-    with podium_process(
-        PODIUM_MAX_ROOMS="100", PODIUM_MAX_LISTENERS="1000", PODIUM_MAX_PARTICIPANTS="1000"
-    ) as (url, pid):
+    limits = {"PODIUM_MAX_ROOMS": "100", "PODIUM_MAX_LISTENERS": "1000"}
+    limits["PODIUM_MAX_PARTICIPANTS"] = "1000"
+    with podium_process(env=limits) as (url, server):
+        pid = server.pid
         async with httpx.AsyncClient(timeout=30) as http:
             ids = await asyncio.gather(*(debate_room(http, url, i) for i in range(rooms)))
             peers: list[Peer] = []

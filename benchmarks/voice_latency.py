@@ -22,8 +22,8 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.server_process import podium_process
 from clients.fixtures import labelled_speech
+from clients.launch import podium_process
 from clients.rtc import EventLog, join
 from clients.tracks import ScriptedTrack
 

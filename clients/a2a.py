@@ -9,6 +9,7 @@ import httpx
 from a2a.client import A2ACardResolver, Client, ClientConfig, ClientFactory
 from a2a.client.auth import AuthInterceptor, CredentialService
 from a2a.client.client import ClientCallContext
+from a2a.client.interceptors import ClientCallInterceptor
 from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
@@ -55,7 +56,9 @@ def make_client(
     config = ClientConfig(
         httpx_client=http, streaming=streaming, supported_protocol_bindings=[binding]
     )
-    interceptors = [AuthInterceptor(BearerCredential(credential))] if credential else None
+    interceptors: list[ClientCallInterceptor] | None = (
+        [AuthInterceptor(BearerCredential(credential))] if credential else None
+    )
     return ClientFactory(config).create(card, interceptors=interceptors)
 
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -13,20 +10,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from clients import launch
+from clients.launch import free_port
 from media.stt import SpeechToText
 from media.tts import TextToSpeech
 from server.app import create_app
 from server.settings import BrainSettings, Settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -85,41 +77,8 @@ def serve_podium(
 def podium_process(
     data_dir: Path, log: Path | None = None, **env: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``podium serve`` in its own process (so a test can kill it); yields (URL, process).
-    ``log``: where its log (stderr, at INFO) goes."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "PODIUM_DATA_DIR": str(data_dir),
-        "PODIUM_PUBLIC_BASE_URL": f"http://localhost:{port}",
-        "PODIUM_CONFIG": str(data_dir / "absent.toml"),
-        "PODIUM_BRAIN__WORDS_PER_SECOND": "0",
-        **env,
-    }
-    command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
-    stderr = log.open("wb") if log is not None else None
-    process = subprocess.Popen(
-        [*command, "--log-level", "info" if log is not None else "warning"],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:  # until it answers: the process has no other way to say it is ready
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"podium did not start (exit code {process.poll()})")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)  # not up yet: it has no other way to say it is ready
-        yield url, process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(10)
-        if stderr is not None:
-            stderr.close()
+    """``podium serve`` in its own process (so a test can kill it), on ``data_dir``, with the
+    scripted brain unpaced; yields (URL, process). ``log``: where its log (INFO) goes."""
+    unpaced = {"PODIUM_BRAIN__WORDS_PER_SECOND": "0", **env}
+    with launch.podium_process(data_dir, log=log, env=unpaced) as running:
+        yield running

@@ -1,4 +1,5 @@
-"""A Podium server in its own process for benchmarks (`python -m server.cli serve`)."""
+"""A Podium server in its own process (``python -m server.cli serve``) on a free loopback
+port: what the tests that kill or signal a server and the benchmarks start."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
+
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -35,29 +39,44 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -
 
 
 @contextmanager
-def podium_process(source: str | None = None, **env: str) -> Iterator[tuple[str, int]]:
-    """Yields (base URL, pid) of a fresh server on a free port; ``env``: PODIUM_* overrides;
-    ``source``: run the Podium checked out there instead of this one."""
+def podium_process(
+    data_dir: Path | None = None,
+    source: str | None = None,
+    log: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Yields (base URL, process) of a fresh server. ``data_dir``: its data (default: a new
+    temporary folder); ``source``: run the Podium checked out there instead of this one;
+    ``log``: where its log goes, at INFO (default: warnings only, to stderr); ``env``:
+    ``PODIUM_*`` overrides."""
+    env = env or {}
     port = free_port()
-    data = tempfile.mkdtemp(prefix="podium-bench-")
+    data = str(data_dir) if data_dir is not None else tempfile.mkdtemp(prefix="podium-")
     environment = {
         **os.environ,
         "PODIUM_DATA_DIR": data,
         "PODIUM_PUBLIC_BASE_URL": f"http://localhost:{port}",
-        "PODIUM_CONFIG": os.path.join(data, "none.toml"),
+        "PODIUM_CONFIG": os.path.join(data, "absent.toml"),
         **env,
     }
+    if source:
+        environment["PYTHONPATH"] = source
     command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
+    stderr = log.open("wb") if log is not None else None
     proc = subprocess.Popen(
-        [*command, "--log-level", "warning"],
-        env={**environment, "PYTHONPATH": source} if source else environment,
+        [*command, "--log-level", "info" if log is not None else "warning"],
+        env=environment,
         stdout=subprocess.DEVNULL,
-        cwd=source,
+        stderr=stderr,
+        cwd=source or REPOSITORY,
     )
     url = f"http://localhost:{port}"
     try:
         wait_healthy(f"{url}/healthz", proc)
-        yield url, proc.pid
+        yield url, proc
     finally:
-        proc.terminate()
-        proc.wait(10)
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(10)
+        if stderr is not None:
+            stderr.close()
