@@ -22,6 +22,7 @@ from agents.owner import conversation_key
 from clients.a2a import fetch_card, final_state, make_client, user_message
 from server.settings import ApiKey, AuthSettings
 from tests.serving import serve_app, serve_podium
+from tests.sse import read_events
 
 ALICE, BOB = "alice-key-0123456789abcdef", "bob-key-0123456789abcdef01"
 KEYS = AuthSettings(api_keys=[ApiKey(name="alice", key=ALICE), ApiKey(name="bob", key=BOB)])
@@ -186,3 +187,35 @@ async def test_identity_provider_tokens(
                 *(http.get(f"{url}/rooms", headers=carol) for _ in range(20))
             )
             assert {a.status_code for a in answers} == {200}
+
+
+async def test_a_debates_turns_belong_to_who_started_it(secured: str) -> None:
+    headers = {"A2A-Version": "1.0"}
+    async with httpx.AsyncClient(timeout=20) as http:
+        started = await http.post(
+            f"{secured}/stream",
+            json={"text": "Buses or bikes?", "rounds": 1},
+            headers=bearer(ALICE),
+        )
+        debate = started.json()["task_id"]
+        async with http.stream("GET", f"{secured}/stream/{debate}", headers=bearer(ALICE)) as s:
+            assert (await read_events(s))[-1].data == "completed"
+
+        async def turns(key: str) -> set[str]:
+            found: set[str] = set()
+            for name in ("mei", "shuai"):
+                listed = await http.get(
+                    f"{secured}/agents/{name}/tasks", headers={**headers, **bearer(key)}
+                )
+                found |= {t["id"] for t in listed.json().get("tasks", [])}
+            return found
+
+        alices = await turns(ALICE)
+        assert len(alices) == 2, "one turn each, Alice's"
+        assert await turns(BOB) == set()
+        for turn in alices:  # and each reads back as Alice's only
+            mine = await http.get(f"{secured}/stream/{turn}", headers=bearer(ALICE))
+            assert mine.status_code == 200
+            assert (
+                await http.get(f"{secured}/stream/{turn}", headers=bearer(BOB))
+            ).status_code == 404
