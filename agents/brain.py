@@ -41,15 +41,27 @@ class BrainRequest:
         return None
 
 
+@dataclass(frozen=True)
+class ProgressNoted:
+    """The brain reported progress ("looking that up"): shown as the speaker's status, never
+    voiced or stored as what it said."""
+
+    text: str
+
+
+Said = str | ProgressNoted  # str: reply text, with its own spacing
+
+
 class BrainError(Exception):
     """The brain's backend failed; ``str(error)`` is a message fit for the user."""
 
 
 class Brain(Protocol):
-    """Streams a reply as text chunks (words or tokens, with their own spacing)."""
+    """Streams a reply as text chunks (words or tokens, with their own spacing), and any
+    progress notes along the way."""
 
     label: str  # shown in task metadata: "scripted-demo", "openai:gpt-4o-mini", ...
 
-    def stream(self, request: BrainRequest) -> AsyncIterator[str]: ...
+    def stream(self, request: BrainRequest) -> AsyncIterator[Said]: ...
 
     async def aclose(self) -> None: ...

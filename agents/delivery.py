@@ -37,6 +37,10 @@ class Delivery(Protocol):
         """The turn is being canceled: stop delivering (a voice may trail off)."""
         ...
 
+    def progress(self, turn: TurnInfo, note: str) -> None:
+        """The turn's speaker reported progress: shown, not delivered as speech."""
+        ...
+
 
 class ImmediateDelivery:
     """Text turns: chunks as the brain produces them, or word by word at the turn's ``wpm``."""
@@ -46,6 +50,9 @@ class ImmediateDelivery:
 
     def stop(self, task_id: str, why: CancelReason) -> None:
         return None
+
+    def progress(self, turn: TurnInfo, note: str) -> None:
+        return None  # a text client reads it in the task's status
 
 
 async def paced_words(chunks: AsyncIterator[str], wpm: float) -> AsyncIterator[str]:

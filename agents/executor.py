@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from a2a.helpers import new_task
@@ -20,7 +21,7 @@ from a2a.server.tasks import TaskUpdater
 from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
-from agents.brain import Brain, BrainError, BrainRequest, Utterance
+from agents.brain import Brain, BrainError, BrainRequest, ProgressNoted, Said, Utterance
 from agents.delivery import Deliveries, Delivery, DeliveryError, TurnInfo
 from agents.owner import conversation_key, owner_of
 from agents.persona import Persona, StreamMode
@@ -121,7 +122,8 @@ class DebaterExecutor(AgentExecutor):
         wpm = meta.get("wpm")
         info = TurnInfo(self.persona.name, task_id, wpm if isinstance(wpm, float) else 0.0)
         try:
-            async for chunk in delivery.deliver(info, self.brain.stream(request)):
+            reply = self._answer_only(self.brain.stream(request), updater, delivery, info)
+            async for chunk in delivery.deliver(info, reply):
                 if task_id in self._stopping:
                     break
                 delivered.append(chunk)
@@ -149,6 +151,23 @@ class DebaterExecutor(AgentExecutor):
             )
         await self._remember(conversation, delivered, task_id, interrupted=False)
         await updater.update_status(pb.TaskState.TASK_STATE_COMPLETED, metadata=speaker_meta)
+
+    async def _answer_only(
+        self, said: AsyncIterator[Said], updater: TaskUpdater, delivery: Delivery, info: TurnInfo
+    ) -> AsyncIterator[str]:
+        """The reply text; progress notes go to the task's status and the audience's view."""
+        async for item in said:
+            if isinstance(item, ProgressNoted):
+                delivery.progress(info, item.text)
+                meta = {"speaker": self.persona.name, "progress": item.text}
+                message = None
+                if self.persona.stream_mode != StreamMode.MESSAGE:  # there, messages are the reply
+                    message = updater.new_agent_message([pb.Part(text=item.text)], metadata=meta)
+                await updater.update_status(
+                    pb.TaskState.TASK_STATE_WORKING, message=message, metadata=meta
+                )
+            else:
+                yield item
 
     async def _emit(self, updater: TaskUpdater, artifact_id: str, chunk: str, first: bool) -> None:
         speaker_meta = {"speaker": self.persona.name}

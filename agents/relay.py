@@ -48,14 +48,24 @@ async def announce(listeners: Sequence[Listener], metadata: dict[str, Any]) -> N
         await lis.updater.update_status(pb.TaskState.TASK_STATE_WORKING, metadata=metadata)
 
 
+def progress_note(event: Any) -> str:
+    """The progress note a debater's status update carries ("" for none): not its text."""
+    if not isinstance(event, pb.TaskStatusUpdateEvent) or not event.HasField("metadata"):
+        return ""
+    note = event.metadata.fields.get("progress")
+    return note.string_value if note is not None else ""
+
+
 def text_parts(event: Any) -> list[pb.Part]:
-    """The delivered text an event carries (artifact chunks, or streamed status messages)."""
+    """The delivered text an event carries (artifact chunks, or streamed status messages;
+    never a progress note)."""
     if isinstance(event, pb.TaskArtifactUpdateEvent):
         return [pb.Part(text=p.text) for p in event.artifact.parts if p.text]
     if (
         isinstance(event, pb.TaskStatusUpdateEvent)
         and event.status.state == pb.TaskState.TASK_STATE_WORKING
         and event.status.message.parts
+        and not progress_note(event)
     ):
         return [pb.Part(text=p.text) for p in event.status.message.parts if p.text]
     return []
@@ -109,6 +119,8 @@ class TurnRelay:
                 await lis.log.append(f"\n\n{heading}" if lis.log.text else heading)
             await announce(listeners, {"event": "turn_started", **ids})
             async for event in turn.events:
+                if note := progress_note(event):
+                    await announce(listeners, {"event": "progress", **ids, "text": note})
                 parts = text_parts(event)
                 if parts:
                     if floor is not None and not relayed:

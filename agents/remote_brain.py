@@ -1,4 +1,5 @@
-"""A remote A2A agent used as a brain: its card is fetched, its text stream is voiced locally."""
+"""A remote A2A agent used as a brain: its card is fetched, its answer is voiced locally and
+its progress notes are shown, not voiced (:mod:`agents.remote_reply`)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,8 @@ import httpx
 from a2a.client import A2AClientError, Client, ClientConfig, ClientFactory
 from a2a.types import a2a_pb2 as pb
 
-from agents.brain import BrainError, BrainRequest
-
-
-def stream_text(response: pb.StreamResponse) -> str:
-    """The new text a streamed A2A response carries (artifact chunk or status message)."""
-    match response.WhichOneof("payload"):
-        case "artifact_update":
-            return "".join(p.text for p in response.artifact_update.artifact.parts)
-        case "status_update":
-            status = response.status_update.status
-            if status.state != pb.TaskState.TASK_STATE_WORKING:
-                return ""  # a final status message repeats text already streamed
-            return "".join(p.text for p in status.message.parts)
-        case "message":
-            return "".join(p.text for p in response.message.parts)
-    return ""
+from agents.brain import BrainError, BrainRequest, Said
+from agents.remote_reply import RemoteReply
 
 
 class RemoteA2ABrain:
@@ -52,7 +39,7 @@ class RemoteA2ABrain:
                 raise BrainError(f"remote agent {self._url} unreachable: {error}") from error
         return self._client
 
-    async def stream(self, request: BrainRequest) -> AsyncIterator[str]:
+    async def stream(self, request: BrainRequest) -> AsyncIterator[Said]:
         client = await self._connect()
         remote_context = self._contexts.setdefault(request.context_id, uuid.uuid4().hex)
         prompt = request.prompt
@@ -65,19 +52,17 @@ class RemoteA2ABrain:
             role=pb.Role.ROLE_USER,
             parts=[pb.Part(text=prompt)],
         )
+        reply = RemoteReply()
         try:
             async for response in client.send_message(pb.SendMessageRequest(message=message)):
-                if response.WhichOneof("payload") == "task":
-                    continue
-                text = stream_text(response)
-                if text:
-                    yield text
-                if response.WhichOneof("payload") == "status_update":
-                    state = response.status_update.status.state
-                    if state in (pb.TaskState.TASK_STATE_FAILED, pb.TaskState.TASK_STATE_REJECTED):
-                        raise BrainError(f"remote agent {self._url} ended its task failed")
+                for item in reply.take(response):
+                    yield item
+                if reply.failure is not None:
+                    raise BrainError(f"remote agent {self._url} ended its task: {reply.failure}")
         except (A2AClientError, httpx.HTTPError) as error:
             raise BrainError(f"remote agent {self._url} failed: {error}") from error
+        for item in reply.finish():
+            yield item
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -91,6 +91,15 @@ class WordsPlayed(RoomEvent):
 
 
 @dataclass(frozen=True)
+class ProgressNoted(RoomEvent):
+    """The speaking agent reported progress (a remote agent's note): shown, not voiced."""
+
+    agent: str
+    task_id: str
+    text: str
+
+
+@dataclass(frozen=True)
 class TurnEnded(RoomEvent):
     agent: str
     task_id: str

@@ -257,6 +257,9 @@ class Room:
         else:
             channel.flush()
 
+    def progress(self, turn: TurnInfo, note: str) -> None:
+        self.events.publish(ev.ProgressNoted(turn.agent, turn.task_id, note))
+
     async def _speak(
         self, agent: str, task_id: str, chunks: AsyncIterator[str]
     ) -> AsyncIterator[str]:

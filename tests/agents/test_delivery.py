@@ -18,6 +18,9 @@ class Stage:
     def stop(self, task_id: str, why: CancelReason) -> None:
         self.stopped.append((task_id, why))
 
+    def progress(self, turn: TurnInfo, note: str) -> None:
+        return None
+
 
 def test_a_claimed_message_binds_its_task_to_the_claimer_and_no_one_else() -> None:
     deliveries = Deliveries()

@@ -42,7 +42,16 @@ export class FloorPanel {
 
   agentEnded(agent) {
     if (this.speaking === agent) this.speaking = null;
-    this.render();
+    this.progress(agent, "");
+  }
+
+  // A debater's progress note ("looking that up"): its status until its answer is heard.
+  progress(agent, note) {
+    const item = [...this.speakers.children].find((li) => li.dataset.agent === agent);
+    if (item && (item.dataset.note || "") !== note) {
+      item.dataset.note = note;
+      this.render();
+    }
   }
 
   bid(event) {
@@ -68,7 +77,8 @@ export class FloorPanel {
       const speaking = item.dataset.agent === this.speaking;
       item.dataset.speaking = String(speaking);
       if (item.dataset.bidding !== "true") {
-        item.querySelector(".state").textContent = speaking ? "speaking" : "listening";
+        const state = item.dataset.note || (speaking ? "speaking" : "listening");
+        item.querySelector(".state").textContent = state;
       }
     }
   }

@@ -53,7 +53,11 @@ export class RoomSession {
         f.agentStarted(e.agent);
         t.turnStarted(e.agent, e.task_id);
       },
-      words_played: (e) => t.words(e.agent, e.task_id, e.text),
+      words_played: (e) => {
+        f.progress(e.agent, "");
+        t.words(e.agent, e.task_id, e.text);
+      },
+      progress_noted: (e) => f.progress(e.agent, e.text),
       turn_ended: (e) => {
         f.agentEnded(e.agent);
         t.turnEnded(e.task_id, e.state);
