@@ -85,7 +85,7 @@ async def listen(
     """What ``track`` says, until it ends. Close it (``contextlib.aclosing``) to stop early.
     ``tap`` gets every decoded frame as it arrives (the room mixes the voice with it)."""
     heard: asyncio.Queue[Heard | None] = asyncio.Queue()
-    reader = asyncio.create_task(_read(track, VadSegmenter(vad), stt, heard, tap))
+    reader = asyncio.create_task(_read(track, vad, stt, heard, tap))
     try:
         while (event := await heard.get()) is not None:
             yield event
@@ -97,7 +97,7 @@ async def listen(
 
 async def _read(
     track: MediaStreamTrack,
-    segmenter: VadSegmenter,
+    vad: VadConfig,
     stt: SpeechToText,
     heard: asyncio.Queue[Heard | None],
     tap: Tap | None,
@@ -121,6 +121,7 @@ async def _read(
                     feed = None
 
     try:
+        segmenter = await asyncio.to_thread(VadSegmenter, vad)  # loads the speech model
         async with asyncio.TaskGroup() as recognizers:
             try:
                 while True:

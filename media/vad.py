@@ -1,12 +1,19 @@
 """Inbound stage 3: 20 ms 16 kHz frames → speech started / stopped, with the utterance audio.
 
-webrtcvad alone fires on a recording's hiss, so each frame must also stand clear of an
-adaptive noise floor (a slow-rising, fast-falling energy tracker) to count as speech, and it
-must not be spectrally flat: a sudden burst of noise or a click clears the floor but is flat
-(spectral flatness: white ≈ 0.56, pink ≈ 0.15 to 0.4 (after Opus), a click 1), while voiced
-speech stays below 0.08 (p95, through Opus; median 0.001) on the fixtures. Onset
-needs ``onset_frames`` consecutive speech frames; offset a ``hangover`` of non-speech. The
-segmenter is pure: frames and their timestamps in, events out.
+A 10 ms block counts as speech when three judges agree:
+
+- webrtcvad calls it voiced (cheap, early; but it fires on hiss, tones, hums and rumble);
+- its level in the speech band (500 Hz to 4 kHz) stands clear of an adaptive noise floor
+  (slow-rising, fast-falling): rumble, wind, traffic and mains hum barely reach that band, and
+  a steady sound there (a fan, a tone) becomes the floor;
+- a small neural model (:mod:`media.speech_model`, Silero VAD) gives it a speech probability
+  of at least ``speech_probability``; when the model is sure (``sure_probability``) the floor
+  margin is waived, so a voice as loud as the noise under it is still heard.
+
+Measured on the noise corpus (``benchmarks/vad_noise.py``): the model rejects tones, beeps
+(Chromium's fake microphone), typing, clicks, music and noise that webrtcvad and spectral
+flatness let through. Onset needs ``onset_blocks`` consecutive speech blocks; offset a
+``hangover`` of non-speech. The segmenter is pure: frames and their timestamps in, events out.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ import numpy as np
 import webrtcvad
 
 from media.pcm import IN_FRAME, IN_RATE, Pcm
+from media.pitch import SteadyPitch
+from media.speech_model import SpeechModel
 
 BLOCK_SAMPLES = IN_FRAME // 2  # webrtcvad judges 10 ms blocks: onsets resolve to 10 ms
 BLOCK_SECONDS = BLOCK_SAMPLES / IN_RATE
@@ -29,10 +38,13 @@ class VadConfig:
     onset_blocks: int = 2  # consecutive 10 ms speech blocks that confirm an onset
     hangover: float = 0.5  # seconds of non-speech that end an utterance
     preroll: float = 0.3  # seconds kept before the onset
-    margin_db: float = 10.0  # a speech frame stands this far above the noise floor
-    min_level_db: float = -52.0  # and above this absolute level (dBFS)
+    margin_db: float = 6.0  # speech-band level this far above its noise floor
+    min_level_db: float = -55.0  # and above this absolute level (dBFS, speech band)
     max_utterance: float = 20.0
-    max_flatness: float = 0.1  # blocks flatter than this are noise, however loud
+    speech_probability: float = 0.2  # the model's least probability for a speech block
+    sure_probability: float = 0.7  # above it, the floor margin is waived
+    tonal_context: float = 0.2  # this share of steady pitch lately: music or tones play,
+    # and an onset needs ``sure_probability``
 
 
 @dataclass(frozen=True)
@@ -51,20 +63,16 @@ VadEvent = SpeechStarted | SpeechStopped
 
 
 _WINDOW = np.hanning(BLOCK_SAMPLES)
+_BIN_HZ = IN_RATE / BLOCK_SAMPLES  # 100 Hz
+_BAND = slice(round(700 / _BIN_HZ), round(4000 / _BIN_HZ) + 1)
+_POWER_SCALE = 2.0 / (float(np.sum(_WINDOW**2)) * BLOCK_SAMPLES * 32768.0**2)
 
 
-def spectral_flatness(block: Pcm) -> float:
-    """Geometric over arithmetic mean of the power spectrum: ~0 for tones and voiced speech,
-    ~0.56 for white noise, 1 for a click."""
-    power = np.abs(np.fft.rfft(block.astype(np.float64) * _WINDOW[: len(block)])) ** 2 + 1e-9
-    power = power[2:]  # below 200 Hz: DC and hum
-    return float(np.exp(np.mean(np.log(power))) / np.mean(power))
-
-
-def level_db(frame: Pcm) -> float:
-    samples = frame.astype(np.float64)
-    rms = float(np.sqrt(np.mean(samples * samples))) if len(samples) else 0.0
-    return float(20.0 * np.log10(max(rms, 1.0) / 32768.0))
+def band_level_db(block: Pcm) -> float:
+    """The block's level (dBFS) in the speech band, 500 Hz to 4 kHz."""
+    spectrum = np.fft.rfft(block.astype(np.float64) * _WINDOW[: len(block)])
+    power = float(np.sum(np.abs(spectrum[_BAND]) ** 2)) * _POWER_SCALE
+    return float(10.0 * np.log10(power + 1e-12))
 
 
 class NoiseFloor:
@@ -85,8 +93,11 @@ class NoiseFloor:
 
 class VadSegmenter:
     def __init__(self, config: VadConfig | None = None) -> None:
+        """Loads the speech model (~50 ms): make segmenters off the event loop."""
         self.config = config or VadConfig()
         self._vad = webrtcvad.Vad(self.config.aggressiveness)
+        self._model = SpeechModel()
+        self._pitch = SteadyPitch()
         self.floor = NoiseFloor()
         size = max(1, round(self.config.preroll / BLOCK_SECONDS))
         self._preroll: deque[Pcm] = deque(maxlen=size)
@@ -106,14 +117,22 @@ class VadSegmenter:
         """Seconds of speech (not hangover) in the running utterance."""
         return self._voiced * BLOCK_SECONDS if self._speaking else 0.0
 
-    def is_speech(self, frame: Pcm) -> bool:
-        db = level_db(frame)
+    def is_speech(self, block: Pcm) -> bool:
+        config = self.config
+        probability = self._model.feed(block)  # every block: the model hears one stream
+        db = band_level_db(block)
         floor = self.floor.db if self.floor.db is not None else db
-        voiced = self._vad.is_speech(frame.tobytes(), IN_RATE)
-        loud = db >= self.config.min_level_db and db >= floor + self.config.margin_db
+        voiced = self._vad.is_speech(block.tobytes(), IN_RATE)
         if not self._speaking or not voiced:
             self.floor.update(db)
-        return voiced and loud and spectral_flatness(frame) < self.config.max_flatness
+        audible = db >= config.min_level_db
+        tonal = self._pitch.push(block, audible) >= config.tonal_context
+        if not voiced or not audible or probability < config.speech_probability:
+            return False
+        sure = probability >= config.sure_probability
+        if tonal and not self._speaking:
+            return sure
+        return sure or db >= floor + config.margin_db
 
     def push(self, frame: Pcm, t: float) -> list[VadEvent]:
         """``frame``: 20 ms (320 samples); ``t``: the time at the frame's end."""
