@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 
 import httpx
 import numpy as np
@@ -28,7 +29,23 @@ from clients.rtc import EventLog, join
 from clients.tracks import ScriptedTrack
 
 
-async def one_turn(http: httpx.AsyncClient, url: str, clip_index: int) -> float | None:
+STAGES = ("speech_stopped", "final_transcript", "turn_started", "words_played")
+Breakdown = list[dict[str, float]]
+
+
+def stages(log: EventLog, speech_end_wall: float) -> dict[str, float]:
+    """Server event times (wall clock, same host) after the labelled speech end, in ms."""
+    out = {}
+    for kind in STAGES:
+        found = log.of(kind)
+        if found:
+            out[kind] = (found[0]["t"] - speech_end_wall) * 1000
+    return out
+
+
+async def one_turn(
+    http: httpx.AsyncClient, url: str, clip_index: int, breakdown: Breakdown, verbose: bool = True
+) -> float | None:
     clip = labelled_speech()[clip_index % 3]
     room = (await http.post(f"{url}/rooms", json={"topic": "Latency"})).json()
     log = EventLog(http, url, room["id"])
@@ -39,7 +56,12 @@ async def one_turn(http: httpx.AsyncClient, url: str, clip_index: int) -> float 
         await asyncio.sleep(1.5)
         assert track.speech_started_at is not None
         speech_end = track.speech_started_at + clip.offset
+        wall_offset = time.time() - asyncio.get_running_loop().time()
+        breakdown.append(stages(log, speech_end + wall_offset))
         heard = peer.first_loud_after(speech_end)
+        if verbose:
+            finals = [e["text"] for e in log.of("final_transcript")]
+            print(f"  {clip.name[-4:]}: {breakdown[-1]} heard {heard and (heard - speech_end)} {finals}")
         return None if heard is None else heard - speech_end
     finally:
         await peer.close()
@@ -62,17 +84,24 @@ async def main(rooms: int, repeats: int) -> None:
     with podium_process() as (url, _):
         async with httpx.AsyncClient(timeout=30) as http:
             latencies: list[float] = []
+            breakdown: Breakdown = []
             for repeat in range(repeats):
                 results = await asyncio.gather(
-                    *(one_turn(http, url, repeat * rooms + i) for i in range(rooms))
+                    *(one_turn(http, url, repeat * rooms + i, breakdown) for i in range(rooms))
                 )
                 latencies += [r for r in results if r is not None]
             ms = np.asarray(latencies) * 1000
             print(f"e2e latency (speech end -> first audible agent frame), {rooms} rooms at once,")
             print(
-                f"  hangover 500 ms included: p50 {np.percentile(ms, 50):.0f} ms, "
-                f"p95 {np.percentile(ms, 95):.0f} ms, n={len(ms)}"
+                f"  end-of-turn silence included: p50 {np.percentile(ms, 50):.0f} ms, "
+                f"p95 {np.percentile(ms, 95):.0f} ms, max {np.max(ms):.0f} ms, n={len(ms)}"
             )
+            medians = {
+                k: np.median([b[k] for b in breakdown if k in b]) for k in STAGES
+            }
+            print("  server events after speech end (median): " + ", ".join(
+                f"{k} +{v:.0f} ms" for k, v in medians.items()
+            ))
             gaps = await pacing(http, url, 8.0)
             print(
                 f"listener frame inter-arrival during a debate: p50 {np.percentile(gaps, 50):.1f}"

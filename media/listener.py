@@ -27,6 +27,7 @@ from media.vad import SpeechStarted, SpeechStopped, VadConfig, VadEvent, VadSegm
 
 log = logging.getLogger(__name__)
 BATCH_FRAMES = 5  # 100 ms of audio per recognizer call
+FLUSH = np.zeros(0, np.int16)  # fed to a recognizer: decode what it has now
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class VoiceContinued:
 
 @dataclass(frozen=True)
 class VoiceStopped:
-    duration: float  # seconds of audio in the utterance (pre-roll and hangover included)
+    duration: float  # seconds of audio in the utterance (pre-roll and trailing silence included)
+    silence: float = 0.0  # seconds of trailing silence that ended it
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,14 @@ async def _read(
     slicer = FrameSlicer()
     stream_time = 0.0
     feed: asyncio.Queue[Pcm | None] | None = None
+    paused = False
+
+    def words_of(utterance: asyncio.Queue[Pcm | None]) -> Callable[[str], None]:
+        def words(partial: str) -> None:  # the end of turn weighs what was said so far
+            if feed is utterance:
+                segmenter.hear(partial)
+
+        return words
 
     def on_vad(events: list[VadEvent]) -> None:
         nonlocal feed
@@ -113,9 +123,9 @@ async def _read(
                 case SpeechStarted(onset=onset, at=at):
                     heard.put_nowait(VoiceStarted(onset, at))
                     feed = asyncio.Queue()
-                    recognizers.create_task(_recognize(stt, feed, heard))
-                case SpeechStopped(audio=audio):
-                    heard.put_nowait(VoiceStopped(round(len(audio) / IN_RATE, 2)))
+                    recognizers.create_task(_recognize(stt, feed, heard, words_of(feed)))
+                case SpeechStopped(audio=audio, silence=silence):
+                    heard.put_nowait(VoiceStopped(round(len(audio) / IN_RATE, 2), silence))
                     if feed is not None:
                         feed.put_nowait(None)
                     feed = None
@@ -140,6 +150,9 @@ async def _read(
                         if feed is not None:
                             feed.put_nowait(pcm)
                             heard.put_nowait(VoiceContinued(segmenter.voiced))
+                            if segmenter.silent > 0 and not paused:  # a pause began: the
+                                feed.put_nowait(FLUSH)  # words so far, now, for the end of turn
+                            paused = segmenter.silent > 0
                 on_vad(segmenter.flush(stream_time))  # the track ended mid-utterance
             finally:
                 if feed is not None:
@@ -149,7 +162,10 @@ async def _read(
 
 
 async def _recognize(
-    stt: SpeechToText, feed: asyncio.Queue[Pcm | None], heard: asyncio.Queue[Heard | None]
+    stt: SpeechToText,
+    feed: asyncio.Queue[Pcm | None],
+    heard: asyncio.Queue[Heard | None],
+    words: Callable[[str], None],
 ) -> None:
     """One utterance: batches in, partial words out, then the final transcript. A failing
     engine becomes ``RecognitionFailed``, never a dead listener."""
@@ -159,13 +175,17 @@ async def _recognize(
         last = ""
         while True:
             pcm = await feed.get()
-            if pcm is not None:
+            flush = pcm is FLUSH
+            if pcm is not None and not flush:
                 batch.append(pcm)
-            if batch and (pcm is None or len(batch) >= BATCH_FRAMES):
+            if batch and (pcm is None or flush or len(batch) >= BATCH_FRAMES):
                 partial = await asyncio.to_thread(recognizer.feed, np.concatenate(batch))
                 batch = []
+                if flush:
+                    words(partial or last)  # up to date, changed or not
                 if partial and partial != last:
                     last = partial
+                    words(partial)
                     heard.put_nowait(WordsRecognized(partial))
             if pcm is None:
                 text = await asyncio.to_thread(recognizer.finish)

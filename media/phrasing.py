@@ -12,7 +12,7 @@ import re
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s")
 _CLAUSE_END = re.compile(r"(?<=,)\s")
-FIRST_PHRASE_WORDS = 4  # with nothing playing, voicing starts once this many words are in
+FIRST_PHRASE_WORDS = 1  # with nothing playing, voicing starts once more words than this are in
 
 
 class Phraser:

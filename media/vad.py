@@ -12,18 +12,21 @@ A 10 ms block counts as speech when three judges agree:
 
 Measured on the noise corpus (``benchmarks/vad_noise.py``): the model rejects tones, beeps
 (Chromium's fake microphone), typing, clicks, music and noise that webrtcvad and spectral
-flatness let through. Onset needs ``onset_blocks`` consecutive speech blocks; offset a
-``hangover`` of non-speech. The segmenter is pure: frames and their timestamps in, events out.
+flatness let through. Onset needs ``onset_blocks`` consecutive speech blocks. The silence
+that ends an utterance adapts (:mod:`media.end_of_turn`): short when the words so far
+(``partial``, set by the listener from the recognizer) or a falling voice sound finished,
+long mid-sentence. The segmenter is pure: frames and their timestamps in, events out.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import webrtcvad
 
+from media.end_of_turn import EndOfTurnConfig, silence_needed
 from media.pcm import IN_FRAME, IN_RATE, Pcm
 from media.pitch import SteadyPitch
 from media.speech_model import SpeechModel
@@ -36,7 +39,7 @@ BLOCK_SECONDS = BLOCK_SAMPLES / IN_RATE
 class VadConfig:
     aggressiveness: int = 3
     onset_blocks: int = 2  # consecutive 10 ms speech blocks that confirm an onset
-    hangover: float = 0.5  # seconds of non-speech that end an utterance
+    end_of_turn: EndOfTurnConfig = field(default_factory=EndOfTurnConfig)  # ends utterances
     preroll: float = 0.3  # seconds kept before the onset
     margin_db: float = 6.0  # speech-band level this far above its noise floor
     min_level_db: float = -55.0  # and above this absolute level (dBFS, speech band)
@@ -56,7 +59,8 @@ class SpeechStarted:
 @dataclass(frozen=True)
 class SpeechStopped:
     at: float
-    audio: Pcm  # preroll + speech + hangover, 16 kHz mono
+    audio: Pcm  # preroll + speech + trailing silence, 16 kHz mono
+    silence: float = 0.0  # seconds of trailing silence that ended it
 
 
 VadEvent = SpeechStarted | SpeechStopped
@@ -107,6 +111,10 @@ class VadSegmenter:
         self._utterance: list[Pcm] = []
         self._started_at = 0.0
         self._voiced = 0
+        self.partial = ""  # the running utterance's words so far (see ``hear``)
+        self._fresh = False  # ``partial`` covers the speech up to the running silence
+        self._db = 0.0  # the latest block's speech-band level
+        self._levels: list[float] = []  # speech-band level of the utterance's speech blocks
 
     @property
     def speaking(self) -> bool:
@@ -117,10 +125,28 @@ class VadSegmenter:
         """Seconds of speech (not hangover) in the running utterance."""
         return self._voiced * BLOCK_SECONDS if self._speaking else 0.0
 
+    @property
+    def silent(self) -> float:
+        """Seconds of trailing silence in the running utterance (0 while voiced)."""
+        return self._silence * BLOCK_SECONDS if self._speaking else 0.0
+
+    def hear(self, partial: str) -> None:
+        """The recognizer's words so far; words heard before a silence began are not trusted
+        to end it (the last word may still be on its way)."""
+        self.partial = partial
+        self._fresh = True
+
+    @property
+    def fell(self) -> float:
+        """dB the voice's last 100 ms lie below the utterance's median speech level."""
+        if len(self._levels) < 20:
+            return 0.0
+        return float(np.median(self._levels) - np.mean(self._levels[-10:]))
+
     def is_speech(self, block: Pcm) -> bool:
         config = self.config
         probability = self._model.feed(block)  # every block: the model hears one stream
-        db = band_level_db(block)
+        self._db = db = band_level_db(block)
         floor = self.floor.db if self.floor.db is not None else db
         voiced = self._vad.is_speech(block.tobytes(), IN_RATE)
         if not self._speaking or not voiced:
@@ -148,8 +174,8 @@ class VadSegmenter:
         self._speaking = False
         self._run = 0
         audio = np.concatenate(self._utterance)
-        self._utterance = []
-        return [SpeechStopped(at=t, audio=audio)]
+        self._utterance, self._levels, self.partial = [], [], ""
+        return [SpeechStopped(at=t, audio=audio, silence=self._silence * BLOCK_SECONDS)]
 
     def _push_block(self, block: Pcm, t: float) -> list[VadEvent]:
         speech = self.is_speech(block)
@@ -166,9 +192,21 @@ class VadSegmenter:
             return []
         self._utterance.append(block)
         self._silence = 0 if speech else self._silence + 1
+        if self._silence == 1:
+            self._fresh = False
         self._voiced += speech
+        if speech and len(self._levels) < 6000:
+            self._levels.append(self._db)
         too_long = t - self._started_at >= self.config.max_utterance
-        if self._silence * BLOCK_SECONDS >= self.config.hangover or too_long:
+        if self._finished() or too_long:
             self._preroll.clear()
             return self.flush(t)
         return []
+
+    def _finished(self) -> bool:
+        silence = self._silence * BLOCK_SECONDS
+        end = self.config.end_of_turn
+        if silence < min(end.complete, end.unsure):
+            return False
+        words = self.partial if self._fresh else ""
+        return silence >= silence_needed(words, self.fell, end)

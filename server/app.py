@@ -16,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from media.end_of_turn import EndOfTurnConfig
 from media.inbound import set_peer_timeout
 from media.openai_speech import OpenAISpeechToText, OpenAITextToSpeech
 from media.stt import SpeechToText
@@ -94,7 +95,14 @@ def create_app(
         runtime.deliveries,
         stt,
         tts,
-        VadConfig(aggressiveness=settings.vad_aggressiveness, hangover=settings.vad_hangover),
+        VadConfig(
+            aggressiveness=settings.vad_aggressiveness,
+            end_of_turn=EndOfTurnConfig(
+                complete=settings.vad_end_complete,
+                unsure=settings.vad_end_unsure,
+                incomplete=settings.vad_hangover,
+            ),
+        ),
         settings.jitter_packets,
         settings.max_participants,
         settings.max_listeners,

@@ -244,7 +244,15 @@ class Settings(BaseSettings):
     max_participants: int = Field(default=8, ge=1, description="speakers per room")
     max_listeners: int = Field(default=200, ge=0, description="listeners per room")
     vad_aggressiveness: int = Field(default=3, ge=0, le=3)
-    vad_hangover: float = Field(default=0.5, ge=0.1, le=3.0)
+    vad_hangover: float = Field(
+        default=0.8, ge=0.1, le=3.0, description="silence that ends an unfinished sentence"
+    )
+    vad_end_complete: float = Field(
+        default=0.2, ge=0.1, le=3.0, description="silence that ends a sentence that sounds done"
+    )
+    vad_end_unsure: float = Field(
+        default=0.35, ge=0.1, le=3.0, description="silence that ends an utterance otherwise"
+    )
     jitter_packets: int = Field(default=1, ge=0, le=8, description="inbound jitter depth (20 ms)")
     peer_timeout: float = Field(
         default=6.0, ge=1.0, le=60.0, description="seconds before a silent peer is dropped"

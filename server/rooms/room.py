@@ -156,10 +156,10 @@ class Room:
                         case WordsRecognized(text=partial):
                             self.events.publish(ev.PartialTranscript(who, partial))
                             self._apply(arbiter.speech_progress(who, voiced, partial))
-                        case VoiceStopped(duration=duration):
+                        case VoiceStopped(duration=duration, silence=silence):
                             self.events.publish(ev.SpeechStopped(who, participant.id, duration))
                             if accepted:
-                                self._reply_due = _now() - setup.vad.hangover
+                                self._reply_due = _now() - silence
                         case UtteranceRecognized(text=text):
                             self._tasks.spawn(self._utterance(who, text, accepted, gone))
                         case RecognitionFailed(reason=reason):

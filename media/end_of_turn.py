@@ -1,0 +1,61 @@
+"""When a person has finished: a short silence when what they said sounds complete, a long
+one when it does not.
+
+A fixed hangover either answers late or cuts off someone who pauses mid-sentence. Here the
+silence that ends an utterance depends on what was said so far (the recognizer's partial
+words) and how it ended (the voice's level falling away):
+
+- a sentence that ends in a word that needs a continuation ("and", "but", "because", "the",
+  "to", "I", …) or trails off in a filler ("um") is unfinished: ``incomplete`` (long),
+  unless the voice fell away as it does at an end (then ``unsure``: the recognizer may
+  not have the last word yet);
+- two words or more ending in any other word, a question, or a voice falling away at the end
+  sound finished: ``complete`` (short);
+- otherwise (no words yet, or one): ``unsure``.
+
+Pure: words and levels in, seconds out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Words a sentence hardly ever ends on: conjunctions, articles, prepositions, subject
+# pronouns, fillers. (Words that often end one, "it", "that's all", "we should", are not here.)
+CONTINUATIONS = frozenset(
+    """
+    and but or nor so because cause since though although unless until while whereas if
+    than then that which whether
+    the a an
+    to of in on at by for with from into onto as between through during without within
+    against toward towards upon
+    i we they he she i'm we're you're they're i've we've there's
+    very um uh er erm mean
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class EndOfTurnConfig:
+    complete: float = 0.2  # seconds of silence after a turn that sounds finished
+    unsure: float = 0.35  # …when neither words nor voice say either way
+    incomplete: float = 0.8  # …after a sentence that stops mid-way
+    falling_db: float = 6.0  # the voice's last 100 ms this far below its utterance level
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+def silence_needed(partial: str, fell: float = 0.0, config: EndOfTurnConfig | None = None) -> float:
+    """Seconds of silence that end an utterance whose words so far are ``partial`` and whose
+    level fell ``fell`` dB at its end."""
+    config = config or EndOfTurnConfig()
+    words = _words(partial)
+    falling = fell >= config.falling_db
+    if words and words[-1] in CONTINUATIONS:  # unless the voice fell away as at an end
+        return config.unsure if falling else config.incomplete
+    if len(words) >= 2 or (words and falling):
+        return config.complete
+    return config.unsure
