@@ -28,7 +28,6 @@ from clients.launch import podium_process
 from clients.rtc import EventLog, join
 from clients.tracks import ScriptedTrack
 
-
 STAGES = ("speech_stopped", "final_transcript", "turn_started", "words_played")
 Breakdown = list[dict[str, float]]
 
@@ -61,7 +60,9 @@ async def one_turn(
         heard = peer.first_loud_after(speech_end)
         if verbose:
             finals = [e["text"] for e in log.of("final_transcript")]
-            print(f"  {clip.name[-4:]}: {breakdown[-1]} heard {heard and (heard - speech_end)} {finals}")
+            print(
+                f"  {clip.name[-4:]}: {breakdown[-1]} heard {heard and (heard - speech_end)} {finals}"
+            )
         return None if heard is None else heard - speech_end
     finally:
         await peer.close()
@@ -96,12 +97,11 @@ async def main(rooms: int, repeats: int) -> None:
                 f"  end-of-turn silence included: p50 {np.percentile(ms, 50):.0f} ms, "
                 f"p95 {np.percentile(ms, 95):.0f} ms, max {np.max(ms):.0f} ms, n={len(ms)}"
             )
-            medians = {
-                k: np.median([b[k] for b in breakdown if k in b]) for k in STAGES
-            }
-            print("  server events after speech end (median): " + ", ".join(
-                f"{k} +{v:.0f} ms" for k, v in medians.items()
-            ))
+            medians = {k: np.median([b[k] for b in breakdown if k in b]) for k in STAGES}
+            print(
+                "  server events after speech end (median): "
+                + ", ".join(f"{k} +{v:.0f} ms" for k, v in medians.items())
+            )
             gaps = await pacing(http, url, 8.0)
             print(
                 f"listener frame inter-arrival during a debate: p50 {np.percentile(gaps, 50):.1f}"

@@ -6,9 +6,9 @@ silence that ends an utterance depends on what was said so far (the recognizer's
 words) and how it ended (the voice's level falling away):
 
 - a sentence that ends in a word that needs a continuation ("and", "but", "because", "the",
-  "to", "I", …) or trails off in a filler ("um") is unfinished: ``incomplete`` (long),
-  unless the voice fell away as it does at an end (then ``unsure``: the recognizer may
-  not have the last word yet);
+  "to", "I", …) or trails off in a filler ("um") is unfinished: ``incomplete`` (long);
+  when the voice fell away as it does at an end, the cues disagree (the recognizer may not
+  have the last word yet, or the speaker drew breath): halfway between;
 - two words or more ending in any other word, a question, or a voice falling away at the end
   sound finished: ``complete`` (short);
 - otherwise (no words yet, or one): ``unsure``.
@@ -43,6 +43,11 @@ class EndOfTurnConfig:
     incomplete: float = 0.8  # …after a sentence that stops mid-way
     falling_db: float = 6.0  # the voice's last 100 ms this far below its utterance level
 
+    @property
+    def conflicted(self) -> float:
+        """Unfinished words, but a voice that fell away: halfway between."""
+        return (self.unsure + self.incomplete) / 2
+
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower())
@@ -54,8 +59,8 @@ def silence_needed(partial: str, fell: float = 0.0, config: EndOfTurnConfig | No
     config = config or EndOfTurnConfig()
     words = _words(partial)
     falling = fell >= config.falling_db
-    if words and words[-1] in CONTINUATIONS:  # unless the voice fell away as at an end
-        return config.unsure if falling else config.incomplete
+    if words and words[-1] in CONTINUATIONS:  # the voice falling away as at an end, too:
+        return config.conflicted if falling else config.incomplete  # the cues disagree
     if len(words) >= 2 or (words and falling):
         return config.complete
     return config.unsure

@@ -72,6 +72,33 @@ class FakeSpeechToText:
         return None
 
 
+class _TimedRecognizer:
+    def __init__(self, words: Sequence[tuple[float, str]]) -> None:
+        self._words = words
+        self._seconds = 0.0
+
+    def feed(self, pcm: Pcm) -> str:
+        self._seconds += len(pcm) / IN_RATE
+        return self.finish()
+
+    def finish(self) -> str:
+        return " ".join(word for at, word in self._words if at <= self._seconds)
+
+
+class TimedSpeechToText:
+    """Recognizes each word once ``at`` seconds of the utterance have been fed to it: a
+    person's words on a timeline, for tests about what happens around them."""
+
+    def __init__(self, words: Sequence[tuple[float, str]]) -> None:
+        self.words = list(words)
+
+    def recognizer(self) -> Recognizer:
+        return _TimedRecognizer(self.words)
+
+    def warm(self, decoders: int = 2) -> None:
+        return None
+
+
 class FakeTextToSpeech:
     """A loud 150 ms tone per word at 48 kHz, with exact word timings."""
 
