@@ -43,7 +43,7 @@ def stages(log: EventLog, speech_end_wall: float) -> dict[str, float]:
 
 
 async def one_turn(
-    http: httpx.AsyncClient, url: str, clip_index: int, breakdown: Breakdown, verbose: bool = True
+    http: httpx.AsyncClient, url: str, clip_index: int, breakdown: Breakdown, verbose: bool
 ) -> float | None:
     clip = labelled_speech()[clip_index % 3]
     room = (await http.post(f"{url}/rooms", json={"topic": "Latency"})).json()
@@ -81,14 +81,17 @@ async def pacing(http: httpx.AsyncClient, url: str, seconds: float) -> np.ndarra
     return gaps
 
 
-async def main(rooms: int, repeats: int) -> None:
+async def main(rooms: int, repeats: int, verbose: bool) -> None:
     with podium_process() as (url, _):
         async with httpx.AsyncClient(timeout=30) as http:
             latencies: list[float] = []
             breakdown: Breakdown = []
             for repeat in range(repeats):
                 results = await asyncio.gather(
-                    *(one_turn(http, url, repeat * rooms + i, breakdown) for i in range(rooms))
+                    *(
+                        one_turn(http, url, repeat * rooms + i, breakdown, verbose)
+                        for i in range(rooms)
+                    )
                 )
                 latencies += [r for r in results if r is not None]
             ms = np.asarray(latencies) * 1000
@@ -114,5 +117,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--rooms", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--verbose", action="store_true", help="each turn's figures")
     args = parser.parse_args()
-    asyncio.run(main(args.rooms, args.repeats))
+    asyncio.run(main(args.rooms, args.repeats, args.verbose))
