@@ -60,9 +60,8 @@ async def one_turn(
         heard = peer.first_loud_after(speech_end)
         if verbose:
             finals = [e["text"] for e in log.of("final_transcript")]
-            print(
-                f"  {clip.name[-4:]}: {breakdown[-1]} heard {heard and (heard - speech_end)} {finals}"
-            )
+            late = None if heard is None else round((heard - speech_end) * 1000)
+            print(f"  {clip.name[-4:]}: heard +{late} ms; {breakdown[-1]}; {finals}")
         return None if heard is None else heard - speech_end
     finally:
         await peer.close()
