@@ -52,6 +52,10 @@ class FloorPolicy:
             "see",
         }
     )
+    # words that alone make no turn (a recognizer's guess at a hum or a breath)
+    hollow: frozenset[str] = frozenset(
+        "a an the and or but so for of to in on at by with from as if than that then it".split()
+    )
     echo_warmup: float = 0.3  # onsets this soon after an agent starts are its own echo
     half_duplex: bool = False  # people cannot barge in while an agent speaks
     # agent interjections
@@ -144,8 +148,10 @@ class Arbiter:
         return who in self.humans
 
     def is_backchannel(self, text: str) -> bool:
+        """Only backchannels ("mm-hm", "yeah") and hollow words ("for", "the"): no turn."""
         words = _WORD.findall(text.lower())
-        return all(w in self.policy.backchannels for w in words)
+        policy = self.policy
+        return all(w in policy.backchannels or w in policy.hollow for w in words)
 
     # ── agents ───────────────────────────────────────────────────────────────
     def agent_started(self, agent: str, turn_id: str) -> None:

@@ -48,32 +48,70 @@ def ducked_at(peer: Peer, onset: float, hold: float = 0.3) -> float | None:
     return None
 
 
-async def barge_ins(http: httpx.AsyncClient, url: str, cycles: int, seed: int) -> list[float]:
+WAITS = (0.35, 0.8, 1.25)  # seconds into the agent's turn (after its third word) to barge in
+
+
+async def barge_ins(
+    http: httpx.AsyncClient, url: str, cycles: int, seed: int
+) -> tuple[list[tuple[str, float]], dict[str, Any]]:
+    """``cycles`` barge-ins in one room, walking every fixture and several onsets into the
+    agent's turn; returns (fixture, client-heard latency) pairs and the room's stats."""
     clips = labelled_speech()
     room = (await http.post(f"{url}/rooms", json={"topic": "Trams"})).json()
     log = EventLog(http, url, room["id"])
     track = CueTrack()
     peer = await join(http, url, room["id"], "speaker", track, name=f"p{seed}")
     await http.post(f"{url}/rooms/{room['id']}/say", json={"text": "Mei, why trams?"})
-    latencies = []
+    latencies: list[tuple[str, float]] = []
+    seen: set[str] = set()
     try:
         for cycle in range(cycles):
-            [turn] = (await log.wait_for("turn_started", count=cycle + 1, timeout=60))[-1:]
-            await log.wait_for("words_played", count=3, task_id=turn["task_id"], timeout=30)
-            await asyncio.sleep(1.0)
+            turn = await next_turn(http, url, room["id"], log, seen)
+            await log.wait_for("words_played", count=3, task_id=turn, timeout=30)
+            await asyncio.sleep(WAITS[(seed + cycle // len(clips)) % len(WAITS)])
             clip = clips[(seed + cycle) % len(clips)]
             track.play(clip.pcm, clip.onset)
-            await log.wait_for("interrupted", count=cycle + 1, timeout=30)
+            await log.wait_until(lambda events, t=turn: ended_or_cut(events, t), timeout=30)
+            if not log.of("interrupted") or log.of("interrupted")[-1]["task_id"] != turn:
+                print(f"  room {seed}: the turn ended before {clip.name[-4:]} cut in")
+                continue
             await asyncio.sleep(0.6)
             assert track.onset_at is not None
             heard = ducked_at(peer, track.onset_at)
             if heard is not None:
-                latencies.append(heard - track.onset_at)
+                latencies.append((clip.name[-4:], heard - track.onset_at))
             await log.wait_for("speech_stopped", count=cycle + 1, timeout=30)
-        return latencies
+        info = (await http.get(f"{url}/rooms/{room['id']}")).json()
+        return latencies, info["stats"]
     finally:
         await peer.close()
         await log.close()
+
+
+def ended_or_cut(events: list[dict[str, Any]], task_id: str) -> bool:
+    return any(
+        e["type"] in ("interrupted", "turn_ended") and e.get("task_id") == task_id for e in events
+    )
+
+
+async def next_turn(
+    http: httpx.AsyncClient, url: str, room_id: str, log: EventLog, seen: set[str]
+) -> str:
+    """The next agent turn: the answer to the last barge-in, or one asked for."""
+    for _ in range(3):
+        try:
+            await log.wait_until(
+                lambda events: any(
+                    e["type"] == "turn_started" and e["task_id"] not in seen for e in events
+                ),
+                timeout=15,
+            )
+            break
+        except TimeoutError:
+            await http.post(f"{url}/rooms/{room_id}/say", json={"text": "Mei, go on."})
+    fresh = [e["task_id"] for e in log.of("turn_started") if e["task_id"] not in seen]
+    seen.update(fresh)
+    return str(fresh[-1])
 
 
 async def noise_over_turns(http: httpx.AsyncClient, url: str) -> int:
@@ -115,28 +153,23 @@ def figures(values_ms: list[float]) -> str:
         return "n=0"
     array = np.asarray(values_ms)
     p50, p95 = np.percentile(array, 50), np.percentile(array, 95)
-    return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, n={len(array)}"
+    return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {array.max():.0f} ms, n={len(array)}"
 
 
 async def main(rooms: int, cycles: int) -> None:
     with podium_process() as (url, _):
         async with httpx.AsyncClient(timeout=30) as http:
             results = await asyncio.gather(*(barge_ins(http, url, cycles, i) for i in range(rooms)))
-            client = [s * 1000 for r in results for s in r]
-            server: list[float] = []
-            metrics = (await http.get(f"{url}/metrics")).text
-            for line in metrics.splitlines():
-                if line.startswith('podium_bargein_seconds{quantile="0.5"}'):
-                    server.append(float(line.split()[-1]) * 1000)
-                if line.startswith('podium_bargein_seconds{quantile="0.95"}'):
-                    server.append(float(line.split()[-1]) * 1000)
-            heard = figures(client)
-            print(f"barge-in, {rooms} rooms at once, client-heard onset -> ducked: {heard}")
-            if len(server) == 2:
-                print(
-                    f"barge-in, server-internal VAD onset -> ducked frame to encoder: "
-                    f"p50 {server[0]:.1f} ms, p95 {server[1]:.1f} ms"
-                )
+            heard = [(name, ms * 1000) for pairs, _ in results for name, ms in pairs]
+            print(
+                f"barge-in, {rooms} rooms at once, client-heard onset -> ducked: "
+                f"{figures([ms for _, ms in heard])}"
+            )
+            for name in sorted({name for name, _ in heard}):
+                print(f"  fixture {name}: {figures([ms for n, ms in heard if n == name])}")
+            for key in ("vad_onset_ms", "bargein_ms"):
+                merged = [stats[key] for _, stats in results if key in stats]
+                print(f"  server {key[:-3]} per room: {merged}")
             false_barge_ins, *debates = await asyncio.gather(
                 noise_over_turns(http, url),
                 debate(http, url, "Cars", 0),  # no interruptions: turn gaps

@@ -3,7 +3,7 @@
 Each class is a generator of 16 kHz mono float audio (unit RMS, so a mix sets its level):
 tones and beeps (including Chromium's fake microphone, a 400 Hz square beep of 20 ms every
 500 ms), mains hum, low-frequency rumble (traffic), wind, fans and air conditioning,
-keyboard typing, clicks, music without singing, white and pink noise. ``mix`` lays speech
+keyboard typing, coughs, clicks, music without singing, white and pink noise. ``mix`` lays speech
 over a class at a given SNR (relative to the speech's voiced level) after a stretch of noise
 alone, so one clip measures both false onsets (the noise alone) and the speech's onset under
 it. Seeds make every clip reproducible; other seeds give other instances of the class.
@@ -147,6 +147,23 @@ def music(rng: np.random.Generator, n: int) -> Signal:
     return x
 
 
+def cough(rng: np.random.Generator, n: int) -> Signal:
+    """Coughs: bursts of breathy noise (most energy 0.4 to 2.5 kHz), sharp attack, ~70 ms
+    decay, every 1 to 2 seconds."""
+    x = np.zeros(n)
+    at = rng.uniform(0.1, 0.5)
+    while (start := int(at * RATE)) < n:
+        length = min(n - start, int(rng.uniform(0.25, 0.4) * RATE))
+        t = np.arange(length) / RATE
+        burst = np.fft.rfft(rng.standard_normal(length))
+        freqs = np.fft.rfftfreq(length, 1 / RATE)
+        burst *= np.exp(-(((freqs - rng.uniform(900, 1500)) / 900) ** 2))
+        shaped = np.fft.irfft(burst, length)
+        x[start : start + length] = shaped * np.minimum(1, t / 0.01) * np.exp(-t / 0.07)
+        at += rng.uniform(1.0, 2.0)
+    return x
+
+
 def white(rng: np.random.Generator, n: int) -> Signal:
     return rng.standard_normal(n)
 
@@ -164,6 +181,7 @@ CLASSES: dict[str, Callable[[np.random.Generator, int], Signal]] = {
     "wind": wind,
     "fan": fan,
     "typing": typing,
+    "cough": cough,
     "clicks": clicks,
     "music": music,
     "white": white,

@@ -67,11 +67,14 @@ class CueTrack(MediaStreamTrack):
         self._clip = np.zeros(0, np.int16)
         self._clip_pts = 0
         self.onset_at: float | None = None  # monotonic time the clip's labelled onset was sent
+        self.played = asyncio.Event()  # the clip has been sent to its end
+        self.played.set()
 
     def play(self, pcm: np.ndarray, onset: float = 0.0) -> None:
         """Starts ``pcm`` at the next frame; ``onset``: seconds into the clip speech begins."""
         self._clip = upsample_16k(pcm)
         self._clip_pts = self._pts
+        self.played.clear()
         self.onset_at = time.monotonic() + 0.02 + onset
 
     async def recv(self) -> av.AudioFrame:
@@ -82,6 +85,8 @@ class CueTrack(MediaStreamTrack):
             await asyncio.sleep(wait)
         offset = self._pts - self._clip_pts
         chunk = self._clip[offset : offset + SAMPLES] if offset >= 0 else self._clip[:0]
+        if offset >= len(self._clip):
+            self.played.set()
         frame = audio_frame(chunk, self._pts)
         self._pts += SAMPLES
         return frame

@@ -126,6 +126,19 @@ def test_a_backchannel_never_interrupts() -> None:
     assert arb.speech_ended("ana", "mm-hm yeah") == [Resume("mei", "t1", "ana", "backchannel")]
 
 
+def test_a_lone_function_word_is_no_turn() -> None:
+    """A recognizer's guess at a hum or a breath ("for", "the") neither cuts in nor ends up
+    answered; the same word inside a sentence does."""
+    arb, _ = speaking()
+    arb.speech_started("ana")
+    assert arb.speech_progress("ana", voiced=0.5, words="for") == []
+    assert arb.speech_ended("ana", "for the") == [Resume("mei", "t1", "ana", "backchannel")]
+    arb, _ = speaking()
+    arb.speech_started("ana")
+    decisions = arb.speech_progress("ana", voiced=0.5, words="for trams")
+    assert decisions == [Interrupt("mei", "t1", "ana", "human", "word")]
+
+
 def test_a_short_real_utterance_interrupts_when_it_ends() -> None:
     arb, _ = speaking()
     arb.speech_started("ana")

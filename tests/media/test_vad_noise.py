@@ -14,7 +14,8 @@ from clients.noise_corpus import CLASSES, sound
 from clients.vad_scores import run, score
 from media.vad import SpeechStarted, VadSegmenter
 
-REJECTED = [kind for kind in CLASSES if kind != "music"]
+# Coughs are vocal: the detector may start on one; the floor resumes the speaker (no words).
+REJECTED = [kind for kind in CLASSES if kind not in ("music", "cough")]
 
 
 def _pcm(x: np.ndarray) -> np.ndarray:
