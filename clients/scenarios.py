@@ -206,9 +206,16 @@ async def _settle(log: EventLog, task_id: str) -> str | None:
     and the debater was either cut or went on speaking after the last sound."""
     played_at = time.time()
 
-    def settled(events: list[dict[str, Any]]) -> bool:
-        started = sum(e["type"] == "speech_started" for e in events)
-        finished = sum(e["type"] == "final_transcript" and not e.get("typed") for e in events)
+    def settled(events: list[dict[str, Any]]) -> bool:  # (who left need not be heard out)
+        gone = {e["name"] for e in events if e["type"] == "participant_left"}
+        left = {e["id"] for e in events if e["type"] == "participant_left"}
+        started = sum(
+            e["type"] == "speech_started" and e["participant"] not in left for e in events
+        )
+        finished = sum(
+            e["type"] == "final_transcript" and not e.get("typed") and e["who"] not in gone
+            for e in events
+        )
         cut = any(
             e["type"] in ("interrupted", "turn_ended") and e.get("task_id") == task_id
             for e in events
