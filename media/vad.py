@@ -182,7 +182,8 @@ class VadSegmenter:
         if not self._speaking:
             self._preroll.append(block)
             self._run = self._run + 1 if speech else 0
-            if self._run >= self.config.onset_blocks:
+            sure = speech and self._model.probability >= self.config.sure_probability
+            if self._run >= self.config.onset_blocks or sure:
                 self._speaking = True
                 self._silence = 0
                 self._utterance = list(self._preroll)
