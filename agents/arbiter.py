@@ -52,7 +52,8 @@ class FloorPolicy:
             "see",
         }
     )
-    # words that alone make no turn (a recognizer's guess at a hum or a breath)
+    # words that alone make no turn (a recognizer's guess at a hum or a breath; so is any
+    # single letter)
     hollow: frozenset[str] = frozenset(
         "a an the and or but so for of to in on at by with from as if than that then it".split()
     )
@@ -151,7 +152,7 @@ class Arbiter:
         """Only backchannels ("mm-hm", "yeah") and hollow words ("for", "the"): no turn."""
         words = _WORD.findall(text.lower())
         policy = self.policy
-        return all(w in policy.backchannels or w in policy.hollow for w in words)
+        return all(w in policy.backchannels or w in policy.hollow or len(w) == 1 for w in words)
 
     # ── agents ───────────────────────────────────────────────────────────────
     def agent_started(self, agent: str, turn_id: str) -> None:

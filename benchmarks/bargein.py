@@ -73,7 +73,12 @@ async def barge_ins(
             track.play(clip.pcm, clip.onset)
             await log.wait_until(lambda events, t=turn: ended_or_cut(events, t), timeout=30)
             if not log.of("interrupted") or log.of("interrupted")[-1]["task_id"] != turn:
-                print(f"  room {seed}: the turn ended before {clip.name[-4:]} cut in")
+                what = [
+                    (e["type"], e.get("reason") or e.get("text"))
+                    for e in log.events
+                    if e["type"] in ("ducked", "resumed", "final_transcript", "turn_ended")
+                ][-4:]
+                print(f"  room {seed}: {clip.name[-4:]} did not cut in: {what}")
                 continue
             await asyncio.sleep(0.6)
             assert track.onset_at is not None

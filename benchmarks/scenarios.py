@@ -31,24 +31,26 @@ def _p(values: list[float]) -> str:
     return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, n={len(values)}"
 
 
-async def main(repeats: int) -> None:
+async def main(repeats: int, only: str | None) -> None:
+    corpus = [s for s in CORPUS if only is None or only in s.name]
     env = {"PODIUM_MAX_ROOMS": str(len(CORPUS))}
     with podium_process(env=env) as (url, _):
         async with httpx.AsyncClient(timeout=30) as http:
             results: list[tuple[Scenario, Outcome]] = []
             for _ in range(repeats):
-                outcomes = await asyncio.gather(*(run(http, url, s) for s in CORPUS))
-                results += zip(CORPUS, outcomes, strict=True)
+                outcomes = await asyncio.gather(*(run(http, url, s) for s in corpus))
+                results += zip(corpus, outcomes, strict=True)
     false = missed = quiet = talked = 0
     bargein: list[float] = []
     overlap: list[float] = []
-    for scenario in CORPUS:
+    for scenario in corpus:
         mine = [o for s, o in results if s is scenario]
         good = sum(not o.misses(scenario.expect) for o in mine)
         print(f"{scenario.name:24} as expected {good}/{len(mine)}")
         for outcome in mine:
             if outcome.misses(scenario.expect):
                 print(f"  {outcome.misses(scenario.expect)} heard {outcome.heard}")
+                print(f"  events: {outcome.story}")
     for scenario, outcome in results:
         if scenario.debate:
             if "overlap_ms" in outcome.stats:
@@ -71,4 +73,6 @@ async def main(repeats: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
-    asyncio.run(main(parser.parse_args().repeats))
+    parser.add_argument("--only", help="the scenarios whose name holds this")
+    args = parser.parse_args()
+    asyncio.run(main(args.repeats, args.only))

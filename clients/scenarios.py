@@ -104,6 +104,7 @@ class Outcome:
     heard: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)  # the room's figures
     unsettled: str | None = None  # what the room was doing when it failed to settle
+    story: list[str] = field(default_factory=list)  # the room's floor events, in order
 
     def misses(self, expect: Expect) -> list[str]:
         """Every expectation the outcome broke, as text."""
@@ -253,5 +254,25 @@ def _outcome(log: EventLog, task_id: str | None, stats: dict[str, Any]) -> Outco
         utterances=len(heard),
         heard=heard,
         stats=stats,
+        story=[_told(e) for e in events if e["type"] in _STORY],
     )
     return outcome
+
+
+_STORY = (
+    "speech_started",
+    "speech_stopped",
+    "final_transcript",
+    "turn_started",
+    "turn_ended",
+    "ducked",
+    "resumed",
+    "interrupted",
+    "participant_left",
+)
+
+
+def _told(event: dict[str, Any]) -> str:
+    detail = event.get("who") or event.get("agent") or event.get("name") or ""
+    extra = event.get("reason") or event.get("state") or event.get("text") or ""
+    return f"{event['type']}({detail}{': ' + str(extra) if extra else ''})"

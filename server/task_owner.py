@@ -18,6 +18,10 @@ class TaskOwner:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         if self._closed:
             coro.close()

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
+from a2a.utils.errors import A2AError
 from aiortc.mediastreams import MediaStreamTrack
 
 from agents.arbiter import Decision, Duck, Interrupt, Resume
@@ -186,7 +187,11 @@ class Room:
             self.events.publish(ev.FinalTranscript(who, text, ignored=ignored))
             self._apply(arbiter.speech_ended(who, text))
             if accepted and real and not gone:
-                await self.say(text, who, typed=False)
+                try:
+                    await self.say(text, who, typed=False)
+                except A2AError:
+                    if self.state != "closed":
+                        raise  # the room closing stops the answer; anything else is a fault
             else:
                 self._reply_due = None
         finally:
@@ -265,6 +270,8 @@ class Room:
     ) -> AsyncIterator[str]:
         """Voices one agent turn; yields the text as it is heard (see VoiceChannel)."""
         await self.conversation.announced()  # a debate's first turn follows DebateStarted
+        if self._tasks.closed:  # the room closed while the turn was starting
+            raise DeliveryError("the room was closed")
         service = self._setup.directory.get(agent)
         voice = service.persona.voice if service else "en-us"
         channel = VoiceChannel(agent)
