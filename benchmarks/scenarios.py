@@ -3,8 +3,9 @@ times, rooms at once, the server in its own process with the offline engines.
 
 Reports per scenario how often it ended as expected, and over the corpus: false barge-ins
 (a debater ducked or cut where no one meant to take the floor), missed barge-ins (a person
-talked over a debater and it went on), and overlap per interruption (a person's: the room's
-onset → ducked on the wire; a debater's cut-in: the trailing overlap in the mix).
+talked over a debater and it went on), and overlap per interruption (a person's: the server's
+part, detected → ducked on the wire, ``bargein.py`` has the client-heard figure; a debater's
+cut-in: the trailing overlap in the mix).
 
 Usage: python benchmarks/scenarios.py [--repeats 3]
 """
@@ -66,7 +67,7 @@ async def main(repeats: int, only: str | None) -> None:
                 bargein.append(outcome.stats["bargein_ms"]["p50"])
     print(f"false barge-ins: {false}/{quiet} scenarios where no one took the floor")
     print(f"missed barge-ins: {missed}/{talked} scenarios where a person did")
-    print(f"overlap per person's interruption (onset -> ducked on the wire): {_p(bargein)}")
+    print(f"server part of a person's interruption (detected -> ducked on the wire): {_p(bargein)}")
     print(f"overlap per debater's cut-in (trailing voice in the mix): {_p(overlap)}")
 
 
