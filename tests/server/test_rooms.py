@@ -132,7 +132,9 @@ async def test_websocket_audio_speaker_is_heard_and_hears_the_room(tmp_path: Pat
                     await socket.send(pcm[offset : offset + 320].tobytes())
                     await asyncio.sleep(max(0.0, start + (index + 1) * 0.02 - loop.time()))
                 [final] = await log.wait_for("final_transcript", who="Cy")
-                assert set(final["text"].split()) & set(clip.words.split()), final["text"]
+                assert set(final["text"].split()) & set(clip.words.split()), [
+                    (e["type"], e.get("text"), e.get("t")) for e in log.events
+                ]
                 [turn] = await log.wait_for("turn_started")
                 await log.wait_for("words_played", count=3, task_id=turn["task_id"])
                 heard = asyncio.Event()
