@@ -29,6 +29,8 @@ class DeliveryError(Exception):
 
 
 class Delivery(Protocol):
+    update_every: float  # seconds between the task's text updates (see agents.coalesce)
+
     def deliver(self, turn: TurnInfo, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
         """The brain's text in, the text the audience received out."""
         ...
@@ -44,6 +46,8 @@ class Delivery(Protocol):
 
 class ImmediateDelivery:
     """Text turns: chunks as the brain produces them, or word by word at the turn's ``wpm``."""
+
+    update_every = 0.1  # a reader's eye: text streams smoothly at ten updates a second
 
     def deliver(self, turn: TurnInfo, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
         return paced_words(chunks, turn.wpm) if turn.wpm > 0 else chunks

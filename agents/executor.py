@@ -22,6 +22,7 @@ from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
 from agents.brain import Brain, BrainError, BrainRequest, ProgressNoted, Said, Utterance
+from agents.coalesce import Coalescer
 from agents.delivery import Deliveries, Delivery, DeliveryError, TurnInfo
 from agents.owner import conversation_key, owner_of
 from agents.persona import Persona, StreamMode
@@ -71,6 +72,7 @@ class DebaterExecutor(AgentExecutor):
         self._turn_logs = turn_logs
         self._deliveries = deliveries
         self._stopping: set[str] = set()
+        self._held: dict[str, Coalescer] = {}  # per running turn: text not yet in its task
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
@@ -121,6 +123,8 @@ class DebaterExecutor(AgentExecutor):
         delivered: list[str] = []
         wpm = meta.get("wpm")
         info = TurnInfo(self.persona.name, task_id, wpm if isinstance(wpm, float) else 0.0)
+        clock = asyncio.get_running_loop().time
+        held = self._held[task_id] = Coalescer(clock, delivery.update_every)
         try:
             reply = self._answer_only(self.brain.stream(request), updater, delivery, info)
             async for chunk in delivery.deliver(info, reply):
@@ -128,9 +132,16 @@ class DebaterExecutor(AgentExecutor):
                     break
                 delivered.append(chunk)
                 await turn.append(chunk)
-                await self._emit(updater, artifact_id, chunk, first=len(delivered) == 1)
+                if task_id in self._stopping:  # canceled meanwhile: its cancel sends the rest
+                    break
+                if (text := held.push(chunk)) is not None:
+                    await self._emit(updater, artifact_id, text, first=held.sent == 1)
+            if task_id not in self._stopping and (text := held.take()) is not None:
+                await self._emit(updater, artifact_id, text, first=held.sent == 1)
         except (BrainError, DeliveryError) as error:
             log.warning("turn %s of %s failed: %s", task_id, self.persona.name, error)
+            if (text := held.take()) is not None:  # what was heard before it failed
+                await self._emit(updater, artifact_id, text, first=held.sent == 1)
             await self._remember(conversation, delivered, task_id, interrupted=True)
             await updater.update_status(
                 pb.TaskState.TASK_STATE_FAILED,
@@ -141,6 +152,8 @@ class DebaterExecutor(AgentExecutor):
         except asyncio.CancelledError:
             await asyncio.shield(self._settle_canceled(task_id, conversation, delivered))
             raise
+        finally:
+            self._held.pop(task_id, None)
         if task_id in self._stopping:
             await self._settle_canceled(task_id, conversation, delivered)
             return
@@ -203,6 +216,9 @@ class DebaterExecutor(AgentExecutor):
         why = CancelReason.of(context.call_context)
         self._deliveries.of_task(task_id).stop(task_id, why)
         updater = TaskUpdater(event_queue, task_id, context.context_id or "")
+        held = self._held.pop(task_id, None)
+        if held is not None and (text := held.take()) is not None:  # heard before the cut
+            await self._emit(updater, f"{task_id}-reply", text, first=held.sent == 1)
         await updater.update_status(
             why.state,  # type: ignore[arg-type]  # the enum's values are its ints
             message=updater.new_agent_message([pb.Part(text=why.reason)], metadata=why.metadata()),

@@ -9,6 +9,8 @@ from agents.turn import CancelReason
 
 
 class Stage:
+    update_every = 0.1
+
     def __init__(self) -> None:
         self.stopped: list[tuple[str, CancelReason]] = []
 

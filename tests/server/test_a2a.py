@@ -55,7 +55,8 @@ async def test_stream_then_get_and_list(podium: str, binding: str, version: str)
         client = make_client(http, card, binding)
         responses = [r async for r in client.send_message(user_message("What does the data say?"))]
         streamed = "".join(chunk_text(r) for r in responses)
-        assert len([r for r in responses if r.HasField("artifact_update")]) > 3, "text streams"
+        chunks = [r for r in responses if r.HasField("artifact_update")]
+        assert len(chunks) >= 2, "text streams: the first words come before the rest"
         assert final_state(responses) == COMPLETED
         task_id = next(r.status_update.task_id for r in responses if r.HasField("status_update"))
         task = await client.get_task(pb.GetTaskRequest(id=task_id))
@@ -90,7 +91,7 @@ async def test_message_stream_mode(tmp_path: Path) -> None:
                 for r in responses
                 if r.HasField("status_update") and r.status_update.status.message.parts
             ]
-            assert len(messages) > 3
+            assert len(messages) >= 2, "the first words come before the rest"
             assert not any(r.HasField("artifact_update") for r in responses[:-2])
             task = await client.get_task(pb.GetTaskRequest(id=messages[0].status_update.task_id))
             assert text_of(task) == "".join(chunk_text(r) for r in messages)
