@@ -48,6 +48,9 @@ class LiveVoice:
             channels = len(frame.layout.channels)
             if channels == 1:
                 return samples.astype(np.int16, copy=False)
+            if channels == 2:  # what aiortc's Opus decoder gives: halves, added in int16
+                halves: Pcm = (samples[0::2] >> 1) + (samples[1::2] >> 1)
+                return halves
             wide: npt.NDArray[np.int32] = samples.reshape(-1, channels).astype(np.int32)
             mono: Pcm = (wide.sum(axis=1) // channels).astype(np.int16)
             return mono

@@ -152,7 +152,8 @@ class VadSegmenter:
         if not self._speaking or not voiced:
             self.floor.update(db)
         audible = db >= config.min_level_db
-        tonal = self._pitch.push(block, audible) >= config.tonal_context
+        # Only an onset weighs the pitch context: while someone speaks it is not measured.
+        tonal = self._pitch.push(block, audible and not self._speaking) >= config.tonal_context
         if not voiced or not audible or probability < config.speech_probability:
             return False
         sure = probability >= config.sure_probability
