@@ -44,7 +44,7 @@ class LiveVoice:
 
     def _to_48k_mono(self, frame: av.AudioFrame) -> Pcm:
         if frame.sample_rate == OUT_RATE and frame.format.name == "s16":
-            samples = frame.to_ndarray().reshape(-1)
+            samples: Pcm = frame.to_ndarray().reshape(-1).view(np.int16)  # s16: int16 already
             channels = len(frame.layout.channels)
             if channels == 1:
                 return samples.astype(np.int16, copy=False)
