@@ -4,9 +4,10 @@ Every update is an A2A event: the SDK copies it into the task, saves it and send
 subscriber, and a debate relays it again into the moderator's task. Word by word that is a few
 events a second per voice and dozens for an unpaced brain. The first text goes out at once
 (the first chunk's latency is what a streaming client feels); after it, what is delivered
-within ``every`` seconds of the last update is joined into the next (each delivery says how
-long: a text client reads ten updates a second; a voiced turn's words are heard, and its task
-follows at two). Pure, with a clock.
+within ``every`` seconds of the last update is joined into the next. Each delivery says how
+long: an unpaced text turn ten updates a second; a turn on a speaking clock (a voice, a text
+debate's words per minute) word by word, since a debate's rivals bid on what they hear.
+Pure, with a clock.
 """
 
 from __future__ import annotations

@@ -29,7 +29,9 @@ class DeliveryError(Exception):
 
 
 class Delivery(Protocol):
-    update_every: float  # seconds between the task's text updates (see agents.coalesce)
+    def update_every(self, turn: TurnInfo) -> float:
+        """Seconds between the turn's task updates (see ``agents.coalesce``)."""
+        ...
 
     def deliver(self, turn: TurnInfo, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
         """The brain's text in, the text the audience received out."""
@@ -47,7 +49,10 @@ class Delivery(Protocol):
 class ImmediateDelivery:
     """Text turns: chunks as the brain produces them, or word by word at the turn's ``wpm``."""
 
-    update_every = 0.1  # a reader's eye: text streams smoothly at ten updates a second
+    def update_every(self, turn: TurnInfo) -> float:
+        # Paced (a text debate's speaking clock): word by word, as rivals listen for their cue.
+        # Unpaced: a reader's eye; ten updates a second stream smoothly.
+        return 0.0 if turn.wpm > 0 else 0.1
 
     def deliver(self, turn: TurnInfo, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
         return paced_words(chunks, turn.wpm) if turn.wpm > 0 else chunks

@@ -124,7 +124,7 @@ class DebaterExecutor(AgentExecutor):
         wpm = meta.get("wpm")
         info = TurnInfo(self.persona.name, task_id, wpm if isinstance(wpm, float) else 0.0)
         clock = asyncio.get_running_loop().time
-        held = self._held[task_id] = Coalescer(clock, delivery.update_every)
+        held = self._held[task_id] = Coalescer(clock, delivery.update_every(info))
         try:
             reply = self._answer_only(self.brain.stream(request), updater, delivery, info)
             async for chunk in delivery.deliver(info, reply):

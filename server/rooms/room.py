@@ -246,7 +246,8 @@ class Room:
         await self.conversation.start_debate(rounds, interruptions)
 
     # ── outbound: this room is the delivery of the turns it voices ─────────────
-    update_every = 0.5  # the words are heard here; their task follows twice a second
+    def update_every(self, turn: TurnInfo) -> float:
+        return 0.0  # word by word as heard: a debate's rivals bid on what they hear
 
     def deliver(self, turn: TurnInfo, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
         return self._speak(turn.agent, turn.task_id, chunks)

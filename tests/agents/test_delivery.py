@@ -9,7 +9,8 @@ from agents.turn import CancelReason
 
 
 class Stage:
-    update_every = 0.1
+    def update_every(self, turn: TurnInfo) -> float:
+        return 0.0
 
     def __init__(self) -> None:
         self.stopped: list[tuple[str, CancelReason]] = []
