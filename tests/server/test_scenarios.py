@@ -18,7 +18,7 @@ async def test_every_scenario_ends_as_a_person_would_expect(tmp_path: Path) -> N
         async with httpx.AsyncClient(timeout=30) as http:
             outcomes = await asyncio.gather(*(run(http, url, s) for s in CORPUS))
     broken = {
-        scenario.name: (misses, outcome.heard)
+        scenario.name: (misses, outcome.heard, outcome.story)
         for scenario, outcome in zip(CORPUS, outcomes, strict=True)
         if (misses := outcome.misses(scenario.expect))
     }
