@@ -28,6 +28,8 @@ _WORD = re.compile(r"[a-z][a-z'-]*")
 class FloorPolicy:
     # human barge-in
     confirm_after: float = 0.4  # seconds of voiced speech before a recognized word cuts in
+    min_voiced: float = 0.12  # seconds of voice an utterance needs to be a turn (a cough has
+    # less, whatever words a recognizer makes of it; "no" has about 0.3)
     confirm_on_word: bool = True  # partial words cut in (False: only the final transcript)
     wordless_limit: float = 1.5  # voiced seconds with no word: a ducked agent resumes
     backchannels: frozenset[str] = frozenset(
@@ -118,6 +120,7 @@ class _Human:
     confirmed: bool = False
     dismissed: bool = False  # voiced too long with no word: not holding the floor
     resumed: _AgentTurn | None = None  # the turn given back on dismissal (words may cut it)
+    voiced: float = 0.0  # seconds of voice so far
 
 
 @dataclass
@@ -147,6 +150,18 @@ class Arbiter:
     def accepted(self, who: str) -> bool:
         """The floor took ``who``'s running utterance (not the echo guard's or half duplex)."""
         return who in self.humans
+
+    def is_turn(self, who: str, text: str) -> bool:
+        """Whether ``who``'s utterance ``text`` takes a turn: real words, voiced long enough."""
+        human = self.humans.get(who)
+        short = human is not None and human.voiced < self.policy.min_voiced
+        return bool(text.strip()) and not self.is_backchannel(text) and not short
+
+    def why_not(self, text: str) -> str:
+        """Why an utterance took no turn (the ``Resume`` reason)."""
+        if not text.strip():
+            return "no words"
+        return "backchannel" if self.is_backchannel(text) else "too short"
 
     def is_backchannel(self, text: str) -> bool:
         """Only backchannels ("mm-hm", "yeah") and hollow words ("for", "the"): no turn."""
@@ -219,6 +234,8 @@ class Arbiter:
     def speech_progress(self, who: str, voiced: float, words: str = "") -> list[Decision]:
         """While a person speaks: ``voiced`` seconds of speech so far, the words heard so far."""
         human = self.humans.get(who)
+        if human is not None:
+            human.voiced = max(human.voiced, voiced)
         if human is None or human.confirmed or human.dismissed:
             return []
         real = bool(words.strip()) and not self.is_backchannel(words)
@@ -235,7 +252,7 @@ class Arbiter:
         human = self.humans.get(who)
         if human is None:
             return []
-        real = bool(text.strip()) and not self.is_backchannel(text)
+        real = self.is_turn(who, text)
         if real:
             human.dismissed = False
             if human.resumed is not None and human.resumed is self.turn:
@@ -244,7 +261,7 @@ class Arbiter:
                 return self._confirm(who, human, "utterance")
             return []
         del self.humans[who]
-        return self._release(who, human, "backchannel" if text.strip() else "no words")
+        return self._release(who, human, self.why_not(text))
 
     def left(self, who: str) -> list[Decision]:
         """The person left the room (page closed, track ended, socket dropped)."""

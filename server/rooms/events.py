@@ -74,7 +74,7 @@ class FinalTranscript(RoomEvent):
     who: str
     text: str  # "" when nothing was recognized
     typed: bool = False
-    ignored: str | None = None  # "echo guard", "half duplex", "backchannel"
+    ignored: str | None = None  # "echo guard", "half duplex", "backchannel", "too short"
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class Resumed(RoomEvent):
     agent: str
     task_id: str
     by: str
-    reason: str  # "no words", "backchannel", "left"
+    reason: str  # "no words", "backchannel", "too short", "left"
 
 
 @dataclass(frozen=True)

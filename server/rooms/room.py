@@ -177,12 +177,12 @@ class Room:
     async def _utterance(self, who: str, text: str, accepted: bool, gone: bool) -> None:
         """The final transcript: answered when it was real and its speaker is still here."""
         arbiter = self.floor.arbiter
-        real = bool(text) and not arbiter.is_backchannel(text)
+        real = arbiter.is_turn(who, text)
         ignored = None
         if not accepted:
             ignored = "half duplex" if arbiter.policy.half_duplex else "echo guard"
         elif text and not real:
-            ignored = "backchannel"
+            ignored = "backchannel" if arbiter.is_backchannel(text) else "too short"
         try:
             self.events.publish(ev.FinalTranscript(who, text, ignored=ignored))
             self._apply(arbiter.speech_ended(who, text))

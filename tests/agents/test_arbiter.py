@@ -142,7 +142,17 @@ def test_a_lone_function_word_is_no_turn() -> None:
 def test_a_short_real_utterance_interrupts_when_it_ends() -> None:
     arb, _ = speaking()
     arb.speech_started("ana")
+    arb.speech_progress("ana", voiced=0.3)
     assert arb.speech_ended("ana", "no") == [Interrupt("mei", "t1", "ana", "human", "utterance")]
+
+
+def test_a_cough_is_no_turn_whatever_words_it_is_heard_as() -> None:
+    """Too little voice for a word: a recognizer's guess at a cough does not cut in."""
+    arb, _ = speaking()
+    arb.speech_started("ana")
+    arb.speech_progress("ana", voiced=0.05)
+    assert not arb.is_turn("ana", "are")
+    assert arb.speech_ended("ana", "are") == [Resume("mei", "t1", "ana", "too short")]
 
 
 def test_echo_guard_ignores_onsets_right_after_the_agent_starts() -> None:
