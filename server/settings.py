@@ -124,6 +124,12 @@ class FloorSettings(_Strict):
     confirm_on_word: bool = True
     wordless_limit: float = Field(default=1.5, ge=0.2, le=30.0)
     backchannels: list[str] = sorted(FloorPolicy().backchannels)
+    hollow: list[str] = Field(
+        default=sorted(FloorPolicy().hollow), description="words that alone make no turn"
+    )
+    min_voiced: float = Field(
+        default=0.12, ge=0.0, le=2.0, description="seconds of voice an utterance needs (a cough)"
+    )
     echo_warmup: float = Field(default=0.3, ge=0.0, le=3.0)
     half_duplex: bool = False
     min_floor: float = Field(default=4.0, ge=0.0)
@@ -136,6 +142,7 @@ class FloorSettings(_Strict):
     def policy(self) -> FloorPolicy:
         values = self.model_dump()
         values["backchannels"] = frozenset(w.lower() for w in self.backchannels)
+        values["hollow"] = frozenset(w.lower() for w in self.hollow)
         return FloorPolicy(**values)
 
 
