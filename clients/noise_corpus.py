@@ -200,6 +200,11 @@ def sound(kind: str, seconds: float, level_dbfs: float = -30.0, seed: int = 0) -
     return x / rms * 10 ** (level_dbfs / 20)
 
 
+def to_pcm(x: Signal) -> npt.NDArray[np.int16]:
+    """Float audio (full scale 1.0) as 16-bit samples, clipped."""
+    return (np.clip(x, -1, 1) * 32767).astype(np.int16)
+
+
 def voiced_level_dbfs(speech: npt.NDArray[np.int16]) -> float:
     """The speech's level while it is voiced: RMS over its loudest half of 20 ms frames."""
     x = speech.astype(np.float64) / 32768
@@ -229,5 +234,4 @@ def mix(
     noise = sound(kind, seconds, level, seed)
     voice = np.concatenate([np.zeros(int(lead * RATE)), speech.astype(np.float64) / 32768])
     total = noise[: len(voice)] + voice
-    pcm = (np.clip(total, -1, 1) * 32767).astype(np.int16)
-    return Mixed(pcm, lead, lead + speech_onset)
+    return Mixed(to_pcm(total), lead, lead + speech_onset)

@@ -23,15 +23,11 @@ import numpy as np
 import numpy.typing as npt
 
 from clients.fixtures import labelled_speech, noise
-from clients.noise_corpus import RATE, sound, voiced_level_dbfs
+from clients.noise_corpus import RATE, sound, to_pcm, voiced_level_dbfs
 from clients.rtc import EventLog, Peer, join
 from clients.tracks import CueTrack
 
 Pcm = npt.NDArray[np.int16]
-
-
-def _pcm(x: npt.NDArray[np.float64]) -> Pcm:
-    return (np.clip(x, -1, 1) * 32767).astype(np.int16)
 
 
 def mm_hm() -> Pcm:
@@ -47,7 +43,7 @@ def mm_hm() -> Pcm:
         edges = np.minimum(1, np.minimum(np.arange(n), n - np.arange(n)) / (0.03 * RATE))
         parts.append(voice * edges)
     x = np.concatenate(parts)
-    return _pcm(x / np.abs(x).max() * 0.3)
+    return to_pcm(x / np.abs(x).max() * 0.3)
 
 
 def speech(index: int) -> tuple[Pcm, float]:
@@ -67,7 +63,7 @@ def paused_speech(pause: float = 0.4) -> tuple[Pcm, float]:
 def everyday(kind: str, seconds: float = 3.0) -> tuple[Pcm, float]:
     """A noise-corpus class at the fixtures' own speech level."""
     level = voiced_level_dbfs(labelled_speech()[0].pcm)
-    return _pcm(sound(kind, seconds, level, seed=11)), 0.0
+    return to_pcm(sound(kind, seconds, level, seed=11)), 0.0
 
 
 @dataclass(frozen=True)

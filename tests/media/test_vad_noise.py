@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from clients.fixtures import labelled_speech
-from clients.noise_corpus import CLASSES, sound
+from clients.noise_corpus import CLASSES, sound, to_pcm
 from clients.vad_scores import run, score
 from media.vad import SpeechStarted, VadSegmenter
 
@@ -18,16 +18,12 @@ from media.vad import SpeechStarted, VadSegmenter
 REJECTED = [kind for kind in CLASSES if kind not in ("music", "cough")]
 
 
-def _pcm(x: np.ndarray) -> np.ndarray:
-    return (np.clip(x, -1, 1) * 32767).astype(np.int16)
-
-
 @pytest.mark.parametrize("kind", REJECTED)
 @pytest.mark.parametrize("level", [-20.0, -35.0])
 def test_everyday_non_speech_starts_no_utterance(kind: str, level: float) -> None:
     """Ten seconds starting abruptly out of silence: the floor has no time to adapt."""
     clip = np.concatenate([np.zeros(8000), sound(kind, 10.0, level, seed=5)])
-    onsets = [e for e in run(VadSegmenter(), _pcm(clip)) if isinstance(e, SpeechStarted)]
+    onsets = [e for e in run(VadSegmenter(), to_pcm(clip)) if isinstance(e, SpeechStarted)]
     assert onsets == []
 
 
@@ -46,7 +42,7 @@ def test_music_rarely_starts_an_utterance() -> None:
     false = 0
     for seed in (0, 1, 2):
         for level in (-20.0, -35.0):
-            events = run(VadSegmenter(), _pcm(sound("music", 10.0, level, seed)))
+            events = run(VadSegmenter(), to_pcm(sound("music", 10.0, level, seed)))
             false += sum(isinstance(e, SpeechStarted) for e in events)
             seconds += 10.0
     assert false / seconds <= 1 / 20
