@@ -2,11 +2,13 @@
 
 Every update is an A2A event: the SDK copies it into the task, saves it and sends it to every
 subscriber, and a debate relays it again into the moderator's task. Word by word that is a few
-events a second per voice and dozens for an unpaced brain. The first text goes out at once
-(the first chunk's latency is what a streaming client feels); after it, what is delivered
-within ``every`` seconds of the last update is joined into the next. Each delivery says how
-long: an unpaced text turn ten updates a second; a turn on a speaking clock (a voice, a text
-debate's words per minute) word by word, since a debate's rivals bid on what they hear.
+events a second per voice and dozens for an unpaced brain. When a client streams the turn, the
+first text goes out at once (the first chunk's latency is what it feels); otherwise (a
+blocking ``SendMessage`` waits for the whole task) the first text waits like the rest. After
+it, what is delivered within ``every`` seconds of the last update is joined into the next.
+Each delivery says how long: an unpaced text turn ten updates a second; a turn on a speaking
+clock (a voice, a text debate's words per minute) word by word, since a debate's rivals bid
+on what they hear.
 Pure, with a clock.
 """
 
@@ -18,11 +20,14 @@ EVERY = 0.1  # seconds: the most a delivered word waits before its task shows it
 
 
 class Coalescer:
-    def __init__(self, clock: Callable[[], float], every: float = EVERY) -> None:
+    def __init__(
+        self, clock: Callable[[], float], every: float = EVERY, first_at_once: bool = True
+    ) -> None:
         self._clock = clock
         self._every = every
         self._held: list[str] = []
-        self._last: float | None = None
+        # Not at once: as if an update had just gone out when the turn began.
+        self._last: float | None = None if first_at_once else clock()
         self.sent = 0  # updates given out
 
     def push(self, chunk: str) -> str | None:

@@ -25,7 +25,7 @@ from agents import message_meta
 from agents.owner import owner_context
 from agents.persona import Persona
 from agents.task_states import TERMINAL_STATES
-from agents.turn import CancelReason, Turn, mark_new_context
+from agents.turn import CancelReason, Turn, mark_new_context, mark_streamed
 
 log = logging.getLogger(__name__)
 PROTOCOL_BINDINGS = ("JSONRPC", "HTTP+JSON")
@@ -84,6 +84,7 @@ class PodiumRequestHandler(DefaultRequestHandler):
         self, params: pb.SendMessageRequest, context: ServerCallContext
     ) -> AsyncIterator[Any]:
         self._check(params, context)
+        mark_streamed(context)
         rewritten = await self._follow_up(params, context)
         async for event in super().on_message_send_stream(rewritten, context):
             yield event

@@ -54,6 +54,16 @@ class CancelReason:
 
 _NEW_CONTEXT_KEY = "podium.new_context"
 _NEW_TASK_KEY = "podium.new_task"
+_STREAMED_KEY = "podium.streamed"
+
+
+def mark_streamed(context: ServerCallContext) -> None:
+    """The caller follows the turn as it goes (a streaming call, in-process or over A2A)."""
+    context.state[_STREAMED_KEY] = True
+
+
+def is_streamed(context: ServerCallContext | None) -> bool:
+    return context is not None and bool(context.state.get(_STREAMED_KEY))
 
 
 def mark_new_context(context: ServerCallContext) -> None:

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 
 from media.end_of_turn import EndOfTurnConfig
 from media.inbound import set_peer_timeout
@@ -43,6 +44,7 @@ from server.settings import Settings
 from server.stream_api import StreamHub, stream_router
 from server.stream_errors import StreamingErrorsAsEvents
 from server.task_owner import TaskOwner
+from server.telemetry import exporting
 from server.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -155,7 +157,15 @@ def create_app(
         if not draining.is_set():
             background.spawn(drain())
 
-    app = FastAPI(title="Podium", version=VERSION, lifespan=lifespan)
+    # FastAPI's own HTTP spans and metrics only when they are exported (a no-op provider
+    # counts as configured to it, and each request would open spans for nobody).
+    quiet: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+    app = FastAPI(
+        title="Podium",
+        version=VERSION,
+        lifespan=lifespan,
+        telemetry=None if exporting() else quiet,
+    )
     app.state.begin_drain = begin_drain
     app.state.runtime = runtime
     app.state.metrics = metrics

@@ -24,6 +24,9 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"podium: config file {args.config} does not exist", file=sys.stderr)
             return 2
         os.environ["PODIUM_CONFIG"] = str(args.config)
+    from server.telemetry import configure_tracing
+
+    configure_tracing()  # before the a2a-sdk is imported (server.app)
     from pydantic import ValidationError
 
     from server.app import create_app
@@ -56,10 +59,8 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     from server.logs import configure
-    from server.telemetry import configure_tracing
 
     configure(args.log_level)
-    configure_tracing()
     problem = asyncio.run(_database_problem(settings.database))
     if problem:
         print(f"podium: {problem}", file=sys.stderr)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.brain import Utterance
 from store.database import Database
 from store.tables import utterances
+from store.writer import Rows
 
 
 class DatabaseHistory:
@@ -44,8 +44,4 @@ class DatabaseHistory:
             "task_id": task_id,
             "created": time.time(),
         }
-
-        async def insert(connection: AsyncConnection) -> None:
-            await connection.execute(self._insert, row)
-
-        self._database.writer.put(insert)
+        self._database.writer.put(Rows(self._insert, lambda: row))

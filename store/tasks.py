@@ -26,11 +26,11 @@ from a2a.utils.errors import InternalError
 from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.task_states import TERMINAL_STATES
 from agents.turn import new_task_saved, unsaved_new_task
 from store.database import Database
+from store.writer import Rows
 
 RECENT = 1024  # tasks per agent whose latest state is kept in memory
 DURABLE = {  # states a client acts on: committed before ``save`` returns
@@ -73,10 +73,9 @@ class GroupCommitTaskStore(DatabaseTaskStore):
         self._recent[task_id] = (latest, owner)
         self._recent.move_to_end(task_id)
 
-        async def upsert(connection: AsyncConnection) -> None:
-            # Converted here, once per write, not once per event: a task saved many times
-            # while its group was open is converted and written as its latest state only.
-            await connection.execute(self._upsert, self._row(latest, owner))
+        # Converted when written, once per write, not once per event: a task saved many times
+        # while its group was open is converted and written as its latest state only.
+        upsert = Rows(self._upsert, lambda: self._row(latest, owner))
 
         def written() -> None:
             while len(self._recent) > self._keep:  # the oldest that are written are let go

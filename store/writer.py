@@ -8,6 +8,11 @@ writers never wait on each other's locks. A keyed write replaces a pending one w
 key (a task saved several times before its group is written is written once, as its latest
 state).
 
+A write is either a function of the connection or ``Rows``: one row of a statement built
+once. A group runs all its rows of the same statement as one ``executemany`` (one round to
+the database instead of one per row); functions run in their place, after the rows handed
+in before them.
+
 ``put`` returns a future that resolves when the write is committed. Callers that must not
 go on before it is durable await it; others do not, and their writes are kept and tried
 again until the database takes them (``retry=True``). A group that fails is written again
@@ -19,9 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import Executable
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -30,7 +37,17 @@ WINDOW = 0.003  # seconds a group stays open for more writes
 RETRY = 0.5  # seconds before writes the database refused are tried again
 ATTEMPTS = 120  # a write refused this many times (a minute) is given up, loudly
 
-Apply = Callable[[AsyncConnection], Awaitable[None]]
+
+@dataclass(frozen=True)
+class Rows:
+    """One row for ``statement``; ``row`` is called when the group is written (so a write
+    replaced before then is never converted)."""
+
+    statement: Executable
+    row: Callable[[], Mapping[str, Any]]
+
+
+Apply = Callable[[AsyncConnection], Awaitable[None]] | Rows
 Committed = Callable[[], None]
 
 
@@ -66,6 +83,13 @@ def _unreachable(error: BaseException) -> bool:
 
 async def _nothing(_: AsyncConnection) -> None:
     return None
+
+
+async def _execute(
+    connection: AsyncConnection, rows: dict[int, tuple[Executable, list[Mapping[str, Any]]]]
+) -> None:
+    for statement, values in rows.values():
+        await connection.execute(statement, values)
 
 
 class GroupWriter:
@@ -168,8 +192,16 @@ class GroupWriter:
 
     async def _commit(self, entries: list[_Pending]) -> None:
         async with self._engine.begin() as connection:
+            rows: dict[int, tuple[Executable, list[Mapping[str, Any]]]] = {}
             for entry in entries:
+                if isinstance(entry.apply, Rows):
+                    statement = entry.apply.statement
+                    rows.setdefault(id(statement), (statement, []))[1].append(entry.apply.row())
+                    continue
+                await _execute(connection, rows)
+                rows = {}
                 await entry.apply(connection)
+            await _execute(connection, rows)
 
     async def aclose(self) -> None:
         """Writes what is pending (while the database takes it), then stops."""

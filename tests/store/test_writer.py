@@ -17,7 +17,7 @@ from agents.transcript import Transcript
 from store.database import Database, open_database
 from store.history import DatabaseHistory
 from store.tables import rooms
-from store.writer import Apply
+from store.writer import Apply, Rows
 
 
 @pytest.fixture
@@ -75,6 +75,51 @@ async def test_a_bad_write_fails_alone(database: Database) -> None:
     with pytest.raises(IntegrityError):
         await bad
     assert set(await topics(database)) == {"taken", *(f"ok{i}" for i in range(10))}
+
+
+def room_row(room_id: str, topic: str = "t") -> Rows:
+    return Rows(
+        rooms.insert(), lambda: {"id": room_id, "topic": topic, "agents": "[]", "created": 0}
+    )
+
+
+async def test_rows_of_one_statement_are_one_executemany_in_order_with_functions(
+    database: Database,
+) -> None:
+    statement = rooms.insert()
+    executes: list[tuple[str, int]] = []
+
+    @sa.event.listens_for(database.engine.sync_engine, "before_cursor_execute")
+    def seen(conn, cursor, sql, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        executes.append((sql.split()[0], len(parameters) if executemany else 1))
+
+    def row(room_id: str) -> Rows:
+        return Rows(statement, lambda: {"id": room_id, "topic": "t", "agents": "[]", "created": 0})
+
+    async def rename(connection: AsyncConnection) -> None:  # sees the rows put before it
+        await connection.execute(rooms.update().values(topic="renamed"))
+
+    waits = [database.writer.put(row(f"a{i}")) for i in range(30)]
+    waits.append(database.writer.put(rename))
+    waits += [database.writer.put(row(f"b{i}")) for i in range(20)]
+    await asyncio.gather(*waits)
+    found = await topics(database)
+    assert len(found) == 50
+    assert {t for r, t in found.items() if r.startswith("a")} == {"renamed"}
+    assert {t for r, t in found.items() if r.startswith("b")} == {"t"}
+    inserts = [n for verb, n in executes if verb == "INSERT"]
+    assert inserts == [30, 20], executes
+
+
+async def test_a_bad_row_in_a_batch_fails_alone(database: Database) -> None:
+    writer = database.writer
+    await writer.put(room_row("taken"))
+    good = [writer.put(room_row(f"ok{i}")) for i in range(8)]
+    bad = writer.put(room_row("taken"), retry=False)
+    await asyncio.gather(*good)
+    with pytest.raises(IntegrityError):
+        await bad
+    assert set(await topics(database)) == {"taken", *(f"ok{i}" for i in range(8))}
 
 
 async def test_a_refused_write_is_tried_again_until_taken(database: Database) -> None:
