@@ -17,12 +17,12 @@ serve: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy agents media server
+	$(VENV)/bin/mypy agents media server store clients
 	$(VENV)/bin/ruff format --check .
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy agents media server
+	$(VENV)/bin/mypy agents media server store clients
 	$(VENV)/bin/pytest -q
 
 bench: $(STAMP)

@@ -95,7 +95,7 @@ def status_metadata(response: pb.StreamResponse) -> dict[str, Any]:
     """The metadata of a streamed status update ({} for other events)."""
     if not response.HasField("status_update"):
         return {}
-    return MessageToDict(response.status_update.metadata)
+    return dict(MessageToDict(response.status_update.metadata))
 
 
 def final_state(responses: list[pb.StreamResponse]) -> int:

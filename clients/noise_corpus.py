@@ -61,18 +61,19 @@ def beeps(rng: np.random.Generator, n: int) -> Signal:
     freqs = rng.uniform(600, 3200, size=2)
     length, gap = rng.uniform(0.08, 0.3), rng.uniform(0.1, 0.6)
     gate = (t % (length + gap)) < length
-    two = rng.random() < 0.5
-    return (np.sin(2 * np.pi * freqs[0] * t) + two * np.sin(2 * np.pi * freqs[1] * t)) * gate
+    two = float(rng.random() < 0.5)
+    tones: Signal = np.sin(2 * np.pi * freqs[0] * t) + two * np.sin(2 * np.pi * freqs[1] * t)
+    return tones * gate
 
 
 def hum(rng: np.random.Generator, n: int) -> Signal:
     """Mains hum and buzz: 50 or 60 Hz and its harmonics, the odd ones strongest."""
     base = 50.0 if rng.random() < 0.5 else 60.0
     t = _t(n)
-    return sum(
-        (1.0 if k % 2 else 0.4) / k * np.sin(2 * np.pi * base * k * t + rng.uniform(0, 6))
-        for k in range(1, 12)
-    )
+    out: Signal = np.zeros(n)
+    for k in range(1, 12):
+        out += (1.0 if k % 2 else 0.4) / k * np.sin(2 * np.pi * base * k * t + rng.uniform(0, 6))
+    return out
 
 
 def rumble(rng: np.random.Generator, n: int) -> Signal:
@@ -95,7 +96,9 @@ def fan(rng: np.random.Generator, n: int) -> Signal:
     air = _lowpass(_pink(rng, n), rng.uniform(600, 1500))
     blade = rng.uniform(80, 200)
     t = _t(n)
-    tonal = sum(np.sin(2 * np.pi * blade * k * t) / k for k in range(1, 5))
+    tonal: Signal = np.zeros(n)
+    for k in range(1, 5):
+        tonal += np.sin(2 * np.pi * blade * k * t) / k
     return _unit(air) + 0.5 * _unit(tonal)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
+from av import AudioFrame
 
 from media.inbound import set_jitter_depth
 
@@ -111,6 +112,7 @@ async def join(
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await incoming.recv()
+                assert isinstance(frame, AudioFrame)
                 peer.received.append(frame.to_ndarray().reshape(-1))
                 peer.arrivals.append(time.monotonic())
                 peer.arrived.set()

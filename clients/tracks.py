@@ -16,7 +16,8 @@ SAMPLES = 960
 
 def upsample_16k(pcm: np.ndarray) -> np.ndarray:
     positions = np.arange(len(pcm) * 3) / 3
-    return np.interp(positions, np.arange(len(pcm)), pcm).astype(np.int16)
+    out: np.ndarray = np.interp(positions, np.arange(len(pcm)), pcm).astype(np.int16)
+    return out
 
 
 def audio_frame(chunk: np.ndarray, pts: int) -> av.AudioFrame:
