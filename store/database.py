@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from store.commit import AsyncCommit, Commit, ThreadCommit
 from store.writer import GroupWriter
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,9 @@ def open_database(url: str) -> Database:
         engine = create_async_engine(url, **options)
     except (ArgumentError, ImportError) as error:
         raise DatabaseUnavailable(f"database_url {describe(url)}: {error}") from error
+    commit: Commit = AsyncCommit(engine)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return Database(url, engine, GroupWriter(engine))
+        if parsed.database and parsed.database != ":memory:":  # a file a second connection sees
+            commit = ThreadCommit(url, _sqlite_pragmas)
+    return Database(url, engine, GroupWriter(commit))

@@ -7,9 +7,9 @@ import time
 import sqlalchemy as sa
 
 from agents.brain import Utterance
+from store.commit import Rows
 from store.database import Database
 from store.tables import utterances
-from store.writer import Rows
 
 
 class DatabaseHistory:

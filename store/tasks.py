@@ -29,8 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from agents.task_states import TERMINAL_STATES
 from agents.turn import new_task_saved, unsaved_new_task
+from store.commit import Rows
 from store.database import Database
-from store.writer import Rows
 
 RECENT = 1024  # tasks per agent whose latest state is kept in memory
 DURABLE = {  # states a client acts on: committed before ``save`` returns

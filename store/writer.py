@@ -8,10 +8,7 @@ writers never wait on each other's locks. A keyed write replaces a pending one w
 key (a task saved several times before its group is written is written once, as its latest
 state).
 
-A write is either a function of the connection or ``Rows``: one row of a statement built
-once. A group runs all its rows of the same statement as one ``executemany`` (one round to
-the database instead of one per row); functions run in their place, after the rows handed
-in before them.
+What a write is and how a group is committed: ``store.commit``.
 
 ``put`` returns a future that resolves when the write is committed. Callers that must not
 go on before it is durable await it; others do not, and their writes are kept and tried
@@ -24,30 +21,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import Executable
+from sqlalchemy import Connection
 from sqlalchemy.exc import InterfaceError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from store.commit import Apply, Commit
 
 log = logging.getLogger(__name__)
-WINDOW = 0.003  # seconds a group stays open for more writes
+WINDOW = 0.001  # seconds a group stays open for more writes
 RETRY = 0.5  # seconds before writes the database refused are tried again
 ATTEMPTS = 120  # a write refused this many times (a minute) is given up, loudly
-
-
-@dataclass(frozen=True)
-class Rows:
-    """One row for ``statement``; ``row`` is called when the group is written (so a write
-    replaced before then is never converted)."""
-
-    statement: Executable
-    row: Callable[[], Mapping[str, Any]]
-
-
-Apply = Callable[[AsyncConnection], Awaitable[None]] | Rows
 Committed = Callable[[], None]
 
 
@@ -81,22 +66,15 @@ def _unreachable(error: BaseException) -> bool:
     )
 
 
-async def _nothing(_: AsyncConnection) -> None:
+def _nothing(_: Connection) -> None:
     return None
 
 
-async def _execute(
-    connection: AsyncConnection, rows: dict[int, tuple[Executable, list[Mapping[str, Any]]]]
-) -> None:
-    for statement, values in rows.values():
-        await connection.execute(statement, values)
-
-
 class GroupWriter:
-    """Group commit for one engine. Owns its background flush task."""
+    """Group commit for one database. Owns its background flush task."""
 
-    def __init__(self, engine: AsyncEngine, window: float = WINDOW) -> None:
-        self._engine = engine
+    def __init__(self, commit: Commit, window: float = WINDOW) -> None:
+        self._commit_group = commit
         self._window = window
         self._pending: dict[Hashable, _Pending] = {}
         self._writing: dict[Hashable, _Pending] = {}
@@ -115,7 +93,7 @@ class GroupWriter:
         retry: bool = True,
         committed: Committed | None = None,
     ) -> asyncio.Future[None]:
-        """Queues ``apply(connection)`` for the next group; the future resolves once committed."""
+        """Queues ``apply`` for the next group; the future resolves once committed."""
         if self._closed:
             raise RuntimeError("the database writer is closed")
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -191,17 +169,7 @@ class GroupWriter:
             await asyncio.sleep(RETRY)  # the database is away or busy: try again shortly
 
     async def _commit(self, entries: list[_Pending]) -> None:
-        async with self._engine.begin() as connection:
-            rows: dict[int, tuple[Executable, list[Mapping[str, Any]]]] = {}
-            for entry in entries:
-                if isinstance(entry.apply, Rows):
-                    statement = entry.apply.statement
-                    rows.setdefault(id(statement), (statement, []))[1].append(entry.apply.row())
-                    continue
-                await _execute(connection, rows)
-                rows = {}
-                await entry.apply(connection)
-            await _execute(connection, rows)
+        await self._commit_group([entry.apply for entry in entries])
 
     async def aclose(self) -> None:
         """Writes what is pending (while the database takes it), then stops."""
@@ -215,3 +183,4 @@ class GroupWriter:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
+        await self._commit_group.aclose()

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from store.commit import Apply
 from store.database import Database
 from store.tables import rooms
-from store.writer import Apply
 
 
 class RecordFailed(Exception):
@@ -78,14 +78,14 @@ class RoomRecords:
             "owner": owner,
         }
 
-        async def insert(connection: AsyncConnection) -> None:
-            await connection.execute(rooms.insert().values(row))
+        def insert(connection: Connection) -> None:
+            connection.execute(rooms.insert().values(row))
 
         await self._write(insert)
 
     async def remove(self, room_id: str) -> None:
-        async def delete(connection: AsyncConnection) -> None:
-            await connection.execute(rooms.delete().where(rooms.c.id == room_id))
+        def delete(connection: Connection) -> None:
+            connection.execute(rooms.delete().where(rooms.c.id == room_id))
 
         await self._write(delete)
 
@@ -95,12 +95,12 @@ class RoomRecords:
         now = time.time()
         kept: set[str] = set()
 
-        async def renew(connection: AsyncConnection) -> None:
+        def renew(connection: Connection) -> None:
             if not held:
                 return
             mine = (rooms.c.replica == self.replica) & rooms.c.id.in_(held)
-            await connection.execute(rooms.update().where(mine).values(heartbeat=now))
-            found = await connection.execute(sa.select(rooms.c.id).where(mine))
+            connection.execute(rooms.update().where(mine).values(heartbeat=now))
+            found = connection.execute(sa.select(rooms.c.id).where(mine))
             kept.update(r[0] for r in found)
 
         await self._write(renew)
@@ -112,14 +112,14 @@ class RoomRecords:
         now = time.time()
         won: list[RoomRecord] = []
 
-        async def take(connection: AsyncConnection) -> None:
+        def take(connection: Connection) -> None:
             free: sa.ColumnElement[bool] = sa.true()
             if not force:
                 free = (rooms.c.replica == self.replica) | (rooms.c.heartbeat < now - lease)
             update = rooms.update().where((rooms.c.id == room_id) & free)
-            result = await connection.execute(update.values(replica=self.replica, heartbeat=now))
+            result = connection.execute(update.values(replica=self.replica, heartbeat=now))
             if result.rowcount == 1:
-                found = await connection.execute(sa.select(*_COLUMNS).where(rooms.c.id == room_id))
+                found = connection.execute(sa.select(*_COLUMNS).where(rooms.c.id == room_id))
                 won.extend(_record(r) for r in found)
 
         await self._write(take)
@@ -130,9 +130,9 @@ class RoomRecords:
         if not held:
             return
 
-        async def free(connection: AsyncConnection) -> None:
+        def free(connection: Connection) -> None:
             mine = (rooms.c.replica == self.replica) & rooms.c.id.in_(held)
-            await connection.execute(rooms.update().where(mine).values(heartbeat=0.0))
+            connection.execute(rooms.update().where(mine).values(heartbeat=0.0))
 
         await self._write(free)
 

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agents.brain import Utterance
 from agents.transcript import Transcript
+from store.commit import Apply, Rows
 from store.database import Database, open_database
 from store.history import DatabaseHistory
 from store.tables import rooms
-from store.writer import Apply, Rows
 
 
 @pytest.fixture
@@ -29,9 +29,9 @@ async def database(tmp_path: Path) -> Database:
 
 
 def insert_room(room_id: str, topic: str = "t") -> Apply:
-    async def apply(connection: AsyncConnection) -> None:
+    def apply(connection: Connection) -> None:
         row = {"id": room_id, "topic": topic, "agents": "[]", "created": 0.0}
-        await connection.execute(rooms.insert().values(row))
+        connection.execute(rooms.insert().values(row))
 
     return apply
 
@@ -54,9 +54,9 @@ async def test_a_key_is_written_once_as_its_latest_write(database: Database) -> 
     writer = database.writer
 
     def upsert(topic: str) -> Apply:
-        async def apply(connection: AsyncConnection) -> None:
-            await connection.execute(rooms.delete().where(rooms.c.id == "k"))
-            await insert_room("k", topic)(connection)
+        def apply(connection: Connection) -> None:
+            connection.execute(rooms.delete().where(rooms.c.id == "k"))
+            insert_room("k", topic)(connection)
 
         return apply
 
@@ -89,20 +89,25 @@ async def test_rows_of_one_statement_are_one_executemany_in_order_with_functions
     statement = rooms.insert()
     executes: list[tuple[str, int]] = []
 
-    @sa.event.listens_for(database.engine.sync_engine, "before_cursor_execute")
     def seen(conn, cursor, sql, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
         executes.append((sql.split()[0], len(parameters) if executemany else 1))
+
+    # Every engine's: the writer has its own connection.
+    sa.event.listen(sa.Engine, "before_cursor_execute", seen)
 
     def row(room_id: str) -> Rows:
         return Rows(statement, lambda: {"id": room_id, "topic": "t", "agents": "[]", "created": 0})
 
-    async def rename(connection: AsyncConnection) -> None:  # sees the rows put before it
-        await connection.execute(rooms.update().values(topic="renamed"))
+    def rename(connection: Connection) -> None:  # sees the rows put before it
+        connection.execute(rooms.update().values(topic="renamed"))
 
     waits = [database.writer.put(row(f"a{i}")) for i in range(30)]
     waits.append(database.writer.put(rename))
     waits += [database.writer.put(row(f"b{i}")) for i in range(20)]
-    await asyncio.gather(*waits)
+    try:
+        await asyncio.gather(*waits)
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", seen)
     found = await topics(database)
     assert len(found) == 50
     assert {t for r, t in found.items() if r.startswith("a")} == {"renamed"}
@@ -126,12 +131,12 @@ async def test_a_refused_write_is_tried_again_until_taken(database: Database) ->
     writer = database.writer
     refusals = 2
 
-    async def flaky(connection: AsyncConnection) -> None:
+    def flaky(connection: Connection) -> None:
         nonlocal refusals
         if refusals:
             refusals -= 1
             raise OperationalError("INSERT", {}, Exception("database is locked"))
-        await insert_room("late")(connection)
+        insert_room("late")(connection)
 
     taken = asyncio.Event()
     first = writer.put(flaky, committed=taken.set)  # its caller hears of the refusal...
