@@ -2,7 +2,9 @@
 
 The SDK saves a task on every event (each streamed word of a turn is one). Here a save
 becomes one upsert in the writer's next group; a task saved again before its group is written
-is written once, as its latest state. A terminal or input-awaiting state returns from
+is written once, as its latest state; a running task's later saves may wait up to
+``RUNNING_WRITES_EVERY`` for the next (its first is written at once, so a crash leaves it on
+record for start-up repair). A terminal or input-awaiting state returns from
 ``save`` only once committed, so a client that saw it can read the whole task after the
 process is killed; other states return at once and are served from memory until written
 (``get`` sees them at once; ``list`` and ``delete`` wait for the writes before them).
@@ -33,6 +35,9 @@ from store.commit import Rows
 from store.database import Database
 
 RECENT = 1024  # tasks per agent whose latest state is kept in memory
+# Seconds a running task's save may wait for the next one: a voiced turn saves its task on every
+# word, and a debate's task grows with every turn; each save rewrote the whole task.
+RUNNING_WRITES_EVERY = 1.0
 DURABLE = {  # states a client acts on: committed before ``save`` returns
     *TERMINAL_STATES,
     pb.TaskState.TASK_STATE_INPUT_REQUIRED,
@@ -68,6 +73,7 @@ class GroupCommitTaskStore(DatabaseTaskStore):
         new_task_saved(context, task.id)
         owner = self.owner_resolver(context)
         task_id = task.id
+        first = task_id not in self._recent  # written at once: after a crash it is on record
         latest = pb.Task()
         latest.CopyFrom(task)
         self._recent[task_id] = (latest, owner)
@@ -84,8 +90,10 @@ class GroupCommitTaskStore(DatabaseTaskStore):
                     break
                 del self._recent[oldest]
 
-        committed = self._writer.put(upsert, key=("task", task_id), committed=written)
-        if task.status.state in DURABLE:
+        durable = task.status.state in DURABLE
+        delay = 0.0 if durable or first else RUNNING_WRITES_EVERY
+        committed = self._writer.put(upsert, key=("task", task_id), committed=written, delay=delay)
+        if durable:
             await asyncio.shield(committed)
 
     def _row(self, task: pb.Task, owner: str) -> dict[str, Any]:

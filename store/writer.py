@@ -43,6 +43,7 @@ class _Pending:
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     attempts: int = 0
     committed: Committed | None = None  # called once the write (not a retry's error) commits
+    due: float = 0.0  # loop time before which it waits for a newer write of its key
 
     def settle(self, error: BaseException | None = None) -> None:
         if error is None and self.committed is not None:
@@ -81,6 +82,7 @@ class GroupWriter:
         self._flusher: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self._due_now = asyncio.Event()  # a write due at once arrived (wakes a waiting flusher)
         self._closed = False
         self.commits = 0  # transactions committed so far
         self.writes = 0  # writes handed in so far
@@ -92,18 +94,29 @@ class GroupWriter:
         key: Hashable | None = None,
         retry: bool = True,
         committed: Committed | None = None,
+        delay: float = 0.0,
     ) -> asyncio.Future[None]:
-        """Queues ``apply`` for the next group; the future resolves once committed."""
+        """Queues ``apply`` for the next group; the future resolves once committed.
+
+        ``delay``: the write may wait that long for a newer write of the same ``key`` to
+        replace it (a running task saved word by word is written about once a ``delay``); a
+        write due sooner, ``flushed`` and closing write it at once."""
         if self._closed:
             raise RuntimeError("the database writer is closed")
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
         slot = key if key is not None else object()
         earlier = self._pending.get(slot)
         waiters = [*earlier.waiters, waiter] if earlier else [waiter]
-        entry = _Pending(apply, retry, waiters, committed=committed)
+        due = loop.time() + delay
+        if earlier is not None:
+            due = min(due, earlier.due)
+        entry = _Pending(apply, retry, waiters, committed=committed, due=due)
         self._pending[slot] = entry
         self.writes += 1
         self._idle.clear()
+        if delay <= 0:
+            self._due_now.set()
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="database writer")
         return waiter
@@ -117,12 +130,28 @@ class GroupWriter:
         A marker joins the next group: groups are written in order, so when it is done,
         everything before it is too, however busy the writer stays."""
         if self._pending or self._writing:
+            self._all_due()
             await self.put(_nothing, retry=False)
 
+    def _all_due(self) -> None:
+        for entry in self._pending.values():
+            entry.due = 0.0
+        self._due_now.set()
+
     async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._pending:
+            wait = min(entry.due for entry in self._pending.values()) - loop.time()
+            if wait > 0:  # only writes that may wait for newer ones: until the first is due
+                self._due_now.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._due_now.wait(), wait)
+                continue
             await asyncio.sleep(self._window)  # the group stays open for writes meanwhile
-            self._writing, self._pending = self._pending, {}
+            now = loop.time()
+            self._writing = {k: e for k, e in self._pending.items() if e.due <= now}
+            for key in self._writing:
+                del self._pending[key]
             try:
                 await self._commit(list(self._writing.values()))
             except Exception as error:
@@ -174,6 +203,7 @@ class GroupWriter:
     async def aclose(self) -> None:
         """Writes what is pending (while the database takes it), then stops."""
         self._closed = True
+        self._all_due()
         if self._flusher is not None and not self._flusher.done():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._idle.wait()), 5)

@@ -65,6 +65,39 @@ async def test_a_key_is_written_once_as_its_latest_write(database: Database) -> 
     assert await topics(database) == {"k": "v19"}
 
 
+async def test_a_write_that_may_wait_is_replaced_by_newer_ones_then_written(
+    database: Database,
+) -> None:
+    """A running task's saves: each may wait for the next; only the latest is written, once
+    its wait is over, and a write due at once in the meantime does not take it along."""
+    writer = database.writer
+    written: list[str] = []
+
+    def upsert(topic: str) -> Apply:
+        def apply(connection: Connection) -> None:
+            connection.execute(rooms.delete().where(rooms.c.id == "k"))
+            insert_room("k", topic)(connection)
+            written.append(topic)
+
+        return apply
+
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    waits = [writer.put(upsert(f"v{i}"), key="k", delay=0.3) for i in range(5)]
+    await writer.put(insert_room("other"))  # due at once: committed without the waiting one
+    assert written == [] and "k" not in await topics(database)
+    await asyncio.gather(*waits)
+    assert loop.time() - start >= 0.3
+    assert written == ["v4"] and (await topics(database))["k"] == "v4"
+
+
+async def test_flushed_writes_the_writes_that_may_wait(database: Database) -> None:
+    writer = database.writer
+    waiting = writer.put(insert_room("later"), key="later", delay=60)
+    await writer.flushed()
+    assert waiting.done() and "later" in await topics(database)
+
+
 async def test_a_bad_write_fails_alone(database: Database) -> None:
     writer = database.writer
     await writer.put(insert_room("taken"))
