@@ -66,6 +66,9 @@ class SpeechStopped:
 VadEvent = SpeechStarted | SpeechStopped
 
 
+# The model is not run on blocks this far below ``min_level_db`` (a silent microphone); it does
+# hear the faint start of a voice, which is what lets it judge the first loud block at once.
+REST_BELOW_DB = 30.0
 _WINDOW = np.hanning(BLOCK_SAMPLES)
 _BIN_HZ = IN_RATE / BLOCK_SAMPLES  # 100 Hz
 _BAND = slice(round(700 / _BIN_HZ), round(4000 / _BIN_HZ) + 1)
@@ -145,13 +148,17 @@ class VadSegmenter:
 
     def is_speech(self, block: Pcm) -> bool:
         config = self.config
-        probability = self._model.feed(block)  # every block: the model hears one stream
         self._db = db = band_level_db(block)
+        audible = db >= config.min_level_db
+        if db >= config.min_level_db - REST_BELOW_DB or self._speaking:  # one stream while heard
+            probability = self._model.feed(block)
+        else:
+            self._model.rest(block)
+            probability = 0.0
         floor = self.floor.db if self.floor.db is not None else db
         voiced = self._vad.is_speech(block.tobytes(), IN_RATE)
         if not self._speaking or not voiced:
             self.floor.update(db)
-        audible = db >= config.min_level_db
         # Only an onset weighs the pitch context: while someone speaks it is not measured.
         tonal = self._pitch.push(block, audible and not self._speaking) >= config.tonal_context
         if not voiced or not audible or probability < config.speech_probability:

@@ -59,3 +59,33 @@ def test_speech_after_noise_is_still_found() -> None:
 def test_frames_must_be_20_ms() -> None:
     with pytest.raises(ValueError):
         VadSegmenter().push(np.zeros(100, np.int16), 0.0)
+
+
+@pytest.mark.parametrize("clip", labelled_speech(), ids=lambda c: c.name[-4:])
+def test_a_silent_microphone_is_not_judged_and_speech_out_of_it_is_found_as_soon(clip) -> None:  # type: ignore[no-untyped-def]
+    """Digital silence (a muted or noise-suppressed microphone) does not run the speech model;
+    a voice that follows is found exactly when it is found out of a continuously judged one."""
+    silence = np.zeros(16000 * 2, np.int16)
+    resting = VadSegmenter()
+    model = resting._model._model
+    runs = 0
+    judge = model.process
+
+    def counted(data):  # type: ignore[no-untyped-def]
+        nonlocal runs
+        runs += 1
+        return judge(data)
+
+    model.process = counted
+    frames = [silence[i : i + IN_FRAME] for i in range(0, len(silence), IN_FRAME)]
+    for index, frame in enumerate(frames):
+        assert resting.push(frame, (index + 1) * 0.02) == []
+    assert runs == 0, "no model run on silence"
+    found = [
+        e
+        for i in range(0, len(clip.pcm) - IN_FRAME + 1, IN_FRAME)
+        for e in resting.push(clip.pcm[i : i + IN_FRAME], 2.0 + (i + IN_FRAME) / 16000)
+    ]
+    started = next(e for e in found if isinstance(e, SpeechStarted))
+    reference = next(e for e in run(clip.pcm) if isinstance(e, SpeechStarted))
+    assert started.at - 2.0 == pytest.approx(reference.at, abs=0.021)
