@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from a2a.server.agent_execution import AgentExecutor
-from a2a.server.cluster import StoredTask
+from a2a.server.cluster import StoredTask, VersionedTaskStore
 from a2a.server.context import ServerCallContext
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.tasks import TaskStore
@@ -164,6 +164,7 @@ class AgentService:
     store: TaskStore
     # The owner of a running task by id (its turn log knows): internal cancels act as it.
     owner_of_task: Callable[[str], str] = _nobody
+    versioned: VersionedTaskStore | None = None  # replicas: the store behind ``store``
 
     @property
     def name(self) -> str:

@@ -70,15 +70,22 @@ class TurnLogs:
     def __init__(self, keep: int = 2000) -> None:
         self._logs: OrderedDict[str, TurnLog] = OrderedDict()
         self._keep = keep
-        self.on_end: Callable[[TurnLog], None] | None = None  # each turn, once it ends
+        self.on_open: list[Callable[[TurnLog], None]] = []  # called as each turn starts
+        self.on_end: list[Callable[[TurnLog], None]] = []  # ... and once it ends
 
     def open(self, task_id: str, agent: str, context_id: str, owner: str = "") -> TurnLog:
         log = self._logs.get(task_id)
         if log is None or log.finished:
-            log = TurnLog(task_id, agent, context_id, owner, ended=self.on_end)
+            log = TurnLog(task_id, agent, context_id, owner, ended=self._ended)
             self._logs[task_id] = log
+            for hook in self.on_open:
+                hook(log)
         self._trim()
         return log
+
+    def _ended(self, log: TurnLog) -> None:
+        for hook in self.on_end:
+            hook(log)
 
     def get(self, task_id: str) -> TurnLog | None:
         return self._logs.get(task_id)

@@ -43,6 +43,7 @@ from server.runtime import VERSION, build_runtime
 from server.settings import Settings
 from server.stream_api import StreamHub, stream_router
 from server.stream_errors import StreamingErrorsAsEvents
+from server.task_leases import TaskLeases
 from server.task_owner import TaskOwner
 from server.telemetry import exporting
 from server.throttle import Throttle
@@ -112,6 +113,13 @@ def create_app(
     records = RoomRecords(runtime.database, settings.replica_url or settings.base_url)
     rooms = Rooms(setup, runtime.floors, settings.max_rooms, records, metrics)
     leases = RoomLeases(rooms, records, settings.room_lease, shared=runtime.database.shared)
+    task_leases: TaskLeases | None = None
+    if runtime.database.shared:  # replicas: a stopped replica's turns are ended by another
+        task_leases = TaskLeases(
+            runtime.database, records.replica, settings.room_lease, runtime.fail_abandoned
+        )
+        runtime.turn_logs.on_open.append(task_leases.opened)
+        runtime.turn_logs.on_end.append(task_leases.ended)
     identity = identity_of(settings)
     limiter = RateLimiter(settings.limits.rates())
     background = TaskOwner("server")
@@ -124,6 +132,9 @@ def create_app(
         if held:
             log.info("holding %d room(s) on record", held)
         background.spawn(leases.run())
+        if task_leases is not None:
+            await task_leases.start()
+            background.spawn(task_leases.run())
         warming = asyncio.create_task(asyncio.to_thread(stt.warm))  # decoders load meanwhile
         try:
             yield
@@ -148,6 +159,8 @@ def create_app(
             return
         draining.set()
         stopped = await runtime.stop_turns()
+        if task_leases is not None:
+            await task_leases.aclose()
         await leases.aclose()
         await rooms.aclose()
         if stopped:
@@ -193,8 +206,8 @@ def create_app(
         }
 
     metrics.gauges(gauges)
-    runtime.turn_logs.on_end = lambda turn: metrics.inc(
-        "turns", agent=turn.agent, state=turn.state or "unknown"
+    runtime.turn_logs.on_end.append(
+        lambda turn: metrics.inc("turns", agent=turn.agent, state=turn.state or "unknown")
     )
 
     @app.get("/metrics", tags=["Ops"])

@@ -17,7 +17,7 @@ from agents.executor import DebaterExecutor
 from agents.floor import Floors
 from agents.moderator import ModeratorExecutor
 from agents.persona import Persona
-from agents.recovery import fail_orphaned_tasks
+from agents.recovery import fail_abandoned_task, fail_orphaned_tasks
 from agents.service import AgentDirectory, AgentService, PodiumRequestHandler, build_card
 from agents.settled_store import SettledTaskStore, SettledVersionedTaskStore
 from agents.transcript import Transcript
@@ -25,6 +25,7 @@ from agents.turn import SHUTDOWN
 from agents.turn_log import TurnLogs
 from server.push import Push
 from server.settings import Settings
+from server.task_leases import Abandoned
 from store.database import Database, open_database
 from store.history import DatabaseHistory
 from store.tasks import ClusterTaskStore, GroupCommitTaskStore
@@ -45,6 +46,14 @@ class Runtime:
     deliveries: Deliveries
     brains: list[Brain] = field(default_factory=list)
     push: Push | None = None
+    events: TaskEventStream | None = None  # replicas: every replica's task events
+
+    async def fail_abandoned(self, turn: Abandoned) -> bool:
+        """Ends ``turn``, left running by a replica that stopped, ``failed``."""
+        service = self.directory.get(turn.agent) or self.directory.root
+        if service is None or service.versioned is None:
+            return False
+        return await fail_abandoned_task(service.versioned, self.events, turn.task_id, turn.owner)
 
     async def start(self) -> None:
         """Opens the database (``DatabaseUnavailable`` if it cannot) and repairs what a dead
@@ -130,15 +139,16 @@ def _service(
         return AgentService(persona, path, card, executor, handler, tasks, turn_logs.owner)
     # Replicas: the SDK's cluster mode (versioned saves, events every replica can follow).
     versioned = ClusterTaskStore(database.engine, create_table=False, owner_resolver=owner)
+    settled = SettledVersionedTaskStore(versioned, turn_logs)
     handler = PodiumRequestHandler(
         agent_executor=executor,
-        task_store=SettledVersionedTaskStore(versioned, turn_logs),
+        task_store=settled,
         agent_card=card,
         event_stream=events,
         **pushing,
     )
     return AgentService(
-        persona, path, card, executor, handler, versioned.as_task_store, turn_logs.owner
+        persona, path, card, executor, handler, versioned.as_task_store, turn_logs.owner, settled
     )
 
 
@@ -202,5 +212,14 @@ def build_runtime(settings: Settings) -> Runtime:
         push,
     )
     return Runtime(
-        settings, database, directory, transcript, turn_logs, floors, deliveries, brains, push
+        settings,
+        database,
+        directory,
+        transcript,
+        turn_logs,
+        floors,
+        deliveries,
+        brains,
+        push,
+        events,
     )

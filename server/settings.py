@@ -242,7 +242,10 @@ class Settings(BaseSettings):
         default="", description="this replica's URL as other replicas reach it; empty: base URL"
     )
     room_lease: float = Field(
-        default=4.0, ge=1.0, le=120.0, description="seconds a room outlives its replica's heartbeat"
+        default=4.0,
+        ge=1.0,
+        le=120.0,
+        description="seconds a room, or a running task, outlives its replica's heartbeat",
     )
     max_body_bytes: int = 1_000_000
     debate_rounds: int = Field(default=2, ge=1, le=20)

@@ -1,4 +1,5 @@
-"""Podium's own tables (the SDK owns ``tasks``): conversation history and rooms on record.
+"""Podium's own tables (the SDK owns ``tasks``): conversation history, rooms on record, and
+replicas with the turns each runs.
 
 Schema changes are Alembic revisions in ``store/migrations/versions``; these definitions are
 what the newest revision leaves, used by the code that reads and writes them.
@@ -33,4 +34,22 @@ rooms = sa.Table(
     sa.Column("replica", sa.Text),  # the internal URL of the replica that holds the room
     sa.Column("heartbeat", sa.Float, nullable=False, server_default="0"),  # its last, epoch s
     sa.Column("owner", sa.Text, nullable=False, server_default=""),  # the principal's name
+)
+
+replicas = sa.Table(
+    "replicas",
+    metadata,
+    sa.Column("replica", sa.Text, primary_key=True),  # its internal URL
+    sa.Column("heartbeat", sa.Float, nullable=False),  # its last, epoch s
+)
+
+running_tasks = sa.Table(
+    "running_tasks",
+    metadata,
+    sa.Column("task_id", sa.Text, primary_key=True),
+    sa.Column("agent", sa.Text, nullable=False),
+    sa.Column("owner", sa.Text, nullable=False),  # the principal the turn runs for
+    sa.Column("replica", sa.Text, nullable=False),  # the replica running it
+    sa.Column("started", sa.Float, nullable=False),
+    sa.Index("running_tasks_replica", "replica"),
 )

@@ -4,6 +4,9 @@ followed, streamed as text and canceled through B."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,8 +17,13 @@ from a2a.types import a2a_pb2 as pb
 from clients.a2a import chunk_text, fetch_card, make_client, text_of, user_message
 from server.settings import BrainSettings
 from tests.postgres import Postgres
-from tests.serving import serve_podium
+from tests.serving import podium_process, serve_podium
 from tests.sse import read_events
+
+
+def text_of_message(message: pb.Message) -> str:
+    return "".join(part.text for part in message.parts)
+
 
 SLOW = BrainSettings(words_per_second=15)  # a paced demo brain: turns run long enough to watch
 
@@ -97,3 +105,44 @@ async def test_a_cancel_on_one_replica_stops_the_turn_running_on_another(
             assert stored.status.state == pb.TaskState.TASK_STATE_CANCELED
             words = text_of(stored).split()
             assert 0 < len(words) < 40, "generation stopped partway"
+
+
+async def test_a_turn_left_running_by_a_killed_replica_ends_failed_on_another(
+    tmp_path: Path, postgres: Postgres
+) -> None:
+    """``kill -9`` mid-turn: within the lease, another replica ends the task ``failed`` with
+    the reason, and a client following it there sees it end."""
+    env = {
+        "PODIUM_DATABASE_URL": postgres.create("replicas_abandoned"),
+        "PODIUM_ROOM_LEASE": "2",
+        "PODIUM_BRAIN__WORDS_PER_SECOND": "4",  # the turn outlives the replica
+    }
+    with (
+        podium_process(tmp_path / "a", **env) as (a, process_a),
+        podium_process(tmp_path / "b", **env) as (b, _),
+    ):
+        async with httpx.AsyncClient(timeout=30) as http:
+            task_id, running = await start_turn(http, a)
+            on_b = make_client(http, await fetch_card(http, f"{b}/agents/mei"))
+
+            async def follow() -> list[pb.StreamResponse]:
+                request = pb.SubscribeToTaskRequest(id=task_id)
+                return [r async for r in on_b.subscribe(request)]
+
+            following = asyncio.create_task(follow())
+            first = await on_b.get_task(pb.GetTaskRequest(id=task_id))
+            assert first.status.state == pb.TaskState.TASK_STATE_WORKING
+            process_a.send_signal(signal.SIGKILL)
+            process_a.wait(10)
+            killed = time.monotonic()
+            followed = await asyncio.wait_for(following, 20)
+            took = time.monotonic() - killed
+            with contextlib.suppress(Exception):  # its stream was cut with its replica
+                await running
+            last = followed[-1].status_update.status
+            assert last.state == pb.TaskState.TASK_STATE_FAILED
+            assert "replica running this task stopped" in text_of_message(last.message)
+            assert took < 2 + 5, f"ended {took:.1f} s after the kill"
+            final = await on_b.get_task(pb.GetTaskRequest(id=task_id))
+            assert final.status.state == pb.TaskState.TASK_STATE_FAILED
+            assert text_of(final), "the words said before the kill are kept"
