@@ -77,14 +77,21 @@ async def paced_words(chunks: AsyncIterator[str], wpm: float) -> AsyncIterator[s
             yield word
 
 
+REVOKED_KEPT = 1024
+
+
 class Deliveries:
     """Which delivery each turn uses: claimed by message id before the turn starts, bound to
-    the task id when the executor opens it."""
+    the task id when the executor opens it. Also which running turn a message started, so a
+    starter that gives up before it hears back (its debate was canceled meanwhile) can call
+    the turn off (``revoke``)."""
 
     def __init__(self, default: Delivery | None = None) -> None:
         self.default: Delivery = default or ImmediateDelivery()
         self._claims: dict[str, Delivery] = {}
         self._tasks: dict[str, Delivery] = {}
+        self._turns: dict[str, str] = {}  # message id -> the running turn's task id
+        self._revoked: dict[str, None] = {}  # message ids whose turns are called off (ordered)
 
     def claim(self, message_id: str, delivery: Delivery) -> None:
         self._claims[message_id] = delivery
@@ -100,10 +107,29 @@ class Deliveries:
     def open(self, message_id: str, task_id: str) -> Delivery:
         delivery = self._claims.pop(message_id, None) or self.default
         self._tasks[task_id] = delivery
+        if message_id:
+            self._turns[message_id] = task_id
         return delivery
+
+    def revoke(self, message_id: str) -> str | None:
+        """Calls off the turn ``message_id`` starts: the task id when it is running already
+        (the caller cancels it); otherwise it is ended as soon as it opens (``revoked``)."""
+        self._claims.pop(message_id, None)
+        task_id = self._turns.get(message_id)
+        if task_id is None:
+            self._revoked[message_id] = None
+            while len(self._revoked) > REVOKED_KEPT:  # turns that never opened at all
+                del self._revoked[next(iter(self._revoked))]
+        return task_id
+
+    def revoked(self, message_id: str) -> bool:
+        """Whether the turn of ``message_id`` was called off before it opened (asked once)."""
+        return self._revoked.pop(message_id, 0) is None
 
     def of_task(self, task_id: str) -> Delivery:
         return self._tasks.get(task_id, self.default)
 
-    def close(self, task_id: str) -> None:
+    def close(self, task_id: str, message_id: str = "") -> None:
         self._tasks.pop(task_id, None)
+        if self._turns.get(message_id) == task_id:
+            del self._turns[message_id]

@@ -33,6 +33,7 @@ from agents.turn_log import TurnLog, TurnLogs
 log = logging.getLogger(__name__)
 
 METADATA_KEY = "podium"  # message metadata namespace for Podium's own fields
+CALLED_OFF = "the turn was called off before it began"
 
 
 def podium_metadata(message: pb.Message | None) -> dict[str, Any]:
@@ -84,9 +85,22 @@ class DebaterExecutor(AgentExecutor):
         # Bound before the task shows: the starter's claim lasts only until the task exists.
         delivery = self._deliveries.open(message_id, task_id)
         try:
+            if self._deliveries.revoked(message_id):
+                await self._called_off(context, event_queue)
+                return
             await self._run(context, event_queue, turn, delivery)
         finally:
-            self._deliveries.close(task_id)
+            self._deliveries.close(task_id, message_id)
+
+    async def _called_off(self, context: RequestContext, event_queue: EventQueue) -> None:
+        """Its starter gave up before the turn began (a debate canceled meanwhile)."""
+        await open_task(context, event_queue)
+        updater = TaskUpdater(event_queue, context.task_id or "", context.context_id or "")
+        await updater.update_status(
+            pb.TaskState.TASK_STATE_CANCELED,
+            message=updater.new_agent_message([pb.Part(text=CALLED_OFF)]),
+            metadata={"speaker": self.persona.name},
+        )
 
     async def _run(
         self, context: RequestContext, event_queue: EventQueue, turn: TurnLog, delivery: Delivery
