@@ -2,9 +2,10 @@
 
 Every update is an A2A event: the SDK copies it into the task, saves it and sends it to every
 subscriber, and a debate relays it again into the moderator's task. Word by word that is a few
-events a second per voice and dozens for an unpaced brain. When a client streams the turn, the
-first text goes out at once (the first chunk's latency is what it feels); otherwise (a
-blocking ``SendMessage`` waits for the whole task) the first text waits like the rest. After
+events a second per voice and dozens for an unpaced brain. When a client follows the turn as it
+goes (``agents.turn.mark_followed``), the first text goes out at once (the first chunk's
+latency is what it feels); otherwise (a blocking ``SendMessage`` waits for the whole task)
+the first text waits like the rest. After
 it, what is delivered within ``every`` seconds of the last update is joined into the next.
 Each delivery says how long: an unpaced text turn ten updates a second; a turn on a speaking
 clock (a voice, a text debate's words per minute) word by word, since a debate's rivals bid

@@ -27,7 +27,7 @@ from agents.delivery import Deliveries, Delivery, DeliveryError, TurnInfo
 from agents.owner import conversation_key, owner_of
 from agents.persona import Persona, StreamMode
 from agents.transcript import Transcript
-from agents.turn import CancelReason, is_new_context, is_streamed
+from agents.turn import CancelReason, is_followed, is_new_context
 from agents.turn_log import TurnLog, TurnLogs
 
 log = logging.getLogger(__name__)
@@ -138,9 +138,9 @@ class DebaterExecutor(AgentExecutor):
         wpm = meta.get("wpm")
         info = TurnInfo(self.persona.name, task_id, wpm if isinstance(wpm, float) else 0.0)
         clock = asyncio.get_running_loop().time
-        streamed = is_streamed(context.call_context)  # a streaming client: first words at once
+        followed = is_followed(context.call_context)  # followed as it goes: first words at once
         every = delivery.update_every(info)
-        held = self._held[task_id] = Coalescer(clock, every, first_at_once=streamed)
+        held = self._held[task_id] = Coalescer(clock, every, first_at_once=followed)
         try:
             reply = self._answer_only(self.brain.stream(request), updater, delivery, info)
             async for chunk in delivery.deliver(info, reply):

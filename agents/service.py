@@ -25,7 +25,7 @@ from agents import message_meta
 from agents.owner import owner_context
 from agents.persona import Persona
 from agents.task_states import TERMINAL_STATES
-from agents.turn import CancelReason, Turn, mark_new_context, mark_streamed
+from agents.turn import CancelReason, Turn, mark_followed, mark_new_context
 
 log = logging.getLogger(__name__)
 PROTOCOL_BINDINGS = ("JSONRPC", "HTTP+JSON")
@@ -77,6 +77,9 @@ class PodiumRequestHandler(DefaultRequestHandler):
         self, params: pb.SendMessageRequest, context: ServerCallContext
     ) -> pb.Message | pb.Task:
         self._check(params, context)
+        settings = params.configuration
+        if settings.return_immediately or settings.HasField("task_push_notification_config"):
+            mark_followed(context)
         result = await super().on_message_send(await self._follow_up(params, context), context)
         return cast("pb.Message | pb.Task", result)
 
@@ -84,7 +87,7 @@ class PodiumRequestHandler(DefaultRequestHandler):
         self, params: pb.SendMessageRequest, context: ServerCallContext
     ) -> AsyncIterator[Any]:
         self._check(params, context)
-        mark_streamed(context)
+        mark_followed(context)
         rewritten = await self._follow_up(params, context)
         async for event in super().on_message_send_stream(rewritten, context):
             yield event

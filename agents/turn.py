@@ -54,16 +54,18 @@ class CancelReason:
 
 _NEW_CONTEXT_KEY = "podium.new_context"
 _NEW_TASK_KEY = "podium.new_task"
-_STREAMED_KEY = "podium.streamed"
+_FOLLOWED_KEY = "podium.followed"
 
 
-def mark_streamed(context: ServerCallContext) -> None:
-    """The caller follows the turn as it goes (a streaming call, in-process or over A2A)."""
-    context.state[_STREAMED_KEY] = True
+def mark_followed(context: ServerCallContext) -> None:
+    """The caller follows the turn as it goes: it streams it (in-process or over A2A), gets
+    its task at once (``return_immediately``) or has its events pushed. A blocking
+    ``SendMessage`` sees only the end."""
+    context.state[_FOLLOWED_KEY] = True
 
 
-def is_streamed(context: ServerCallContext | None) -> bool:
-    return context is not None and bool(context.state.get(_STREAMED_KEY))
+def is_followed(context: ServerCallContext | None) -> bool:
+    return context is not None and bool(context.state.get(_FOLLOWED_KEY))
 
 
 def mark_new_context(context: ServerCallContext) -> None:

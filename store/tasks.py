@@ -3,11 +3,12 @@
 The SDK saves a task on every event (each streamed word of a turn is one). Here a save
 becomes one upsert in the writer's next group; a task saved again before its group is written
 is written once, as its latest state; a running task's later saves may wait up to
-``RUNNING_WRITES_EVERY`` for the next (its first is written at once, so a crash leaves it on
-record for start-up repair). A terminal or input-awaiting state returns from
-``save`` only once committed, so a client that saw it can read the whole task after the
-process is killed; other states return at once and are served from memory until written
-(``get`` sees them at once; ``list`` and ``delete`` wait for the writes before them).
+``RUNNING_WRITES_EVERY`` for the next (the first save of a task a client follows is written
+at once, so a crash leaves it on record for start-up repair). A terminal or input-awaiting
+state returns from ``save`` only once committed, so a client that saw it can read the whole
+task after the process is killed; other states return at once and are served from memory
+until written (``get`` sees them at once; ``list`` and ``delete`` wait for the writes before
+them).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from agents.task_states import TERMINAL_STATES
-from agents.turn import new_task_saved, unsaved_new_task
+from agents.turn import is_followed, new_task_saved, unsaved_new_task
 from store.commit import Rows
 from store.database import Database
 
@@ -73,7 +74,9 @@ class GroupCommitTaskStore(DatabaseTaskStore):
         new_task_saved(context, task.id)
         owner = self.owner_resolver(context)
         task_id = task.id
-        first = task_id not in self._recent  # written at once: after a crash it is on record
+        # A followed task's first save is written at once: after a crash it is on record, and
+        # start-up repair ends it. A blocking call's task is seen by nobody before its end.
+        first = task_id not in self._recent and is_followed(context)
         latest = pb.Task()
         latest.CopyFrom(task)
         self._recent[task_id] = (latest, owner)
