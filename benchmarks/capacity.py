@@ -15,6 +15,11 @@ Pacing is measured at the listeners (packet inter-arrival) and at the server's s
 The last line says how many rooms and listeners two cores hold (at 80 % of both).
 
 Usage: python benchmarks/capacity.py [--rooms 2] [--listeners 1 10 20 40] [--seconds 10]
+       python benchmarks/capacity.py --baseline <checkout of another version> [--rounds 3]
+
+With --baseline, the debate and speaker phases run for this version and the other in
+alternating rounds (drift on the machine hits both alike) and print each one's per-room
+cost, the median over rounds, side by side.
 """
 
 from __future__ import annotations
@@ -143,10 +148,12 @@ def pacing(reading: Reading) -> str:
     )
 
 
-async def phase(rooms: int, listeners: int, speakers: bool, seconds: float) -> Reading:
+async def phase(
+    rooms: int, listeners: int, speakers: bool, seconds: float, source: str | None = None
+) -> Reading:
     limits = {"PODIUM_MAX_ROOMS": "100", "PODIUM_MAX_LISTENERS": "1000"}
     limits["PODIUM_MAX_PARTICIPANTS"] = "1000"
-    with podium_process(env=limits) as (url, server):
+    with podium_process(env=limits, source=source) as (url, server):
         pid = server.pid
         async with httpx.AsyncClient(timeout=30) as http:
             ids = await asyncio.gather(*(debate_room(http, url, i) for i in range(rooms)))
@@ -216,10 +223,35 @@ async def main(rooms: int, counts: list[int], seconds: float) -> None:
     )
 
 
+async def side_by_side(rooms: int, seconds: float, baseline: str, rounds: int) -> None:
+    versions = {"this": None, "baseline": baseline}
+    costs: dict[tuple[str, str], list[float]] = {}
+    for _ in range(rounds):
+        for name, source in versions.items():
+            idle = await phase(0, 0, False, seconds / 2, source)
+            for kind, speakers in (("debate", False), ("speaker", True)):
+                reading = await phase(rooms, 1, speakers, seconds, source)
+                costs.setdefault((kind, name), []).append((reading.cpu - idle.cpu) / rooms)
+    print(f"per room, % of one core (median of {rounds} alternating rounds; each round's runs)")
+    for kind in ("debate", "speaker"):
+        this, base = (float(np.median(costs[(kind, n)])) for n in versions)
+        runs = {n: " ".join(f"{c:.1f}" for c in costs[(kind, n)]) for n in versions}
+        print(
+            f"{kind}: this {this:.1f}% ({runs['this']}), baseline {base:.1f}%"
+            f" ({runs['baseline']}), ratio {this / base:.2f}",
+            flush=True,
+        )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--rooms", type=int, default=2)
     parser.add_argument("--listeners", type=int, nargs="+", default=[1, 10, 20, 40])
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--baseline", help="also run the Podium checked out in this folder")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    asyncio.run(main(args.rooms, args.listeners, args.seconds))
+    if args.baseline:
+        asyncio.run(side_by_side(args.rooms, args.seconds, args.baseline, args.rounds))
+    else:
+        asyncio.run(main(args.rooms, args.listeners, args.seconds))
