@@ -4,27 +4,19 @@ A write is either ``Rows`` (one row of a statement built once) or a function of 
 ``Connection``. A group runs all its rows of one statement as one ``executemany``; a
 function runs in its place, after the rows handed in before it.
 
-- ``ThreadCommit`` (SQLite): the whole transaction runs on the writer's own thread and
-  connection, so a group costs the event loop one hand-off however many statements it has.
-  Through the async driver every statement, the commit and the connection's reset were each a
-  round trip through the loop, and under load each waited its turn there: a group took
-  5-8 ms to commit, and every durable save waited that long.
+- SQLite: ``store.sqlite_commit`` (on the event loop's thread, or the writer's own thread).
 - ``AsyncCommit`` (PostgreSQL): the transaction runs on the async engine; the functions see
   a sync facade of the connection (SQLAlchemy's ``run_sync``).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Executable, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Executable
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import SingletonThreadPool
 
 
 @dataclass(frozen=True)
@@ -76,27 +68,3 @@ class AsyncCommit:
 
     async def aclose(self) -> None:
         return None
-
-
-class ThreadCommit:
-    """One thread, one connection: the database's only writer."""
-
-    def __init__(self, url: str, on_connect: Callable[[Any, Any], None]) -> None:
-        sync_url = make_url(url).set(drivername="sqlite")
-        # The connection lives on the writer's thread, which alone uses it.
-        self._engine: Engine = create_engine(sync_url, poolclass=SingletonThreadPool)
-        event.listen(self._engine, "connect", on_connect)
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database writer")
-
-    async def __call__(self, writes: Sequence[Apply]) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._thread, self._commit, writes)
-
-    def _commit(self, writes: Sequence[Apply]) -> None:
-        with self._engine.begin() as connection:
-            apply_all(connection, writes)
-
-    async def aclose(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._thread, self._engine.dispose)
-        self._thread.shutdown(wait=False)

@@ -24,7 +24,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from store.commit import AsyncCommit, Commit, ThreadCommit
+from store.commit import AsyncCommit, Commit
+from store.sqlite_commit import InlineCommit
 from store.writer import GroupWriter
 
 log = logging.getLogger(__name__)
@@ -148,5 +149,5 @@ def open_database(url: str) -> Database:
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         if parsed.database and parsed.database != ":memory:":  # a file a second connection sees
-            commit = ThreadCommit(url, _sqlite_pragmas)
+            commit = InlineCommit(url, _sqlite_pragmas)
     return Database(url, engine, GroupWriter(commit))

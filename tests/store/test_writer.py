@@ -5,6 +5,7 @@ tried again, and waiting for the writes so far never waits on writes that keep c
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,27 @@ async def test_history_is_read_back_after_its_cache_forgets(database: Database) 
     for context in ("a", "b", "c"):  # "a" was forgotten by the cache: read from the database
         history = await transcript.history(context)
         assert [u.text for u in history] == [f"{context}{n}" for n in range(3)]
+
+
+async def test_a_file_another_connection_writes_is_waited_for_off_the_loop(
+    database: Database, tmp_path: Path
+) -> None:
+    """Groups commit on the loop's thread; when another connection holds the file, the group
+    goes to the writer's thread, which waits for it while the loop runs on."""
+    other = sqlite3.connect(tmp_path / "store.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock
+    other.execute("INSERT INTO rooms (id, topic, agents, created) VALUES ('first', 't', '[]', 0)")
+    waiting = database.writer.put(room_row("second"))
+    ran = asyncio.Event()
+
+    async def beat() -> None:
+        ran.set()
+
+    beating = asyncio.create_task(beat())
+    await asyncio.wait_for(ran.wait(), 5)  # the loop was not held by the busy file
+    await beating
+    assert not waiting.done()
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(waiting, 15)
+    assert set(await topics(database)) == {"first", "second"}
