@@ -82,15 +82,15 @@ REVOKED_KEPT = 1024
 
 class Deliveries:
     """Which delivery each turn uses: claimed by message id before the turn starts, bound to
-    the task id when the executor opens it. Also which running turn a message started, so a
-    starter that gives up before it hears back (its debate was canceled meanwhile) can call
-    the turn off (``revoke``)."""
+    the task id when the executor opens it. A starter that gives up before it hears back (its
+    debate was canceled meanwhile) calls the turn off (``revoke``): the executor asks
+    (``revoked``) as it opens the turn and before each update, and ends it ``canceled`` itself
+    (a cancel through the handler cannot find a task not saved yet)."""
 
     def __init__(self, default: Delivery | None = None) -> None:
         self.default: Delivery = default or ImmediateDelivery()
         self._claims: dict[str, Delivery] = {}
         self._tasks: dict[str, Delivery] = {}
-        self._turns: dict[str, str] = {}  # message id -> the running turn's task id
         self._revoked: dict[str, None] = {}  # message ids whose turns are called off (ordered)
 
     def claim(self, message_id: str, delivery: Delivery) -> None:
@@ -107,29 +107,21 @@ class Deliveries:
     def open(self, message_id: str, task_id: str) -> Delivery:
         delivery = self._claims.pop(message_id, None) or self.default
         self._tasks[task_id] = delivery
-        if message_id:
-            self._turns[message_id] = task_id
         return delivery
 
-    def revoke(self, message_id: str) -> str | None:
-        """Calls off the turn ``message_id`` starts: the task id when it is running already
-        (the caller cancels it); otherwise it is ended as soon as it opens (``revoked``)."""
+    def revoke(self, message_id: str) -> None:
+        """Calls off the turn ``message_id`` starts (or started)."""
         self._claims.pop(message_id, None)
-        task_id = self._turns.get(message_id)
-        if task_id is None:
-            self._revoked[message_id] = None
-            while len(self._revoked) > REVOKED_KEPT:  # turns that never opened at all
-                del self._revoked[next(iter(self._revoked))]
-        return task_id
+        self._revoked[message_id] = None
+        while len(self._revoked) > REVOKED_KEPT:  # turns that never opened at all
+            del self._revoked[next(iter(self._revoked))]
 
     def revoked(self, message_id: str) -> bool:
-        """Whether the turn of ``message_id`` was called off before it opened (asked once)."""
-        return self._revoked.pop(message_id, 0) is None
+        return message_id in self._revoked
 
     def of_task(self, task_id: str) -> Delivery:
         return self._tasks.get(task_id, self.default)
 
     def close(self, task_id: str, message_id: str = "") -> None:
         self._tasks.pop(task_id, None)
-        if self._turns.get(message_id) == task_id:
-            del self._turns[message_id]
+        self._revoked.pop(message_id, None)

@@ -33,7 +33,7 @@ from agents.turn_log import TurnLog, TurnLogs
 log = logging.getLogger(__name__)
 
 METADATA_KEY = "podium"  # message metadata namespace for Podium's own fields
-CALLED_OFF = "the turn was called off before it began"
+CALLED_OFF = "the turn was called off: its debate ended as it began"
 
 
 def podium_metadata(message: pb.Message | None) -> dict[str, Any]:
@@ -85,30 +85,21 @@ class DebaterExecutor(AgentExecutor):
         # Bound before the task shows: the starter's claim lasts only until the task exists.
         delivery = self._deliveries.open(message_id, task_id)
         try:
-            if self._deliveries.revoked(message_id):
-                await self._called_off(context, event_queue)
-                return
             await self._run(context, event_queue, turn, delivery)
         finally:
             self._deliveries.close(task_id, message_id)
-
-    async def _called_off(self, context: RequestContext, event_queue: EventQueue) -> None:
-        """Its starter gave up before the turn began (a debate canceled meanwhile)."""
-        await open_task(context, event_queue)
-        updater = TaskUpdater(event_queue, context.task_id or "", context.context_id or "")
-        await updater.update_status(
-            pb.TaskState.TASK_STATE_CANCELED,
-            message=updater.new_agent_message([pb.Part(text=CALLED_OFF)]),
-            metadata={"speaker": self.persona.name},
-        )
 
     async def _run(
         self, context: RequestContext, event_queue: EventQueue, turn: TurnLog, delivery: Delivery
     ) -> None:
         task_id = context.task_id or ""
         context_id = context.context_id or ""
+        message_id = context.message.message_id if context.message else ""
         await open_task(context, event_queue)
         updater = TaskUpdater(event_queue, task_id, context_id)
+        if self._deliveries.revoked(message_id):  # its starter gave up as it began
+            await self._call_off(updater, "")
+            return
         meta = podium_metadata(context.message)
         prompt = context.get_user_input()
         # The caller's own conversation: another principal's context of the same id is apart.
@@ -144,7 +135,7 @@ class DebaterExecutor(AgentExecutor):
         try:
             reply = self._answer_only(self.brain.stream(request), updater, delivery, info)
             async for chunk in delivery.deliver(info, reply):
-                if task_id in self._stopping:
+                if task_id in self._stopping or self._deliveries.revoked(message_id):
                     break
                 delivered.append(chunk)
                 await turn.append(chunk)
@@ -173,6 +164,11 @@ class DebaterExecutor(AgentExecutor):
         if task_id in self._stopping:
             await self._settle_canceled(task_id, conversation, delivered)
             return
+        if self._deliveries.revoked(message_id):
+            await self._remember(conversation, delivered, task_id, interrupted=True)
+            rest = held.take() or ""
+            await self._call_off(updater, rest, artifact_id, first=held.sent == 1)
+            return
         text = "".join(delivered)
         if self.persona.stream_mode == StreamMode.MESSAGE:
             await updater.add_artifact(
@@ -180,6 +176,18 @@ class DebaterExecutor(AgentExecutor):
             )
         await self._remember(conversation, delivered, task_id, interrupted=False)
         await updater.update_status(pb.TaskState.TASK_STATE_COMPLETED, metadata=speaker_meta)
+
+    async def _call_off(
+        self, updater: TaskUpdater, held: str, artifact_id: str = "", first: bool = True
+    ) -> None:
+        """Ends the turn ``canceled``: its starter gave up on it (see ``Deliveries.revoke``)."""
+        if held:  # delivered before it was called off
+            await self._emit(updater, artifact_id, held, first=first)
+        await updater.update_status(
+            pb.TaskState.TASK_STATE_CANCELED,
+            message=updater.new_agent_message([pb.Part(text=CALLED_OFF)]),
+            metadata={"speaker": self.persona.name},
+        )
 
     async def _answer_only(
         self, said: AsyncIterator[Said], updater: TaskUpdater, delivery: Delivery, info: TurnInfo

@@ -7,7 +7,6 @@ the task of a person whose interjection it answers), one artifact per turn.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -21,12 +20,11 @@ from google.protobuf.json_format import MessageToDict
 
 from agents.bidding import TurnBids
 from agents.delivery import Deliveries, Delivery
-from agents.executor import CALLED_OFF
 from agents.floor import Floors
 from agents.owner import conversation_key
 from agents.service import AgentDirectory, AgentService
 from agents.task_states import terminal_name
-from agents.turn import CancelReason, Turn
+from agents.turn import Turn
 from agents.turn_log import TurnLog
 
 log = logging.getLogger(__name__)
@@ -78,13 +76,6 @@ class TurnRelay:
         self._directory = directory
         self._floors = floors
         self._deliveries = deliveries
-
-    async def _call_off(self, service: AgentService, message_id: str, owner: str) -> None:
-        """The turn ``message_id`` was to start, if it did start, is canceled; if it has not
-        opened yet, it ends as soon as it does."""
-        task_id = self._deliveries.revoke(message_id)
-        if task_id is not None:
-            await service.cancel(task_id, CancelReason(CALLED_OFF), owner)
 
     def display(self, name: str) -> str:
         service = self._directory.get(name)
@@ -161,7 +152,7 @@ class TurnRelay:
         finally:
             self._deliveries.release(message_id)
             if turn is None:  # given up before it began (canceled meanwhile): call it off
-                await asyncio.shield(self._call_off(service, message_id, owner))
+                self._deliveries.revoke(message_id)
             if turn is not None:
                 await turn.aclose()
             if bids is not None:

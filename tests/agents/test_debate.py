@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import httpx
 from a2a.types import a2a_pb2 as pb
+from a2a.utils.errors import A2AError
 from google.protobuf.json_format import MessageToDict
 
+from agents.task_states import terminal_name
 from clients.a2a import (
     fetch_card,
     make_client,
@@ -44,6 +48,19 @@ async def test_debate_turns_are_tasks_on_each_debater(podium: str) -> None:
         assert len(set(relayed.values())) == 4, "turns do not repeat"
 
 
+async def end_of(client: Any, task_id: str) -> int:
+    """The state ``task_id`` ends in, followed as it goes (SubscribeToTask)."""
+    try:
+        async for response in client.subscribe(pb.SubscribeToTaskRequest(id=task_id)):
+            if response.HasField("status_update") and terminal_name(
+                response.status_update.status.state
+            ):
+                return int(response.status_update.status.state)
+    except A2AError:  # it ended before the subscription began
+        pass
+    return int((await client.get_task(pb.GetTaskRequest(id=task_id))).status.state)
+
+
 async def test_cancel_debate_cancels_running_turn_and_interjections(tmp_path: Path) -> None:
     with serve_podium(tmp_path, brain=BrainSettings(words_per_second=25)) as url:
         async with httpx.AsyncClient(timeout=20) as http:
@@ -73,12 +90,18 @@ async def test_cancel_debate_cancels_running_turn_and_interjections(tmp_path: Pa
             canceled = await root.cancel_task(pb.CancelTaskRequest(id=running[0].id))
             assert canceled.status.state == pb.TaskState.TASK_STATE_CANCELED
             await stream.aclose()
-            # Every debater turn in the context has ended; the running one was canceled.
+            # Every debater turn in the context ends; the running one was canceled. A turn the
+            # debate was starting as it was canceled is called off at once (its task may still
+            # show working for a moment: followed here to its end).
             states = []
             for name in ("mei", "shuai"):
                 client = make_client(http, await fetch_card(http, f"{url}/agents/{name}"))
                 listed = await client.list_tasks(pb.ListTasksRequest(context_id=context_id))
-                states += [t.status.state for t in listed.tasks]
+                for task in listed.tasks:
+                    state = task.status.state
+                    if state == pb.TaskState.TASK_STATE_WORKING:
+                        state = await asyncio.wait_for(end_of(client, task.id), 10)
+                    states.append(state)
             assert pb.TaskState.TASK_STATE_WORKING not in states
             assert pb.TaskState.TASK_STATE_CANCELED in states
             assert turn_id

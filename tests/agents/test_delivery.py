@@ -73,13 +73,14 @@ def test_cancel_reasons_travel_in_the_call_context() -> None:
     assert CancelReason.of(ServerCallContext()) == CancelReason("canceled by client")
 
 
-def test_a_turn_called_off_before_it_opens_ends_as_it_opens_and_after_is_named() -> None:
+def test_a_called_off_turn_stays_called_off_until_it_closes() -> None:
     deliveries = Deliveries()
-    assert deliveries.revoke("m1") is None  # not open yet: it ends as soon as it opens
+    deliveries.revoke("m1")  # before it opens
     deliveries.open("m1", "t1")
-    assert deliveries.revoked("m1") and not deliveries.revoked("m1"), "asked once"
+    assert deliveries.revoked("m1") and deliveries.revoked("m1"), "asked at every update"
     deliveries.open("m2", "t2")
-    assert deliveries.revoke("m2") == "t2"  # running: its task, for the caller to cancel
     assert not deliveries.revoked("m2")
+    deliveries.revoke("m2")  # while it runs
+    assert deliveries.revoked("m2")
     deliveries.close("t2", "m2")
-    assert deliveries.revoke("m2") is None
+    assert not deliveries.revoked("m2")
