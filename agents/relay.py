@@ -153,7 +153,7 @@ class TurnRelay:
             self._deliveries.release(message_id)
             if turn is None:  # given up before it began (canceled meanwhile): call it off
                 self._deliveries.revoke(message_id)
-            if turn is not None:
+            else:
                 await turn.aclose()
             if bids is not None:
                 await bids.aclose()

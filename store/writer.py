@@ -1,14 +1,15 @@
 """The one writer of a database: writes that arrive together share one transaction.
 
 Every write Podium makes (task saves, history, rooms on record) is handed to the database's
-``GroupWriter``. Writes arriving within ``WINDOW`` of each other are committed in one
-transaction, so a busy server pays for one commit per group instead of one per streamed
-word; SQLite has a single writer anyway, and here it is always the same connection, so
-writers never wait on each other's locks. A keyed write replaces a pending one with the same
-key (a task saved several times before its group is written is written once, as its latest
-state).
+``GroupWriter``. Writes arriving within ``WINDOW`` of each other (and those that arrive while
+a group is being committed) are committed in one transaction, so a busy server pays for one
+commit per group instead of one per streamed word; SQLite has a single writer anyway, and
+Podium's writes all come through here, so they never wait on each other's locks. A keyed
+write replaces a pending one with the same key (a task saved several times before its group
+is written is written once, as its latest state), and may wait (``delay``) for such a newer
+write.
 
-What a write is and how a group is committed: ``store.commit``.
+What a write is and how a group is committed: ``store.commit`` and ``store.sqlite_commit``.
 
 ``put`` returns a future that resolves when the write is committed. Callers that must not
 go on before it is durable await it; others do not, and their writes are kept and tried
