@@ -22,7 +22,7 @@ from agents.bidding import TurnBids
 from agents.delivery import Deliveries, Delivery
 from agents.floor import Floors
 from agents.owner import conversation_key
-from agents.service import AgentDirectory, AgentService
+from agents.service import AgentDirectory, AgentService, TurnNotStarted
 from agents.task_states import terminal_name
 from agents.turn import Turn
 from agents.turn_log import TurnLog
@@ -146,7 +146,14 @@ class TurnRelay:
                         failures.append(f"{speaker}: {summary.get('note') or 'no reason given'}")
                     await announce(listeners, summary)
         except A2AError as error:
-            log.warning("turn on %s could not run: %s", speaker, error)
+            # A turn that never began because its debate ended meanwhile is routine.
+            quiet = isinstance(error, TurnNotStarted)
+            log.log(
+                logging.INFO if quiet else logging.WARNING,
+                "turn on %s could not run: %s",
+                speaker,
+                error,
+            )
             if failures is not None:
                 failures.append(f"{speaker}: {error}")
         finally:

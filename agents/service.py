@@ -93,6 +93,11 @@ class PodiumRequestHandler(DefaultRequestHandler):
             yield event
 
 
+class TurnNotStarted(InternalError):
+    """The handler ended an in-process turn before its first event (its starter was canceled,
+    or the server is stopping)."""
+
+
 BEARER = "bearer"
 
 
@@ -209,7 +214,7 @@ class AgentService:
             first = await anext(events)
         except StopAsyncIteration:  # the handler ended it before it began (shutting down)
             await events.aclose()
-            raise InternalError(f"{self.name} ended the turn before it started") from None
+            raise TurnNotStarted(f"{self.name} ended the turn before it started") from None
         except BaseException:
             await events.aclose()
             raise
