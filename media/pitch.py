@@ -43,11 +43,12 @@ class SteadyPitch:
         self._samples: deque[Pcm] = deque(maxlen=WINDOW // 160 + 1)
         self._pitches: deque[float] = deque(maxlen=hold)
         self._steady: deque[bool] = deque(maxlen=memory)  # the last 500 ms
+        self._held = 0  # how many of them held a steady pitch
 
     @property
     def fraction(self) -> float:
         """Share of the recent blocks that held a steady pitch."""
-        return sum(self._steady) / len(self._steady) if self._steady else 0.0
+        return self._held / len(self._steady) if self._steady else 0.0
 
     def push(self, block: Pcm, audible: bool) -> float:
         """Adds a 10 ms block (``audible``: worth measuring); returns :attr:`fraction`."""
@@ -59,7 +60,10 @@ class SteadyPitch:
             held = list(self._pitches)
             if len(held) == self._hold and min(held) > 0:
                 steady = (max(held) - min(held)) / float(np.mean(held)) < self._tolerance
-        else:
+        elif self._pitches:
             self._pitches.clear()
+        if len(self._steady) == self._steady.maxlen:
+            self._held -= self._steady[0]
         self._steady.append(steady)
+        self._held += steady
         return self.fraction
