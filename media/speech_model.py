@@ -29,7 +29,7 @@ class SpeechModel:
         self._window = int(self._model.window_size_samples)
         self._samples = np.zeros(self._window, np.int16)  # the window being filled
         self._floats = np.zeros(self._window, np.float32)  # what the model reads
-        self._input = (ctypes.c_float * self._window).from_buffer(memoryview(self._floats))
+        self._input = (ctypes.c_float * self._window).from_buffer(self._floats.data)
         self._filled = 0
         self._resting = False
         self._recent: Pcm = _NOTHING  # while resting: the latest window's samples
