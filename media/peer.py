@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
+from media.decoding import decode_on_loop
 from media.inbound import set_jitter_depth
 
 OPUS = [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.mimeType == "audio/opus"]
@@ -41,6 +42,7 @@ class PeerSession:
             for transceiver in pc.getTransceivers():
                 if transceiver.receiver.track is track:
                     set_jitter_depth(transceiver.receiver, jitter_packets)
+                    decode_on_loop(transceiver.receiver)
             on_audio(track)
 
         @pc.on("connectionstatechange")
