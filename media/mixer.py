@@ -3,14 +3,11 @@
 ``Mixer.tick`` is pure (voices in, one 48 kHz ``MixFrame`` out, plus the overlap that just
 ended). It mixes the agents' voices (``VoiceChannel``) and the people's (``LiveVoice``); the
 frame keeps each person's own contribution so that person can be sent the mix without it.
-``frame_clock`` paces it on the event loop: one tick per 20 ms, resynchronized after a stall
-instead of bursting to catch up.
+The room calls it once per beat of the process's ``Metronome``.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +18,6 @@ from media.pcm import FRAME_SECONDS, OUT_FRAME, Pcm
 from media.voice import VoiceChannel
 
 AUDIBLE = 300  # peak sample level above which a voice counts as audible (for overlap figures)
-STALL = 0.2  # seconds behind after which the clock resynchronizes
 
 
 @dataclass(frozen=True)
@@ -102,18 +98,3 @@ class Mixer:
                 mix += pcm
                 people[key] = pcm
         return MixFrame(mix, people), ended
-
-
-async def frame_clock() -> AsyncIterator[int]:
-    """Yields 0, 1, 2, ... every 20 ms of loop time; after a stall the count goes on (it
-    stamps the packets' timeline) but the clock re-anchors instead of bursting to catch up."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    tick = 0
-    while True:
-        yield tick
-        tick += 1
-        delay = start + tick * FRAME_SECONDS - loop.time()
-        if delay < -STALL:
-            start, delay = loop.time() - tick * FRAME_SECONDS, 0.0
-        await asyncio.sleep(max(0.0, delay))

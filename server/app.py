@@ -19,6 +19,7 @@ from fastapi.telemetry import TelemetryConfig
 
 from media.end_of_turn import EndOfTurnConfig
 from media.inbound import set_peer_timeout
+from media.metronome import Metronome
 from media.openai_speech import OpenAISpeechToText, OpenAITextToSpeech
 from media.stt import SpeechToText
 from media.stt_process import ProcessSpeechToText
@@ -109,6 +110,7 @@ def create_app(
         settings.jitter_packets,
         settings.max_participants,
         settings.max_listeners,
+        Metronome(),
     )
     records = RoomRecords(runtime.database, settings.replica_url or settings.base_url)
     rooms = Rooms(setup, runtime.floors, settings.max_rooms, records, metrics)

@@ -39,7 +39,7 @@ from media.listener import (
     listen,
 )
 from media.live import LiveVoice
-from media.mixer import Mixer, frame_clock
+from media.mixer import Mixer
 from media.phrasing import Phraser
 from media.tts import Speech
 from media.voice import VoiceChannel
@@ -351,7 +351,7 @@ class Room:
 
     async def _mix(self) -> None:
         """Every 20 ms: one frame of every active voice, to every participant."""
-        async for tick in frame_clock():
+        async for tick in self._setup.metronome.ticks():
             frame, overlap = self._mixer.tick()
             if overlap is not None:
                 self.stats.observe("overlap", overlap)

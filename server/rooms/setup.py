@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from agents.delivery import Deliveries
 from agents.service import AgentDirectory
+from media.metronome import Metronome
 from media.stt import SpeechToText
 from media.tts import TextToSpeech
 from media.vad import VadConfig
@@ -21,3 +22,4 @@ class RoomSetup:
     jitter_packets: int
     max_speakers: int
     max_listeners: int
+    metronome: Metronome  # every room's 20 ms clock

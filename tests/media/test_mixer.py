@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import av
 import numpy as np
 
 from media.live import LiveVoice
-from media.mixer import Mixer, frame_clock
+from media.mixer import Mixer
 from media.pcm import OUT_FRAME, OUT_RATE
 from media.tts import Speech, WordTiming
 from media.voice import VoiceChannel
@@ -86,13 +84,3 @@ def test_a_quiet_microphone_adds_nothing_and_is_not_a_part_of_the_frame() -> Non
     mixer.add_person("p1", person(40))  # an open microphone in a quiet room
     frame, _ = mixer.tick()
     assert frame.people == {} and not frame.everyone().any()
-
-
-async def test_the_clock_ticks_every_20_ms_of_loop_time() -> None:
-    loop = asyncio.get_running_loop()
-    times = []
-    async for tick in frame_clock():
-        times.append(loop.time())
-        if tick == 10:
-            break
-    assert 0.19 <= times[-1] - times[0] <= 0.3
