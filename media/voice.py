@@ -12,6 +12,7 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass
 
+import av
 import numpy as np
 
 from media.pcm import OUT_FRAME, OUT_RATE, Pcm
@@ -27,12 +28,18 @@ class _Segment:
     released: int = 0  # chars of text already released
 
 
-def to_48k(speech: Speech) -> Pcm:
+def at_48k(speech: Speech) -> Speech:
+    """``speech`` at 48 kHz, band-limited (libswresample). It blocks for a moment: rooms call
+    it with the synthesis, off the event loop."""
     if speech.sample_rate == OUT_RATE or len(speech.pcm) == 0:
-        return speech.pcm
-    count = round(len(speech.pcm) * OUT_RATE / speech.sample_rate)
-    positions = np.linspace(0, len(speech.pcm) - 1, count)
-    return np.interp(positions, np.arange(len(speech.pcm)), speech.pcm).astype(np.int16)
+        return speech
+    frame = av.AudioFrame.from_ndarray(speech.pcm.reshape(1, -1), format="s16", layout="mono")
+    frame.sample_rate = speech.sample_rate
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=OUT_RATE)
+    frames = [*resampler.resample(frame), *resampler.resample(None)]  # None: the tail
+    parts = [f.to_ndarray().reshape(-1) for f in frames]
+    pcm: Pcm = np.concatenate(parts) if parts else np.zeros(0, np.int16)
+    return Speech(pcm, OUT_RATE, speech.words)
 
 
 class VoiceChannel:
@@ -47,9 +54,10 @@ class VoiceChannel:
         self._fade_total = 0
 
     def enqueue(self, speech: Speech, text: str) -> None:
-        scale = OUT_RATE / speech.sample_rate
-        marks = [(int(w.start * speech.sample_rate * scale), w.text_end) for w in speech.words]
-        self._segments.append(_Segment(to_48k(speech), text, marks))
+        """Queues a phrase (resampled here unless it is at 48 kHz already; see ``at_48k``)."""
+        speech = at_48k(speech)
+        marks = [(int(w.start * OUT_RATE), w.text_end) for w in speech.words]
+        self._segments.append(_Segment(speech.pcm, text, marks))
 
     def close(self) -> None:
         """No more segments will come; ``played()`` ends after the last one is heard."""
