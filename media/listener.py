@@ -27,7 +27,7 @@ from media.vad import SpeechStarted, SpeechStopped, VadConfig, VadEvent, VadSegm
 
 log = logging.getLogger(__name__)
 BATCH_FRAMES = 5  # 100 ms of audio per recognizer call
-FLUSH = np.zeros(0, np.int16)  # fed to a recognizer: decode what it has now
+FLUSH = np.zeros(0, np.int16)  # to an utterance's recognizer task: a pause began
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ async def _read(
     slicer = FrameSlicer()
     stream_time = 0.0
     feed: asyncio.Queue[Pcm | None] | None = None
+    batch: list[Pcm] = []  # the running utterance's frames not yet sent to its recognizer
     paused = False
 
     def words_of(utterance: asyncio.Queue[Pcm | None]) -> Callable[[str], None]:
@@ -115,6 +116,16 @@ async def _read(
                 segmenter.hear(partial)
 
         return words
+
+    def send(then: Pcm | None = None) -> None:
+        """The batch so far to the recognizer, then ``then`` (FLUSH: a pause began; None:
+        the utterance ended)."""
+        if feed is None:
+            return
+        if batch:
+            feed.put_nowait(np.concatenate(batch))
+            batch.clear()
+        feed.put_nowait(then)
 
     def on_vad(events: list[VadEvent]) -> None:
         nonlocal feed
@@ -126,8 +137,7 @@ async def _read(
                     recognizers.create_task(_recognize(stt, feed, heard, words_of(feed)))
                 case SpeechStopped(audio=audio, silence=silence):
                     heard.put_nowait(VoiceStopped(round(len(audio) / IN_RATE, 2), silence))
-                    if feed is not None:
-                        feed.put_nowait(None)
+                    send(None)
                     feed = None
 
     try:
@@ -147,16 +157,20 @@ async def _read(
                     for pcm in slicer.push(frame):
                         stream_time += FRAME_SECONDS
                         on_vad(segmenter.push(pcm, stream_time))
-                        if feed is not None:
-                            feed.put_nowait(pcm)
-                            heard.put_nowait(VoiceContinued(segmenter.voiced))
-                            if segmenter.silent > 0 and not paused:  # a pause began: the
-                                feed.put_nowait(FLUSH)  # words so far, now, for the end of turn
-                            paused = segmenter.silent > 0
+                        if feed is None:
+                            continue
+                        batch.append(pcm)
+                        heard.put_nowait(VoiceContinued(segmenter.voiced))
+                        pause = segmenter.silent > 0 and not paused  # a pause began: the
+                        paused = segmenter.silent > 0  # words so far, now, for the end of turn
+                        if pause:
+                            send(FLUSH)
+                        elif len(batch) >= BATCH_FRAMES:
+                            feed.put_nowait(np.concatenate(batch))
+                            batch.clear()
                 on_vad(segmenter.flush(stream_time))  # the track ended mid-utterance
             finally:
-                if feed is not None:
-                    feed.put_nowait(None)
+                send(None)
     finally:
         heard.put_nowait(None)
 
@@ -167,30 +181,22 @@ async def _recognize(
     heard: asyncio.Queue[Heard | None],
     words: Callable[[str], None],
 ) -> None:
-    """One utterance: batches in, partial words out, then the final transcript. A failing
+    """One utterance: 100 ms batches in, partial words out, then the final transcript. A failing
     engine becomes ``RecognitionFailed``, never a dead listener."""
     try:
         recognizer: Recognizer = await asyncio.to_thread(stt.recognizer)  # may load a model
-        batch: list[Pcm] = []
         last = ""
-        while True:
-            pcm = await feed.get()
-            flush = pcm is FLUSH
-            if pcm is not None and not flush:
-                batch.append(pcm)
-            if batch and (pcm is None or flush or len(batch) >= BATCH_FRAMES):
-                partial = await asyncio.to_thread(recognizer.feed, np.concatenate(batch))
-                batch = []
-                if flush:
-                    words(partial or last)  # up to date, changed or not
-                if partial and partial != last:
-                    last = partial
-                    words(partial)
-                    heard.put_nowait(WordsRecognized(partial))
-            if pcm is None:
-                text = await asyncio.to_thread(recognizer.finish)
-                heard.put_nowait(UtteranceRecognized(text.strip()))
-                return
+        while (audio := await feed.get()) is not None:
+            if audio is FLUSH:  # a pause began: the words so far (every batch before it was
+                words(last)  # fed), changed or not, for the end of turn
+                continue
+            partial = await asyncio.to_thread(recognizer.feed, audio)
+            if partial and partial != last:
+                last = partial
+                words(partial)
+                heard.put_nowait(WordsRecognized(partial))
+        text = await asyncio.to_thread(recognizer.finish)
+        heard.put_nowait(UtteranceRecognized(text.strip()))
     except Exception as error:
         log.warning("speech recognition failed: %s", error)
         heard.put_nowait(RecognitionFailed(str(error) or type(error).__name__))
