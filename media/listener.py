@@ -184,18 +184,18 @@ async def _recognize(
     """One utterance: 100 ms batches in, partial words out, then the final transcript. A failing
     engine becomes ``RecognitionFailed``, never a dead listener."""
     try:
-        recognizer: Recognizer = await asyncio.to_thread(stt.recognizer)  # may load a model
+        recognizer: Recognizer = await stt.recognizer()  # may wait for a model to load
         last = ""
         while (audio := await feed.get()) is not None:
             if audio is FLUSH:  # a pause began: the words so far (every batch before it was
                 words(last)  # fed), changed or not, for the end of turn
                 continue
-            partial = await asyncio.to_thread(recognizer.feed, audio)
+            partial = await recognizer.feed(audio)
             if partial and partial != last:
                 last = partial
                 words(partial)
                 heard.put_nowait(WordsRecognized(partial))
-        text = await asyncio.to_thread(recognizer.finish)
+        text = await recognizer.finish()
         heard.put_nowait(UtteranceRecognized(text.strip()))
     except Exception as error:
         log.warning("speech recognition failed: %s", error)

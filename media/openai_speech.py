@@ -1,13 +1,15 @@
 """Speech engines behind any OpenAI-compatible audio endpoint (OpenAI, a local Whisper or TTS
 server with the same API): ``/v1/audio/transcriptions`` and ``/v1/audio/speech``.
 
-Both block (callers run them in worker threads, as with the offline engines). The endpoint
+Requests block: a recognizer sends its utterance from a worker thread, and rooms synthesize
+in worker threads as with the offline engine. The endpoint
 gives no word timings, so the speech engine spreads the words over the clip by length; a turn
 cut mid-sentence is then accurate to about a word.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import wave
@@ -42,14 +44,14 @@ class _Utterance:
         self._engine = engine
         self._chunks: list[Pcm] = []
 
-    def feed(self, pcm: Pcm) -> str:
+    async def feed(self, pcm: Pcm) -> str:
         self._chunks.append(pcm.astype(np.int16))
         return ""  # no partial results from a batch endpoint
 
-    def finish(self) -> str:
+    async def finish(self) -> str:
         if not self._chunks:
             return ""
-        return self._engine.transcribe(np.concatenate(self._chunks))
+        return await asyncio.to_thread(self._engine.transcribe, np.concatenate(self._chunks))
 
 
 class OpenAISpeechToText:
@@ -70,7 +72,7 @@ class OpenAISpeechToText:
             raise RuntimeError(f"transcription endpoint failed: {error}") from error
         return str(getattr(result, "text", "") or "").strip()
 
-    def recognizer(self) -> Recognizer:
+    async def recognizer(self) -> Recognizer:
         return _Utterance(self)
 
     def warm(self, decoders: int = 2) -> None:

@@ -1,5 +1,10 @@
-"""Inbound stage 4: utterance audio → text. PocketSphinx (offline, the wheel's en-US model),
-fed incrementally while the person speaks so the final result is ready at speech end."""
+"""Inbound stage 4: utterance audio → text, fed incrementally while the person speaks so the
+final result is ready at speech end.
+
+``SpeechToText`` is what rooms use: recognizers that are awaited on the event loop (each
+engine decides where its work runs). The offline engine is PocketSphinx (the wheel's en-US
+model) in worker processes (:mod:`media.stt_process`); :class:`PocketsphinxSpeechToText` is
+what each of those processes runs, blocking."""
 
 from __future__ import annotations
 
@@ -12,18 +17,18 @@ from media.pcm import Pcm
 
 
 class Recognizer(Protocol):
-    """One utterance. ``feed`` and ``finish`` block: callers run them in a worker thread."""
+    """One utterance."""
 
-    def feed(self, pcm: Pcm) -> str:
+    async def feed(self, pcm: Pcm) -> str:
         """Adds 16 kHz mono audio; returns the partial hypothesis so far."""
         ...
 
-    def finish(self) -> str: ...
+    async def finish(self) -> str: ...
 
 
 class SpeechToText(Protocol):
-    def recognizer(self) -> Recognizer:
-        """A recognizer for one utterance (may block while a model loads)."""
+    async def recognizer(self) -> Recognizer:
+        """A recognizer for one utterance (it may wait while a model loads)."""
         ...
 
     def warm(self, decoders: int = 2) -> None:
@@ -31,7 +36,9 @@ class SpeechToText(Protocol):
         ...
 
 
-class _PocketsphinxRecognizer:
+class Decoding:
+    """One utterance on an in-process decoder (blocking calls)."""
+
     def __init__(self, owner: PocketsphinxSpeechToText) -> None:
         self._owner = owner
         self._decoder = owner.acquire()
@@ -58,7 +65,9 @@ class _PocketsphinxRecognizer:
 
 
 class PocketsphinxSpeechToText:
-    """A small pool of decoders (loading the model takes a moment; decoders are reused)."""
+    """A small pool of in-process decoders (loading the model takes a moment; decoders are
+    reused). Blocking, and PocketSphinx holds the GIL while it decodes: worker processes
+    run this, not the server's event loop."""
 
     def __init__(self) -> None:
         self._free: list[object] = []
@@ -88,5 +97,5 @@ class PocketsphinxSpeechToText:
         with self._lock:
             self._free.append(decoder)
 
-    def recognizer(self) -> Recognizer:
-        return _PocketsphinxRecognizer(self)
+    def utterance(self) -> Decoding:
+        return Decoding(self)

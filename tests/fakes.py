@@ -44,12 +44,12 @@ class _FakeRecognizer:
         self._owner = owner
         self._samples = 0
 
-    def feed(self, pcm: Pcm) -> str:
+    async def feed(self, pcm: Pcm) -> str:
         self._samples += len(pcm)
         words = self._owner.words[: int(self._samples / IN_RATE / self._owner.seconds_per_word)]
         return " ".join(words)
 
-    def finish(self) -> str:
+    async def finish(self) -> str:
         if self._owner.fail:
             raise RuntimeError("the fake recognizer broke")
         return " ".join(self._owner.words) if self._samples else ""
@@ -65,7 +65,7 @@ class FakeSpeechToText:
         self.seconds_per_word = seconds_per_word
         self.fail = fail
 
-    def recognizer(self) -> Recognizer:
+    async def recognizer(self) -> Recognizer:
         return _FakeRecognizer(self)
 
     def warm(self, decoders: int = 2) -> None:
@@ -77,11 +77,14 @@ class _TimedRecognizer:
         self._words = words
         self._seconds = 0.0
 
-    def feed(self, pcm: Pcm) -> str:
+    async def feed(self, pcm: Pcm) -> str:
         self._seconds += len(pcm) / IN_RATE
-        return self.finish()
+        return self._heard()
 
-    def finish(self) -> str:
+    async def finish(self) -> str:
+        return self._heard()
+
+    def _heard(self) -> str:
         return " ".join(word for at, word in self._words if at <= self._seconds)
 
 
@@ -92,7 +95,7 @@ class TimedSpeechToText:
     def __init__(self, words: Sequence[tuple[float, str]]) -> None:
         self.words = list(words)
 
-    def recognizer(self) -> Recognizer:
+    async def recognizer(self) -> Recognizer:
         return _TimedRecognizer(self.words)
 
     def warm(self, decoders: int = 2) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -28,10 +29,10 @@ def test_engines_send_real_audio_and_get_timed_speech_back() -> None:
     clip = labelled_speech()[1]
     with serve_app(api.app) as url:
         stt = OpenAISpeechToText("whisper-1", f"{url}/v1", None)
-        utterance = stt.recognizer()
+        utterance = asyncio.run(stt.recognizer())
         for start in range(0, len(clip.pcm), 1600):
-            assert utterance.feed(clip.pcm[start : start + 1600]) == ""
-        assert utterance.finish() == WORDS
+            assert asyncio.run(utterance.feed(clip.pcm[start : start + 1600])) == ""
+        assert asyncio.run(utterance.finish()) == WORDS
         [upload] = api.uploads
         assert upload["rate"] == 16000 and upload["channels"] == 1
         assert upload["seconds"] == pytest.approx(len(clip.pcm) / 16000, abs=0.01)
@@ -54,10 +55,10 @@ def test_engines_send_real_audio_and_get_timed_speech_back() -> None:
         api.fail = True
         with pytest.raises(RuntimeError, match="speech endpoint failed"):
             tts.synthesize("Hello.", "alloy")
-        failing = stt.recognizer()
-        failing.feed(clip.pcm[:1600])
+        failing = asyncio.run(stt.recognizer())
+        asyncio.run(failing.feed(clip.pcm[:1600]))
         with pytest.raises(RuntimeError, match="transcription endpoint failed"):
-            failing.finish()
+            asyncio.run(failing.finish())
 
 
 def test_word_timings_are_spread_in_order() -> None:
