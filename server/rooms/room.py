@@ -42,7 +42,7 @@ from media.live import LiveVoice
 from media.mixer import Mixer
 from media.phrasing import Phraser
 from media.tts import Speech
-from media.voice import VoiceChannel, at_48k
+from media.voice import VoiceChannel
 from server.rooms import events as ev
 from server.rooms.conversation import Conversation
 from server.rooms.hub import RoomEvents
@@ -332,14 +332,10 @@ class Room:
 
     async def _voice(self, text: str, voice: str) -> Speech:
         try:
-            return await asyncio.to_thread(self._synthesized, text, voice)
+            return await asyncio.to_thread(self._setup.tts.synthesize, text, voice)
         except Exception as error:  # any engine failure: the turn fails, the room goes on
             self.events.publish(ev.EngineFailed("tts", str(error)))
             raise DeliveryError(f"text to speech failed: {error}") from error
-
-    def _synthesized(self, text: str, voice: str) -> Speech:
-        """Synthesis and resampling to the mix's rate, in a worker thread."""
-        return at_48k(self._setup.tts.synthesize(text, voice))
 
     def _voice_started(self, agent: str, task_id: str) -> None:
         """The turn's first word is on its way out: the agent holds the floor."""
