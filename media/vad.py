@@ -66,11 +66,8 @@ class SpeechStopped:
 VadEvent = SpeechStarted | SpeechStopped
 
 
-# Before an onset the model is not run on blocks this far below ``min_level_db`` (a silent
-# microphone); it does hear the faint start of a voice, which is what lets it judge the first
-# loud block at once. While someone speaks it is not run on blocks that are no speech whatever
-# it says (unvoiced or inaudible: pauses between words, the silence that ends the turn). After
-# a rest it judges the window that ends with the block at once.
+# The model is not run on blocks this far below ``min_level_db`` (a silent microphone); it does
+# hear the faint start of a voice, which is what lets it judge the first loud block at once.
 REST_BELOW_DB = 30.0
 _WINDOW = np.hanning(BLOCK_SAMPLES)
 _BIN_HZ = IN_RATE / BLOCK_SAMPLES  # 100 Hz
