@@ -157,17 +157,13 @@ class VadSegmenter:
         config = self.config
         self._db = db
         audible = db >= config.min_level_db
-        voiced = self._vad.is_speech(block.tobytes(), IN_RATE)
-        if self._speaking:  # a block that is no speech whatever the model says is not judged
-            heard = voiced and audible
-        else:  # before an onset the model hears everything but a silent microphone
-            heard = db >= config.min_level_db - REST_BELOW_DB
-        if heard:
+        if db >= config.min_level_db - REST_BELOW_DB or self._speaking:  # one stream while heard
             probability = self._model.feed(block)
         else:
             self._model.rest(block)
             probability = 0.0
         floor = self.floor.db if self.floor.db is not None else db
+        voiced = self._vad.is_speech(block.tobytes(), IN_RATE)
         if not self._speaking or not voiced:
             self.floor.update(db)
         # Only an onset weighs the pitch context: while someone speaks it is not measured.
