@@ -7,13 +7,13 @@ import threading
 
 import numpy as np
 from aiortc.jitterbuffer import JitterFrame
-from aiortc.rtcrtpsender import RTCRtpSender
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from media.decoding import LoopDecoder
 from media.opus import OpusLane
 from media.pcm import OUT_FRAME, OUT_RATE
 
-OPUS = next(c for c in RTCRtpSender.getCapabilities("audio").codecs if c.name == "opus")
+OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)
 
 
 def tone_packets(count: int, level: int = 8000) -> list[bytes]:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from aiortc.codecs.opus import OpusEncoder
 from aiortc.jitterbuffer import JitterFrame
-from aiortc.rtcrtpsender import RTCRtpSender
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from clients.fixtures import Labelled, labelled_speech
 from media.decoding import LoopDecoder
@@ -23,7 +23,7 @@ from media.inbound import FrameSlicer
 from media.pcm import IN_FRAME, Pcm
 from media.vad import SpeechStopped, VadSegmenter
 
-OPUS = next(c for c in RTCRtpSender.getCapabilities("audio").codecs if c.name == "opus")
+OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)
 
 
 def over_webrtc(pcm: Pcm) -> list[Pcm]:
