@@ -117,15 +117,17 @@ async def _read(
 
         return words
 
-    def send(then: Pcm | None = None) -> None:
-        """The batch so far to the recognizer, then ``then`` (FLUSH: a pause began; None:
-        the utterance ended)."""
-        if feed is None:
-            return
-        if batch:
+    def send_batch() -> None:
+        """The running utterance's frames so far to its recognizer."""
+        if feed is not None and batch:
             feed.put_nowait(np.concatenate(batch))
             batch.clear()
-        feed.put_nowait(then)
+
+    def mark(then: Pcm | None) -> None:
+        """The batch so far, then FLUSH (a pause began) or None (the utterance ended)."""
+        send_batch()
+        if feed is not None:
+            feed.put_nowait(then)
 
     def on_vad(events: list[VadEvent]) -> None:
         nonlocal feed
@@ -137,7 +139,7 @@ async def _read(
                     recognizers.create_task(_recognize(stt, feed, heard, words_of(feed)))
                 case SpeechStopped(audio=audio, silence=silence):
                     heard.put_nowait(VoiceStopped(round(len(audio) / IN_RATE, 2), silence))
-                    send(None)
+                    mark(None)
                     feed = None
 
     try:
@@ -164,13 +166,12 @@ async def _read(
                         pause = segmenter.silent > 0 and not paused  # a pause began: the
                         paused = segmenter.silent > 0  # words so far, now, for the end of turn
                         if pause:
-                            send(FLUSH)
+                            mark(FLUSH)
                         elif len(batch) >= BATCH_FRAMES:
-                            feed.put_nowait(np.concatenate(batch))
-                            batch.clear()
+                            send_batch()
                 on_vad(segmenter.flush(stream_time))  # the track ended mid-utterance
             finally:
-                send(None)
+                mark(None)
     finally:
         heard.put_nowait(None)
 
