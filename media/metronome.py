@@ -23,6 +23,23 @@ STALL = 0.2  # seconds behind after which a clock skips ahead
 _STALL_BEATS = round(STALL / FRAME_SECONDS)
 
 
+def room_due(beat: int, due: int) -> int:
+    """The beat a room's next tick waits for: ``due``, or the next beat when the room fell
+    more than ``STALL`` behind (a skip ahead, not a burst). Pure."""
+    return beat + 1 if beat - due > _STALL_BEATS else due
+
+
+def beat_time(anchor: float, beat: int, now: float, period: float) -> tuple[float, float]:
+    """(anchor, loop time of beat ``beat + 1``): on the current anchor, or, when that time
+    is more than ``STALL`` past (the timer was idle or the loop stalled), re-anchored so the
+    next beat is one period from ``now``. Pure."""
+    due = anchor + (beat + 1) * period
+    if now - due > STALL:
+        anchor = now - beat * period
+        due = anchor + (beat + 1) * period
+    return anchor, due
+
+
 class Metronome:
     def __init__(self, period: float = FRAME_SECONDS) -> None:
         self._period = period
@@ -36,8 +53,7 @@ class Metronome:
         """Yields 0, 1, 2, ... one per beat, from the next beat on."""
         tick, due = 0, self.beat + 1
         while True:
-            if self.beat - due > _STALL_BEATS:
-                due = self.beat + 1  # fell far behind: the next beat, not a burst
+            due = room_due(self.beat, due)
             while self.beat < due:
                 await self._next_beat()
             yield tick
@@ -52,10 +68,7 @@ class Metronome:
         await waiter  # a waiter of its own: cancelling one room cancels nothing shared
 
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
-        due = self._anchor + (self.beat + 1) * self._period
-        if loop.time() - due > STALL:  # idle or stalled: start the beat afresh from now
-            self._anchor = loop.time() - self.beat * self._period
-            due = self._anchor + (self.beat + 1) * self._period
+        self._anchor, due = beat_time(self._anchor, self.beat, loop.time(), self._period)
         self._timer, self._loop = loop.call_at(due, self._on_beat), loop
 
     def _on_beat(self) -> None:

@@ -224,8 +224,9 @@ class ProcessSpeechToText:
 
     async def recognizer(self) -> Recognizer:
         with self._lock:
-            healthy = bool(self._workers) and all(w.alive for w in self._workers)
-        pool = self._workers if healthy else await asyncio.to_thread(self._pool)
+            pool = list(self._workers)
+        if not pool or not all(worker.alive for worker in pool):
+            pool = await asyncio.to_thread(self._pool)  # a process starts: off the loop
         with self._lock:
             worker = pool[self._next % len(pool)]
             self._next += 1
