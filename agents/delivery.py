@@ -38,7 +38,16 @@ class Delivery(Protocol):
         ...
 
     def stop(self, task_id: str, why: CancelReason) -> None:
-        """The turn is being canceled: stop delivering (a voice may trail off)."""
+        """Stop delivering the turn (a voice may trail off); the turn ends ``canceled``."""
+        ...
+
+    def stopped(self, task_id: str) -> CancelReason | None:
+        """Why the turn's delivery was stopped (None: it was not). When the delivered text
+        ends, the executor ends the turn ``canceled`` with this reason."""
+        ...
+
+    def finished(self, task_id: str) -> None:
+        """The turn's task has ended: forget it."""
         ...
 
     def progress(self, turn: TurnInfo, note: str) -> None:
@@ -58,6 +67,12 @@ class ImmediateDelivery:
         return paced_words(chunks, turn.wpm) if turn.wpm > 0 else chunks
 
     def stop(self, task_id: str, why: CancelReason) -> None:
+        return None  # a text turn stops when its task is canceled
+
+    def stopped(self, task_id: str) -> CancelReason | None:
+        return None
+
+    def finished(self, task_id: str) -> None:
         return None
 
     def progress(self, turn: TurnInfo, note: str) -> None:
@@ -123,5 +138,6 @@ class Deliveries:
         return self._tasks.get(task_id, self.default)
 
     def close(self, task_id: str, message_id: str = "") -> None:
-        self._tasks.pop(task_id, None)
+        if (delivery := self._tasks.pop(task_id, None)) is not None:
+            delivery.finished(task_id)
         self._revoked.pop(message_id, None)

@@ -4,7 +4,9 @@ Every turn, whether an A2A client asked, a text SSE client asked, the moderator 
 debate or a person spoke in a room, runs here. The brain's text passes through the turn's
 :class:`~agents.delivery.Delivery` (immediate for text; paced by speech in voice rooms), and
 only delivered text reaches the task's artifact, the turn log and the conversation's history.
-A cancel carries its :class:`~agents.turn.CancelReason` in the call context.
+A turn ends ``canceled`` two ways, each with its :class:`~agents.turn.CancelReason`: a cancel
+through the SDK carries it in the call context (and stops the delivery), or the delivery was
+stopped where it plays (a person barged in) and says why when its text ends (``stopped``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from a2a.server.tasks import TaskUpdater
 from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
-from agents.brain import Brain, BrainError, BrainRequest, ProgressNoted, Said, Utterance
+from agents.brains.brain import Brain, BrainError, BrainRequest, ProgressNoted, Said, Utterance
 from agents.coalesce import Coalescer
 from agents.delivery import Deliveries, Delivery, DeliveryError, TurnInfo
 from agents.owner import conversation_key, owner_of
@@ -72,7 +74,8 @@ class DebaterExecutor(AgentExecutor):
         self._transcript = transcript
         self._turn_logs = turn_logs
         self._deliveries = deliveries
-        self._stopping: set[str] = set()
+        self._stopping: set[str] = set()  # canceled through the SDK
+        self._ending: set[str] = set()  # ending canceled on their own (delivery stopped)
         self._held: dict[str, Coalescer] = {}  # per running turn: text not yet in its task
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
@@ -87,6 +90,7 @@ class DebaterExecutor(AgentExecutor):
         try:
             await self._run(context, event_queue, turn, delivery)
         finally:
+            self._ending.discard(task_id)
             self._deliveries.close(task_id, message_id)
 
     async def _run(
@@ -164,6 +168,11 @@ class DebaterExecutor(AgentExecutor):
         if task_id in self._stopping:
             await self._settle_canceled(task_id, conversation, delivered)
             return
+        if (why := delivery.stopped(task_id)) is not None:  # cut where it was playing
+            self._ending.add(task_id)  # a cancel arriving now finds it ending already
+            await self._remember(conversation, delivered, task_id, interrupted=True)
+            await self._end_canceled(updater, task_id, why, held)
+            return
         if self._deliveries.revoked(message_id):
             await self._remember(conversation, delivered, task_id, interrupted=True)
             rest = held.take() or ""
@@ -236,12 +245,19 @@ class DebaterExecutor(AgentExecutor):
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
+        if task_id in self._ending:  # its own end (canceled) is on its way to the queue
+            return
         self._stopping.add(task_id)
         why = CancelReason.of(context.call_context)
         self._deliveries.of_task(task_id).stop(task_id, why)
         updater = TaskUpdater(event_queue, task_id, context.context_id or "")
-        held = self._held.pop(task_id, None)
-        if held is not None and (text := held.take()) is not None:  # heard before the cut
+        await self._end_canceled(updater, task_id, why, self._held.pop(task_id, None))
+
+    async def _end_canceled(
+        self, updater: TaskUpdater, task_id: str, why: CancelReason, held: Coalescer | None
+    ) -> None:
+        """Sends what was heard before the cut, then the ``canceled`` status saying why."""
+        if held is not None and (text := held.take()) is not None:
             await self._emit(updater, f"{task_id}-reply", text, first=held.sent == 1)
         await updater.update_status(
             why.state,  # type: ignore[arg-type]  # the enum's values are its ints

@@ -2,8 +2,8 @@
 
 One process repairs its store at start-up (``fail_orphaned_tasks``). Replicas sharing a
 database repair one task at a time, when the replica that ran it stopped
-(``fail_abandoned_task``, from ``server.task_leases``): the failure is a versioned save with
-its event, so whoever follows the task on any replica sees it end.
+(``fail_abandoned_task``, from ``server.replicas.task_leases``): the failure is a versioned
+save with its event, so whoever follows the task on any replica sees it end.
 """
 
 from __future__ import annotations

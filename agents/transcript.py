@@ -12,7 +12,7 @@ import weakref
 from collections import OrderedDict
 from typing import Protocol
 
-from agents.brain import Utterance
+from agents.brains.brain import Utterance
 
 CONTEXTS = 512  # contexts whose recent history stays in memory
 KEEP = 80  # utterances kept in memory per context (brains see the last 40)

@@ -62,6 +62,7 @@ class Peer:
     async def close(self) -> None:
         if self.reader:
             self.reader.cancel()
+            await asyncio.wait({self.reader})  # (a cancel of the caller still propagates)
         await self.pc.close()
 
     def vanish(self) -> None:
@@ -184,5 +185,6 @@ class EventLog:
 
     async def close(self) -> None:
         self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await asyncio.wait({self._task})  # (a cancel of the caller still propagates)
+        if not self._task.cancelled():
+            self._task.exception()  # the stream broke first (server gone): seen, not raised

@@ -19,8 +19,8 @@ import numpy as np
 from openai import OpenAI, OpenAIError
 
 from media.pcm import Pcm
-from media.stt import Recognizer
-from media.tts import Speech, WordTiming
+from media.stt import RecognitionError, Recognizer
+from media.tts import Speech, SynthesisError, WordTiming
 
 PCM_RATE = 24000  # ``response_format="pcm"``: 24 kHz mono s16le
 VOICES = ("alloy", "echo", "fable", "onyx", "nova", "shimmer")
@@ -69,7 +69,7 @@ class OpenAISpeechToText:
                 model=self._model, file=("speech.wav", wav_bytes(pcm), "audio/wav")
             )
         except OpenAIError as error:
-            raise RuntimeError(f"transcription endpoint failed: {error}") from error
+            raise RecognitionError(f"transcription endpoint failed: {error}") from error
         return str(getattr(result, "text", "") or "").strip()
 
     async def recognizer(self) -> Recognizer:
@@ -107,7 +107,7 @@ class OpenAITextToSpeech:
             )
             audio = response.read()
         except OpenAIError as error:
-            raise RuntimeError(f"speech endpoint failed: {error}") from error
+            raise SynthesisError(f"speech endpoint failed: {error}") from error
         pcm = np.frombuffer(audio[: len(audio) // 2 * 2], np.int16).copy()
         return Speech(pcm, PCM_RATE, spread_words(text, len(pcm) / PCM_RATE))
 

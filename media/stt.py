@@ -16,6 +16,10 @@ import numpy as np
 from media.pcm import Pcm
 
 
+class RecognitionError(Exception):
+    """The recognizer could not transcribe an utterance; ``str(error)`` says why."""
+
+
 class Recognizer(Protocol):
     """One utterance."""
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from media.pcm import Pcm
-from media.stt import Decoding, PocketsphinxSpeechToText, Recognizer
+from media.stt import Decoding, PocketsphinxSpeechToText, RecognitionError, Recognizer
 
 _SIZE = struct.Struct("!i")
 
@@ -88,7 +88,7 @@ class _Worker:
                 self._conn.recv()  # ("ready", "")
             except (EOFError, OSError) as error:
                 self._dead = True
-                raise RuntimeError("the speech recognition worker died") from error
+                raise RecognitionError("the speech recognition worker died") from error
             self._ready = True
 
     async def call(self, command: str, uid: int, payload: bytes = b"") -> str:
@@ -98,7 +98,7 @@ class _Worker:
         if self._loop is not loop:
             self._attach(loop)
         if self._dead:
-            raise RuntimeError("the speech recognition worker died")
+            raise RecognitionError("the speech recognition worker died")
         assert self._sock is not None and self._sending is not None
         data = pickle.dumps((command, uid, payload), pickle.HIGHEST_PROTOCOL)
         answer: asyncio.Future[tuple[str, Any]] = loop.create_future()
@@ -110,7 +110,7 @@ class _Worker:
                 self._died()
         status, result = await answer
         if status != "ok":
-            raise RuntimeError(f"speech recognition failed: {result}")
+            raise RecognitionError(f"speech recognition failed: {result}")
         return str(result)
 
     def _attach(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -164,7 +164,7 @@ class _Worker:
         while self._answers:
             answer = self._answers.popleft()
             if not answer.done():
-                answer.set_exception(RuntimeError("the speech recognition worker died"))
+                answer.set_exception(RecognitionError("the speech recognition worker died"))
 
     def close(self) -> None:
         self._detach()

@@ -87,7 +87,7 @@ class EspeakTextToSpeech:
                 _SYNCHRONOUS, 200, espeakng_loader.get_data_path().encode(), 0
             )
             if rate <= 0:
-                raise RuntimeError("eSpeak NG failed to initialize")
+                raise SynthesisError("eSpeak NG failed to initialize")
             cls._sample_rate = rate
             cls._lib = lib
 

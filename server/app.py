@@ -25,29 +25,29 @@ from media.stt import SpeechToText
 from media.stt_process import ProcessSpeechToText
 from media.tts import EspeakTextToSpeech, TextToSpeech
 from media.vad import VadConfig
-from server.a2a_mount import mount_agents
+from server.api.a2a_mount import mount_agents
+from server.api.rooms import rooms_router
+from server.api.stream import StreamHub, stream_router
+from server.api.stream_errors import StreamingErrorsAsEvents
 from server.auth.gate import Gate
 from server.auth.identity import Identity, JwtVerifier
 from server.auth.links import RoomLinks, load_secret
-from server.errors import install_error_handlers
-from server.limits import BodyLimit
-from server.metrics import CONTENT_TYPE, Metrics
-from server.public_url import ProxyBase, public_base, rebased_card
-from server.ratelimit import RateLimiter
-from server.rooms.forward import RoomForwarding
-from server.rooms.leases import RoomLeases
-from server.rooms.records import RoomRecords
-from server.rooms.registry import Rooms
-from server.rooms.setup import RoomSetup
-from server.rooms_api import rooms_router
+from server.background import BackgroundTasks
+from server.http.errors import install_error_handlers
+from server.http.limits import BodyLimit
+from server.http.public_url import ProxyBase, public_base, rebased_card
+from server.http.ratelimit import RateLimiter
+from server.http.throttle import Throttle
+from server.ops.metrics import CONTENT_TYPE, Metrics
+from server.ops.telemetry import exporting
+from server.replicas.forward import RoomForwarding
+from server.replicas.room_leases import RoomLeases
+from server.replicas.room_records import RoomRecords
+from server.replicas.task_leases import TaskLeases
+from server.rooms.room_setup import RoomSetup
+from server.rooms.rooms import Rooms
 from server.runtime import VERSION, build_runtime
 from server.settings import Settings
-from server.stream_api import StreamHub, stream_router
-from server.stream_errors import StreamingErrorsAsEvents
-from server.task_leases import TaskLeases
-from server.task_owner import TaskOwner
-from server.telemetry import exporting
-from server.throttle import Throttle
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -124,7 +124,7 @@ def create_app(
         runtime.turn_logs.on_end.append(task_leases.ended)
     identity = identity_of(settings)
     limiter = RateLimiter(settings.limits.rates())
-    background = TaskOwner("server")
+    background = BackgroundTasks("server")
     forwarder = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=None))  # to other replicas
 
     @asynccontextmanager

@@ -24,7 +24,7 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"podium: config file {args.config} does not exist", file=sys.stderr)
             return 2
         os.environ["PODIUM_CONFIG"] = str(args.config)
-    from server.telemetry import configure_tracing
+    from server.ops.telemetry import configure_tracing
 
     configure_tracing()  # before the a2a-sdk is imported (server.app)
     from pydantic import ValidationError
@@ -58,7 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from server.logs import configure
+    from server.ops.logs import configure
 
     configure(args.log_level)
     problem = asyncio.run(_database_problem(settings.database))
@@ -101,7 +101,7 @@ class _DrainingServer(uvicorn.Server):
 
 
 def _loopback(host: str) -> bool:
-    from server.throttle import is_loopback
+    from server.http.throttle import is_loopback
 
     return is_loopback(host)
 

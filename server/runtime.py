@@ -10,12 +10,12 @@ from typing import Any
 from a2a.server.cluster import DatabaseTaskEventStream, TaskEventStream
 from a2a.server.context import ServerCallContext
 
-from agents.brain import Brain
-from agents.brains import make_brain
+from agents.brains.brain import Brain
+from agents.brains.catalog import make_brain
+from agents.debate.moderator import ModeratorExecutor
 from agents.delivery import Deliveries
 from agents.executor import DebaterExecutor
-from agents.floor import Floors
-from agents.moderator import ModeratorExecutor
+from agents.floor.floors import Floors
 from agents.persona import Persona
 from agents.recovery import fail_abandoned_task, fail_orphaned_tasks
 from agents.service import AgentDirectory, AgentService, PodiumRequestHandler, build_card
@@ -23,9 +23,9 @@ from agents.settled_store import SettledTaskStore, SettledVersionedTaskStore
 from agents.transcript import Transcript
 from agents.turn import SHUTDOWN
 from agents.turn_log import TurnLogs
-from server.push import Push
+from server.api.push import Push
+from server.replicas.task_leases import Abandoned
 from server.settings import Settings
-from server.task_leases import Abandoned
 from store.database import Database, open_database
 from store.history import DatabaseHistory
 from store.tasks import ClusterTaskStore, GroupCommitTaskStore

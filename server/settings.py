@@ -21,8 +21,8 @@ from pydantic_settings import (
 )
 
 from agents import persona as p
-from agents.arbiter import FloorPolicy
-from server.ratelimit import Rate
+from agents.floor.arbiter import FloorPolicy
+from server.http.ratelimit import Rate
 
 
 class _Strict(BaseModel):
@@ -118,7 +118,7 @@ class PersonaSettings(_Strict):
 
 
 class FloorSettings(_Strict):
-    """Turn-taking policy (see ``agents.arbiter.FloorPolicy``)."""
+    """Turn-taking policy (see ``agents.floor.arbiter.FloorPolicy``)."""
 
     confirm_after: float = Field(default=0.4, ge=0.05, le=3.0)
     confirm_on_word: bool = True

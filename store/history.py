@@ -6,7 +6,7 @@ import time
 
 import sqlalchemy as sa
 
-from agents.brain import Utterance
+from agents.brains.brain import Utterance
 from store.commit import Rows
 from store.database import Database
 from store.tables import utterances

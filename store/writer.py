@@ -212,6 +212,5 @@ class GroupWriter:
             if left:
                 log.error("stopping with %d write(s) the database did not take", left)
             self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+            await asyncio.wait({self._flusher})  # (a cancel of the caller still propagates)
         await self._commit_group.aclose()

@@ -11,9 +11,9 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from agents.brain import BrainError, BrainRequest
+from agents.brains.brain import BrainError, BrainRequest
 from media.pcm import IN_FRAME, IN_RATE, OUT_RATE, Pcm
-from media.stt import Recognizer
+from media.stt import RecognitionError, Recognizer
 from media.tts import Speech, SynthesisError, WordTiming
 
 
@@ -51,7 +51,7 @@ class _FakeRecognizer:
 
     async def finish(self) -> str:
         if self._owner.fail:
-            raise RuntimeError("the fake recognizer broke")
+            raise RecognitionError("the fake recognizer broke")
         return " ".join(self._owner.words) if self._samples else ""
 
 

@@ -25,10 +25,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.auth.identity import Identity
 from server.auth.principal import ANONYMOUS, PodiumUser, Principal
-from server.refusal import refuse
+from server.http.refusal import refuse
 
 log = logging.getLogger(__name__)
-FORWARDED = "x-podium-forwarded"  # as server.rooms.forward sets it
+FORWARDED = "x-podium-forwarded"  # as server.replicas.forward sets it
 REALM = 'Bearer realm="podium"'
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 _CARD = re.compile(r"^(/agents/[^/]+)?/\.well-known/agent(-card)?\.json$")

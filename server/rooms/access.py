@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Literal
 
 from server.auth.principal import Principal
-from server.errors import Forbidden, NotFound
-from server.rooms.registry import Rooms
+from server.http.errors import Forbidden, NotFound
 from server.rooms.room import Room
+from server.rooms.rooms import Rooms
 
 Need = Literal["see", "speak", "own"]
 

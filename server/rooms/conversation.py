@@ -16,15 +16,15 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
+from agents.debate.router import route
 from agents.delivery import Delivery
-from agents.router import route
 from agents.service import AgentService
 from agents.turn import CancelReason, Turn
-from server.errors import Conflict
+from server.background import BackgroundTasks
+from server.http.errors import Conflict
 from server.rooms import events as ev
-from server.rooms.hub import RoomEvents
-from server.rooms.setup import RoomSetup
-from server.task_owner import TaskOwner
+from server.rooms.event_hub import EventHub
+from server.rooms.room_setup import RoomSetup
 
 INTERJECTION_PATIENCE = 10.0  # seconds to wait for a running debate to queue an utterance
 
@@ -37,8 +37,8 @@ class Conversation:
         agents: Sequence[str],
         setup: RoomSetup,
         stage: Delivery,
-        events: RoomEvents,
-        tasks: TaskOwner,
+        events: EventHub,
+        tasks: BackgroundTasks,
     ) -> None:
         self._context_id = context_id
         self._topic = topic
@@ -65,7 +65,6 @@ class Conversation:
         """Cancels a turn saying who and why; its voice here stops (or trails off)."""
         if (service := self._setup.directory.get(agent)) is not None:
             await service.cancel(task_id, why)  # the executor stops this room's voice
-        self._stage.stop(task_id, why)  # a no-op when the cancel already did
 
     async def say(self, text: str, who: str) -> str | None:
         """Answers an utterance; returns the answering agent (None: the debate takes it)."""

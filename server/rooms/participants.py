@@ -15,7 +15,7 @@ from media.fanout import Fanout
 from media.mixer import MixFrame
 from media.outbound import PacketTrack, PcmTrack
 from media.peer import PeerSession
-from server.errors import Conflict
+from server.http.errors import Conflict
 
 
 class RoomFull(Conflict):

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from server.metrics import Metrics
+from server.ops.metrics import Metrics
 
 
 @dataclass

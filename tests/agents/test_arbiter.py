@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from agents.arbiter import Arbiter, Deny, Duck, FloorPolicy, Interrupt, Resume
+import pytest
+
+from agents.floor.arbiter import Arbiter, Deny, Duck, FloorPolicy, Interrupt, Resume
 
 
 class FakeClock:
@@ -116,6 +118,43 @@ def test_a_person_who_leaves_mid_utterance_gives_the_floor_back() -> None:
     arb.speech_started("bo")  # confirmed, then gone before the hand-off
     arb.speech_progress("bo", voiced=0.5, words="hold on")
     assert arb.left("bo") == [] and arb.agents_may_start
+
+
+def test_two_people_at_once_each_claim_the_turn_and_the_second_may_cut_it() -> None:
+    """The first onset ducks; a second person claims the same turn. When the first turns out
+    wordless (the floor would go back), the second person's words still cut the agent."""
+    arb, clock = speaking()
+    assert arb.speech_started("ann") == [Duck("mei", "t1", "ann")]
+    assert arb.speech_started("bo") == [], "ducked once"
+    clock.advance(1.5)
+    assert arb.speech_progress("ann", voiced=1.5) == [], "bo still speaks over the turn"
+    decisions = arb.speech_progress("bo", voiced=0.5, words="trams are slow")
+    assert decisions == [Interrupt("mei", "t1", "bo", "human", "word")]
+
+
+def test_two_people_at_once_the_turn_resumes_only_when_both_let_go() -> None:
+    arb, clock = speaking()
+    arb.speech_started("ann")
+    arb.speech_started("bo")
+    clock.advance(0.3)
+    assert arb.speech_ended("ann", "") == [], "bo still claims the floor"
+    assert arb.speech_ended("bo", "mm-hm") == [Resume("mei", "t1", "bo", "backchannel")]
+    assert arb.holder == "mei" and arb.agents_may_start
+
+
+@pytest.mark.parametrize("first", ["ann", "bo"])
+def test_two_people_at_once_whoever_confirms_first_cuts_and_the_other_cannot_cut_again(
+    first: str,
+) -> None:
+    arb, clock = speaking()
+    arb.speech_started("ann")
+    arb.speech_started("bo")
+    clock.advance(0.5)
+    cut = arb.speech_progress(first, voiced=0.5, words="but the cost")
+    assert cut == [Interrupt("mei", "t1", first, "human", "word")]
+    other = "bo" if first == "ann" else "ann"
+    assert arb.speech_progress(other, voiced=0.5, words="and the noise") == []
+    assert arb.speech_ended(other, "and the noise") == []
 
 
 def test_a_backchannel_never_interrupts() -> None:

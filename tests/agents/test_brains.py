@@ -9,10 +9,10 @@ import httpx
 import pytest
 from a2a.types import a2a_pb2 as pb
 
-from agents.brain import BrainError, BrainRequest, Utterance
-from agents.openai_brain import OpenAIBrain
+from agents.brains.brain import BrainError, BrainRequest, Utterance
+from agents.brains.openai_brain import OpenAIBrain
+from agents.brains.scripted_brain import ScriptedBrain
 from agents.persona import MEI, SHUAI
-from agents.scripted_brain import ScriptedBrain
 from clients.a2a import fetch_card, make_client, status_metadata, text_of, user_message
 from server.settings import BrainSettings, PersonaSettings, Settings
 from tests.fake_openai import FakeChat

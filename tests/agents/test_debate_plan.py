@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.debate_plan import Cue, DebatePlan
+from agents.debate.plan import Cue, DebatePlan
 
 KNOWN = ("mei", "shuai", "lin")
 

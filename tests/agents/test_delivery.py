@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from a2a.types import a2a_pb2 as pb
+from google.protobuf.json_format import MessageToDict
 
 from agents.delivery import Deliveries, ImmediateDelivery, TurnInfo
 from agents.service import call_context
@@ -16,17 +17,34 @@ from tests.serving import podium_settings
 
 
 class Stage:
+    """A delivery that passes text through until it is stopped (as a room cuts a voice)."""
+
+    def __init__(self, cut: tuple[int, CancelReason] | None = None) -> None:
+        self.stops: list[tuple[str, CancelReason]] = []
+        self.finished_turns: list[str] = []
+        self.delivered: dict[str, list[str]] = {}  # chunks delivered, per turn
+        self._cut = cut  # (after this many chunks, why): the stage stops the turn itself
+
     def update_every(self, turn: TurnInfo) -> float:
         return 0.0
 
-    def __init__(self) -> None:
-        self.stopped: list[tuple[str, CancelReason]] = []
-
-    def deliver(self, turn: TurnInfo, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
-        return chunks
+    async def deliver(self, turn: TurnInfo, chunks: AsyncIterator[str]) -> AsyncIterator[str]:
+        async for chunk in chunks:
+            if self.stopped(turn.task_id) is not None:
+                return
+            self.delivered.setdefault(turn.task_id, []).append(chunk)
+            yield chunk
+            if self._cut is not None and len(self.delivered[turn.task_id]) == self._cut[0]:
+                self.stop(turn.task_id, self._cut[1])
 
     def stop(self, task_id: str, why: CancelReason) -> None:
-        self.stopped.append((task_id, why))
+        self.stops.append((task_id, why))
+
+    def stopped(self, task_id: str) -> CancelReason | None:
+        return next((why for t, why in self.stops if t == task_id), None)
+
+    def finished(self, task_id: str) -> None:
+        self.finished_turns.append(task_id)
 
     def progress(self, turn: TurnInfo, note: str) -> None:
         return None
@@ -42,8 +60,9 @@ def test_a_claimed_message_binds_its_task_to_the_claimer_and_no_one_else() -> No
     assert deliveries.open("m3", "t3") is deliveries.default
     why = CancelReason("interrupted by Ann", "Ann", "human")
     deliveries.of_task("t1").stop("t1", why)
-    assert room_a.stopped == [("t1", why)] and room_b.stopped == []
+    assert room_a.stops == [("t1", why)] and room_b.stops == []
     deliveries.close("t1")
+    assert room_a.finished_turns == ["t1"], "the delivery forgets a turn once its task ends"
     assert deliveries.of_task("t1") is deliveries.default
 
 
@@ -123,5 +142,40 @@ async def test_a_turn_called_off_by_its_starter_ends_canceled_whatever_it_was_do
         task = await mei.store.get(last.task_id, call_context())
         assert task is not None and task.status.state == pb.TaskState.TASK_STATE_CANCELED
         assert "".join(spoken).strip(), "what was said before is kept"
+    finally:
+        await runtime.aclose()
+
+
+async def test_a_delivery_stopped_where_it_plays_ends_its_turn_canceled_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    """A room cuts a voiced turn locally (a person barged in): no cancel goes through the
+    handler, yet the task ends ``canceled`` with who and why, keeping what was heard."""
+    runtime = build_runtime(podium_settings(tmp_path, 1, brain=BrainSettings(words_per_second=0)))
+    await runtime.start()
+    try:
+        mei = runtime.directory.get("mei")
+        assert mei is not None
+        stage = Stage(cut=(3, CancelReason("interrupted by Ann", "Ann", "human")))
+        runtime.deliveries.claim("voiced", stage)
+        events = [e async for e in mei.stream("Why trams?", message_id="voiced")]
+        final = events[-1]
+        assert isinstance(final, pb.TaskStatusUpdateEvent)
+        assert final.status.state == pb.TaskState.TASK_STATE_CANCELED
+        meta = MessageToDict(final.metadata)
+        assert meta["reason"] == "interrupted by Ann" and meta["by"] == "Ann"
+        assert meta["interruption"] == "human"
+        heard = "".join(
+            p.text
+            for e in events
+            if isinstance(e, pb.TaskArtifactUpdateEvent)
+            for p in e.artifact.parts
+        )
+        task = await mei.store.get(final.task_id, call_context())
+        assert task is not None and task.status.state == pb.TaskState.TASK_STATE_CANCELED
+        kept = "".join(p.text for a in task.artifacts for p in a.parts)
+        assert len(stage.delivered[final.task_id]) == 3
+        assert kept == heard == "".join(stage.delivered[final.task_id]), "what was heard, no more"
+        assert stage.finished_turns == [final.task_id]
     finally:
         await runtime.aclose()

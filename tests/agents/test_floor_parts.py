@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from agents.arbiter import Arbiter, FloorPolicy, Interrupt
-from agents.bidding import BidRequest, Rival, TurnBids
-from agents.floor import Floor
+from agents.debate.bidding import BidRequest, Rival, TurnBids
+from agents.floor.arbiter import Arbiter, FloorPolicy, Interrupt
+from agents.floor.floors import Floor
 from agents.persona import DEFAULT_DEBATERS
 from agents.turn_log import TurnLog, TurnLogs
 

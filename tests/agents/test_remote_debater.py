@@ -11,8 +11,8 @@ import httpx
 import pytest
 from a2a.types import a2a_pb2 as pb
 
-from agents.brain import ProgressNoted
-from agents.remote_reply import RemoteReply
+from agents.brains.brain import ProgressNoted
+from agents.brains.remote_reply import RemoteReply
 from clients.a2a import fetch_card, make_client, status_metadata, text_of, user_message
 from clients.launch import free_port
 from clients.rtc import EventLog

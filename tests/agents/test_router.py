@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from agents.debate.router import route
 from agents.persona import DEFAULT_DEBATERS
-from agents.router import route
 
 
 @pytest.mark.parametrize(

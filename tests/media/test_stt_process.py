@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from clients.fixtures import labelled_speech
+from media.stt import RecognitionError
 from media.stt_process import ProcessSpeechToText
 
 
@@ -49,7 +50,7 @@ async def test_a_worker_that_dies_midway_fails_its_utterance_and_is_replaced(
     [worker] = stt._pool()
     worker._process.kill()
     worker._process.join(5)
-    with pytest.raises(RuntimeError, match="worker died"):
+    with pytest.raises(RecognitionError, match="worker died"):
         await recognizer.feed(labelled_speech()[1].pcm[:1600])
     assert set((await recognize(stt)).split()) & words_of(1)
     assert stt._pool()[0] is not worker

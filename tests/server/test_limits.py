@@ -9,7 +9,7 @@ import httpx
 import pytest
 import websockets
 
-from server.ratelimit import Rate, RateLimiter
+from server.http.ratelimit import Rate, RateLimiter
 from server.settings import ApiKey, AuthSettings, LimitSettings
 from tests.serving import serve_podium
 

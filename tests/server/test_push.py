@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from clients.a2a import fetch_card, make_client, user_message
-from server.push import CachedConfigs
+from server.api.push import CachedConfigs
 from server.settings import PushSettings
 from tests.serving import serve_app, serve_podium
 

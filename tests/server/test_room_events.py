@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from server.rooms import events as ev
-from server.rooms.hub import RoomEvents
+from server.rooms.event_hub import EventHub
 
 
 def test_every_event_serializes_with_its_type_and_fields() -> None:
@@ -25,7 +25,7 @@ def test_every_event_serializes_with_its_type_and_fields() -> None:
 
 
 async def test_a_late_subscriber_gets_the_transcript_so_far_then_live_events() -> None:
-    hub = RoomEvents("r1", clock=lambda: 12.5)
+    hub = EventHub("r1", clock=lambda: 12.5)
     hub.publish(ev.DebateStarted("d1"))
     hub.publish(ev.TurnStarted("mei", "t1"))
     for word in ("Trams ", "are ", "quiet. "):
@@ -60,7 +60,7 @@ async def test_a_late_subscriber_gets_the_transcript_so_far_then_live_events() -
 
 
 async def test_a_slow_subscriber_loses_its_oldest_events_not_the_room() -> None:
-    hub = RoomEvents("r1")
+    hub = EventHub("r1")
     events = hub.subscribe(dict)
     await anext(events)
     for index in range(1200):

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from agents.brain import Utterance
+from agents.brains.brain import Utterance
 from agents.transcript import Transcript
-from server.rooms.records import RoomRecords
+from server.replicas.room_records import RoomRecords
 from store.database import MIGRATIONS, DatabaseUnavailable, open_database
 from store.history import DatabaseHistory
 

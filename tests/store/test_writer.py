@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from agents.brain import Utterance
+from agents.brains.brain import Utterance
 from agents.transcript import Transcript
 from store.commit import Apply, Rows
 from store.database import Database, open_database

@@ -22,8 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection
 
-from server.rooms.leases import RoomLeases
-from server.rooms.records import RecordFailed
+from server.replicas.room_leases import RoomLeases
+from server.replicas.room_records import RecordFailed
 
 log = logging.getLogger(__name__)
 FORWARDED = "x-podium-forwarded"
@@ -141,8 +141,8 @@ class RoomForwarding:
             await asyncio.wait({relay, gone}, return_when=asyncio.FIRST_COMPLETED)
             for task in (relay, gone):
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError, OSError):
-                    await task
+            await asyncio.wait({relay, gone})  # (a cancel of the caller still propagates)
+            _seen(relay, gone)
         finally:
             await response.aclose()
 
@@ -178,11 +178,18 @@ class RoomForwarding:
             await asyncio.wait({down, up}, return_when=asyncio.FIRST_COMPLETED)
             for task in (down, up):
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, websockets.WebSocketException):
-                    await task
+            await asyncio.wait({down, up})  # (a cancel of the caller still propagates)
+            _seen(down, up)
         code = upstream.close_code or 1000
         with contextlib.suppress(RuntimeError, OSError):
             await send({"type": "websocket.close", "code": code, "reason": upstream.close_reason})
+
+
+def _seen(*tasks: asyncio.Task[None]) -> None:
+    """Marks the tasks' failures as seen: a peer that went away ends its relay, routinely."""
+    for task in tasks:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.debug("relay ended: %r", error)
 
 
 async def _disconnected(receive: Receive) -> None:

@@ -1,6 +1,6 @@
 """Inbound, all stages: a participant's track → what was heard, as typed events.
 
-``listen(track, vad, stt)`` is an async generator: frames are sliced to 16 kHz 20 ms
+``hear(track, vad, stt)`` is an async generator: frames are sliced to 16 kHz 20 ms
 (``FrameSlicer``), judged by the VAD (``VadSegmenter``) and, while the person speaks, fed to a
 recognizer in 100 ms batches (off the event loop). It yields, in order for each utterance,
 ``VoiceStarted``, ``VoiceContinued`` per frame, ``WordsRecognized`` as partial words change,
@@ -11,7 +11,6 @@ ends, ``TrackEnded`` comes first; an utterance it cut short is then closed and r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.inbound import FrameSlicer
 from media.pcm import FRAME_SECONDS, IN_RATE, Pcm
-from media.stt import Recognizer, SpeechToText
+from media.stt import RecognitionError, Recognizer, SpeechToText
 from media.vad import SpeechStarted, SpeechStopped, VadConfig, VadEvent, VadSegmenter
 
 log = logging.getLogger(__name__)
@@ -81,7 +80,7 @@ Heard = (
 Tap = Callable[[av.AudioFrame], None]
 
 
-async def listen(
+async def hear(
     track: MediaStreamTrack, vad: VadConfig, stt: SpeechToText, tap: Tap | None = None
 ) -> AsyncGenerator[Heard, None]:
     """What ``track`` says, until it ends. Close it (``contextlib.aclosing``) to stop early.
@@ -93,8 +92,7 @@ async def listen(
             yield event
     finally:
         reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
+        await asyncio.wait({reader})  # (a cancel of the caller still propagates)
 
 
 async def _read(
@@ -183,7 +181,7 @@ async def _recognize(
     words: Callable[[str], None],
 ) -> None:
     """One utterance: 100 ms batches in, partial words out, then the final transcript. A failing
-    engine becomes ``RecognitionFailed``, never a dead listener."""
+    engine becomes ``RecognitionFailed``, never a dead hearing."""
     try:
         recognizer: Recognizer = await stt.recognizer()  # may wait for a model to load
         last = ""
@@ -198,6 +196,6 @@ async def _recognize(
                 heard.put_nowait(WordsRecognized(partial))
         text = await recognizer.finish()
         heard.put_nowait(UtteranceRecognized(text.strip()))
-    except Exception as error:
+    except RecognitionError as error:
         log.warning("speech recognition failed: %s", error)
         heard.put_nowait(RecognitionFailed(str(error) or type(error).__name__))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from agents.floor import Floors
-from server.errors import NotFound, TooManyRequests, Unavailable
-from server.metrics import Metrics
-from server.rooms.records import RecordFailed, RoomRecord, RoomRecords
+from agents.floor.floors import Floors
+from server.http.errors import NotFound, TooManyRequests, Unavailable
+from server.ops.metrics import Metrics
+from server.replicas.room_records import RecordFailed, RoomRecord, RoomRecords
 from server.rooms.room import Room
-from server.rooms.setup import RoomSetup
+from server.rooms.room_setup import RoomSetup
 from server.rooms.stats import RoomStats
 
 

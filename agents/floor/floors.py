@@ -11,17 +11,59 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from agents.arbiter import Arbiter, Clock, FloorPolicy
+from agents.floor.arbiter import Arbiter, Clock, Decision, Deny, FloorPolicy, Interrupt
 
 
 @dataclass
 class Floor:
+    """The arbiter of one conversation, as its drivers report to it: every report returns the
+    arbiter's decisions and wakes whoever waits for the floor (``wait_for_agents``). Queries go
+    to ``arbiter`` directly."""
+
     arbiter: Arbiter
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def changed(self) -> None:
-        """Drivers call this after reporting an event that may free the floor."""
+    def _decided(self, decisions: list[Decision]) -> list[Decision]:
         self._changed.set()
+        return decisions
+
+    # people
+    def speech_started(self, who: str) -> list[Decision]:
+        return self._decided(self.arbiter.speech_started(who))
+
+    def speech_progress(self, who: str, voiced: float, words: str = "") -> list[Decision]:
+        return self._decided(self.arbiter.speech_progress(who, voiced, words))
+
+    def speech_ended(self, who: str, text: str) -> list[Decision]:
+        return self._decided(self.arbiter.speech_ended(who, text))
+
+    def left(self, who: str) -> list[Decision]:
+        return self._decided(self.arbiter.left(who))
+
+    def handed_off(self, who: str) -> None:
+        self.arbiter.handed_off(who)
+        self._changed.set()
+
+    def typed(self, who: str) -> list[Decision]:
+        return self._decided(self.arbiter.typed(who))
+
+    # agents
+    def agent_started(self, agent: str, turn_id: str) -> None:
+        self.arbiter.agent_started(agent, turn_id)
+        self._changed.set()
+
+    def agent_ended(self, turn_id: str) -> None:
+        self.arbiter.agent_ended(turn_id)
+        self._changed.set()
+
+    def new_debate(self, budget: int | None = None) -> None:
+        self.arbiter.new_debate(budget)
+        self._changed.set()
+
+    def bid(self, agent: str, urgency: float) -> Interrupt | Deny:
+        decision = self.arbiter.bid(agent, urgency)
+        self._changed.set()
+        return decision
 
     async def wait_for_agents(self, patience: float = 30.0) -> bool:
         """Waits until no person holds the floor; False if ``patience`` ran out first."""

@@ -1,7 +1,7 @@
 """Relays one debater turn into a moderator task: artifacts, turn logs and turn events.
 
-The moderator decides who speaks (``agents.debate_plan``); the relay runs that turn on the
-debater's own service and copies what it delivers to every listener (the debate task, and
+The moderator decides who speaks (``agents.debate.plan``); the relay runs that turn on the
+debater's own service and copies what it delivers to every recipient (the debate task, and
 the task of a person whose interjection it answers), one artifact per turn.
 """
 
@@ -18,9 +18,9 @@ from a2a.types import a2a_pb2 as pb
 from a2a.utils.errors import A2AError
 from google.protobuf.json_format import MessageToDict
 
-from agents.bidding import TurnBids
+from agents.debate.bidding import TurnBids
 from agents.delivery import Deliveries, Delivery
-from agents.floor import Floors
+from agents.floor.floors import Floors
 from agents.owner import conversation_key
 from agents.service import AgentDirectory, AgentService, TurnNotStarted
 from agents.task_states import terminal_name
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Listener:
+class Recipient:
     """Where a relayed turn goes: a moderator task's event queue and its readable text log."""
 
     updater: TaskUpdater
@@ -42,10 +42,10 @@ class Listener:
         return self.updater.context_id
 
 
-async def announce(listeners: Sequence[Listener], metadata: dict[str, Any]) -> None:
-    """A ``working`` status update carrying a debate event, to every listener."""
-    for lis in listeners:
-        await lis.updater.update_status(pb.TaskState.TASK_STATE_WORKING, metadata=metadata)
+async def announce(recipients: Sequence[Recipient], metadata: dict[str, Any]) -> None:
+    """A ``working`` status update carrying a debate event, to every recipient."""
+    for rec in recipients:
+        await rec.updater.update_status(pb.TaskState.TASK_STATE_WORKING, metadata=metadata)
 
 
 def progress_note(event: Any) -> str:
@@ -86,7 +86,7 @@ class TurnRelay:
         service: AgentService,
         text: str,
         meta: dict[str, Any],
-        listeners: Sequence[Listener],
+        recipients: Sequence[Recipient],
         started: Callable[[str], None],
         stage: Delivery | None = None,
         bids: TurnBids | None = None,
@@ -96,8 +96,8 @@ class TurnRelay:
         for the floor, holds it while it runs, is voiced on ``stage`` (a room) when given,
         and ``bids`` hear its words as they are delivered. ``started`` gets its task id;
         ``failures`` gets "speaker: reason" if the turn failed."""
-        context_id = listeners[0].context_id
-        owner = listeners[0].log.owner  # the turn runs for whoever the debate runs for
+        context_id = recipients[0].context_id
+        owner = recipients[0].log.owner  # the turn runs for whoever the debate runs for
         floor = self._floors.get(conversation_key(owner, context_id))
         if floor is not None and not await floor.wait_for_agents():
             log.info("a person held the floor of %s too long; the debate goes on", context_id)
@@ -115,19 +115,19 @@ class TurnRelay:
             started(turn_id)
             ids = {"speaker": speaker, "turn_task_id": turn_id}
             heading = f"{self.display(speaker)}: "
-            for lis in listeners:
-                await lis.log.append(f"\n\n{heading}" if lis.log.text else heading)
-            await announce(listeners, {"event": "turn_started", **ids})
+            for rec in recipients:
+                await rec.log.append(f"\n\n{heading}" if rec.log.text else heading)
+            await announce(recipients, {"event": "turn_started", **ids})
             async for event in turn.events:
                 if note := progress_note(event):
-                    await announce(listeners, {"event": "progress", **ids, "text": note})
+                    await announce(recipients, {"event": "progress", **ids, "text": note})
                 parts = text_parts(event)
                 if parts:
                     if floor is not None and not relayed:
-                        floor.arbiter.agent_started(speaker, turn_id)  # first word delivered
-                    for lis in listeners:
-                        await lis.log.append("".join(p.text for p in parts))
-                        await lis.updater.add_artifact(
+                        floor.agent_started(speaker, turn_id)  # first word delivered
+                    for rec in recipients:
+                        await rec.log.append("".join(p.text for p in parts))
+                        await rec.updater.add_artifact(
                             parts,
                             artifact_id=f"turn-{turn_id}",
                             name=self.display(speaker),
@@ -144,7 +144,7 @@ class TurnRelay:
                     summary = _turn_ended(event, ids, state)
                     if state == "failed" and failures is not None:
                         failures.append(f"{speaker}: {summary.get('note') or 'no reason given'}")
-                    await announce(listeners, summary)
+                    await announce(recipients, summary)
         except A2AError as error:
             # A turn that never began because its debate ended meanwhile is routine.
             quiet = isinstance(error, TurnNotStarted)
@@ -165,8 +165,7 @@ class TurnRelay:
             if bids is not None:
                 await bids.aclose()
             if floor is not None and turn_id:
-                floor.arbiter.agent_ended(turn_id)
-                floor.changed()
+                floor.agent_ended(turn_id)
         return state
 
 

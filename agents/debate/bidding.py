@@ -5,15 +5,14 @@ or denies by policy; a granted bid cuts the speaker's turn."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from agents.arbiter import Interrupt
-from agents.floor import Floor
+from agents.floor.arbiter import Interrupt
+from agents.floor.floors import Floor
 from agents.persona import Persona
 
 log = logging.getLogger(__name__)
@@ -93,7 +92,7 @@ class TurnBids:
             return
         if urgency is None or self.granted is not None:
             return
-        decision = self._floor.arbiter.bid(rival.name, urgency)
+        decision = self._floor.bid(rival.name, urgency)
         granted = isinstance(decision, Interrupt)
         await self._announce(
             {
@@ -111,7 +110,8 @@ class TurnBids:
             await asyncio.shield(self._cut(decision))
 
     async def aclose(self) -> None:
-        for task in list(self._asks):
+        asks = list(self._asks)
+        for task in asks:
             task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*self._asks, return_exceptions=True)
+        if asks:
+            await asyncio.wait(asks)  # (a cancel of the caller still propagates)

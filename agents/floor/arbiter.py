@@ -110,7 +110,12 @@ class _AgentTurn:
     agent: str
     turn_id: str
     started: float
-    ducked_by: str | None = None
+    claimants: list[str] = field(default_factory=list)  # people whose speech ducked it
+
+    @property
+    def ducked_by(self) -> str | None:
+        """The first person still claiming the floor over this turn (None: not ducked)."""
+        return self.claimants[0] if self.claimants else None
 
 
 @dataclass
@@ -221,15 +226,19 @@ class Arbiter:
         human = _Human(onset=now)
         self.humans[who] = human
         turn = self.turn
-        if turn is None or turn.ducked_by is not None:
+        if turn is None:
             return []
         if self.policy.half_duplex or now - turn.started < self.policy.echo_warmup:
             # The echo guard: the agent's own voice coming back, or a half-duplex room.
             del self.humans[who]
             return []
-        turn.ducked_by = who
+        # Everyone who speaks over the turn claims it: whoever confirms first cuts it, and it
+        # resumes only once every claimant has let go (two people at once, one a false start).
+        ducked = turn.ducked_by is not None
+        if who not in turn.claimants:
+            turn.claimants.append(who)
         human.ducked = turn
-        return [Duck(turn.agent, turn.turn_id, who)]
+        return [] if ducked else [Duck(turn.agent, turn.turn_id, who)]
 
     def speech_progress(self, who: str, voiced: float, words: str = "") -> list[Decision]:
         """While a person speaks: ``voiced`` seconds of speech so far, the words heard so far."""
@@ -284,10 +293,12 @@ class Arbiter:
         """The person no longer claims the floor: a turn they ducked resumes."""
         turn = human.ducked
         human.ducked = None
-        if turn is None or self.turn is not turn or turn.ducked_by != who:
+        if turn is None or self.turn is not turn or who not in turn.claimants:
             return []
-        turn.ducked_by = None
-        human.resumed = turn
+        turn.claimants.remove(who)
+        human.resumed = turn  # words may still come and cut it
+        if turn.claimants:  # someone else still speaks over it: it stays ducked
+            return []
         return [Resume(turn.agent, turn.turn_id, who, reason)]
 
     def _confirm(self, who: str, human: _Human, why: str) -> list[Decision]:

@@ -20,8 +20,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from server.auth.gate import principal_of
-from server.ratelimit import RateLimiter
-from server.refusal import refuse
+from server.http.ratelimit import RateLimiter
+from server.http.refusal import refuse
 
 KEYS = "podium.limit_keys"
 BODY = "podium.body"  # the request body, when the body limit read it whole

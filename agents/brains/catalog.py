@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from agents.brain import Brain
-from agents.openai_brain import OpenAIBrain
+from agents.brains.brain import Brain
+from agents.brains.openai_brain import OpenAIBrain
+from agents.brains.remote_brain import RemoteA2ABrain
+from agents.brains.scripted_brain import ScriptedBrain
 from agents.persona import BrainSpec
-from agents.remote_brain import RemoteA2ABrain
-from agents.scripted_brain import ScriptedBrain
 
 
 def make_brain(spec: BrainSpec) -> Brain:

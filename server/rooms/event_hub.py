@@ -67,7 +67,7 @@ class RoomTranscript:
         return [dict(entry) for entry in self._entries]
 
 
-class RoomEvents:
+class EventHub:
     def __init__(self, room_id: str, clock: Callable[[], float] = time.time) -> None:
         self._room_id = room_id
         self._clock = clock

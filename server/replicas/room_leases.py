@@ -13,8 +13,8 @@ import asyncio
 import logging
 import time
 
-from server.rooms.records import RecordFailed, RoomRecord, RoomRecords
-from server.rooms.registry import Rooms
+from server.replicas.room_records import RecordFailed, RoomRecord, RoomRecords
+from server.rooms.rooms import Rooms
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
-from agents.bidding import BidRequest
-from agents.brain import BrainError, BrainRequest
+from agents.brains.brain import BrainError, BrainRequest
+from agents.debate.bidding import BidRequest
 
 log = logging.getLogger(__name__)
 

@@ -19,17 +19,17 @@ from media.socket_audio import SOCKET_RATE, PcmInTrack, to_16k
 from server.auth.gate import principal_of
 from server.auth.links import RoomLinks
 from server.auth.principal import Grant, Principal
-from server.errors import BadRequest, Forbidden, PodiumError
-from server.ratelimit import RateLimiter
+from server.background import BackgroundTasks
+from server.http.errors import BadRequest, Forbidden, PodiumError
+from server.http.ratelimit import RateLimiter
+from server.http.throttle import audio_charge
+from server.replicas.forward import FORWARDED
+from server.replicas.room_leases import RoomLeases
+from server.replicas.room_records import RoomRecord
 from server.rooms.access import Need, room_for, sees
 from server.rooms.events import EVENT_TYPES
-from server.rooms.forward import FORWARDED
-from server.rooms.leases import RoomLeases
 from server.rooms.participants import RoomFull
-from server.rooms.records import RoomRecord
-from server.rooms.registry import Rooms
-from server.task_owner import TaskOwner
-from server.throttle import audio_charge
+from server.rooms.rooms import Rooms
 
 log = logging.getLogger(__name__)
 MAX_SOCKET_MESSAGE = 64 * 1024
@@ -212,7 +212,7 @@ def rooms_router(
             await socket.close(code=4000 + error.status_code, reason=error.message[:120])
             return
         await socket.accept()
-        session = TaskOwner(f"room {room_id} event socket")
+        session = BackgroundTasks(f"room {room_id} event socket")
 
         async def send() -> None:
             try:
@@ -266,7 +266,7 @@ def rooms_router(
                 "frame_ms": 20,
             }
         )
-        session = TaskOwner(f"room {room_id} audio socket")
+        session = BackgroundTasks(f"room {room_id} audio socket")
 
         async def send() -> None:
             try:

@@ -25,7 +25,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from agents.service import AgentService, call_context
 from agents.task_states import terminal_name
 from server.auth.gate import principal_of
-from server.errors import BadRequest, Conflict, NotFound, Unavailable
+from server.http.errors import BadRequest, Conflict, NotFound, Unavailable
 from server.runtime import Runtime
 from store.tasks import StoreUnavailable
 

@@ -14,8 +14,8 @@ import random
 import re
 from collections.abc import AsyncIterator
 
-from agents.bidding import BidRequest
-from agents.brain import BrainRequest
+from agents.brains.brain import BrainRequest
+from agents.debate.bidding import BidRequest
 from agents.persona import Temperament
 
 _OPENERS = {

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from a2a.types import a2a_pb2 as pb
 
-from agents.brain import ProgressNoted, Said
+from agents.brains.brain import ProgressNoted, Said
 
 _ENDED = (
     pb.TaskState.TASK_STATE_COMPLETED,

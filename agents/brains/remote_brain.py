@@ -1,5 +1,5 @@
 """A remote A2A agent used as a brain: its card is fetched, its answer is voiced locally and
-its progress notes are shown, not voiced (:mod:`agents.remote_reply`)."""
+its progress notes are shown, not voiced (:mod:`agents.brains.remote_reply`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import httpx
 from a2a.client import A2AClientError, Client, ClientConfig, ClientFactory
 from a2a.types import a2a_pb2 as pb
 
-from agents.brain import BrainError, BrainRequest, Said
-from agents.remote_reply import RemoteReply
+from agents.brains.brain import BrainError, BrainRequest, Said
+from agents.brains.remote_reply import RemoteReply
 
 
 class RemoteA2ABrain:

@@ -1,4 +1,4 @@
-"""The inbound listener: a track in, typed events out, in order, through the real VAD."""
+"""Hearing a track: a track in, typed events out, in order, through the real VAD."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import contextlib
 import numpy as np
 
 from clients.fixtures import labelled_speech, noise
-from media.listener import (
+from media.hearing import (
     Heard,
     RecognitionFailed,
     TrackEnded,
@@ -17,14 +17,14 @@ from media.listener import (
     VoiceStarted,
     VoiceStopped,
     WordsRecognized,
-    listen,
+    hear,
 )
 from media.vad import VadConfig
 from tests.fakes import ClipTrack, FakeSpeechToText
 
 
 async def heard(track: ClipTrack, stt: FakeSpeechToText) -> list[Heard]:
-    async with contextlib.aclosing(listen(track, VadConfig(), stt)) as events:
+    async with contextlib.aclosing(hear(track, VadConfig(), stt)) as events:
         return [event async for event in events]
 
 
@@ -68,11 +68,11 @@ async def test_noise_yields_nothing_and_a_broken_recognizer_is_an_event() -> Non
     assert kinds(events) == [VoiceStarted, VoiceStopped, RecognitionFailed]
 
 
-async def test_closing_the_listener_stops_reading_the_track() -> None:
+async def test_closing_the_hearing_stops_reading_the_track() -> None:
     clip = labelled_speech()[0]
     hold = asyncio.Event()
     track = ClipTrack(clip.pcm, hold=hold)
-    events = listen(track, VadConfig(), FakeSpeechToText(["a"]))
+    events = hear(track, VadConfig(), FakeSpeechToText(["a"]))
     first = await anext(events)
     assert isinstance(first, VoiceStarted)
     await events.aclose()  # the reader is canceled while it waits on the track

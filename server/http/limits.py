@@ -10,7 +10,7 @@ import re
 import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.refusal import send_json
+from server.http.refusal import send_json
 
 MAX_NESTING = 100
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')

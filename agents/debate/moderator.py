@@ -1,13 +1,13 @@
 """The moderator (root agent): runs debates between debaters, turn by turn, as A2A tasks.
 
 A message to the moderator starts a debate on its text. Each debater turn is a task on that
-debater's own service, relayed as an artifact of the debate task (``agents.relay``); who
-speaks next is the debate plan's decision (``agents.debate_plan``). A message sent into the
+debater's own service, relayed as an artifact of the debate task (``agents.debate.relay``); who
+speaks next is the debate plan's decision (``agents.debate.plan``). A message sent into the
 context of a running debate is routed to the best-suited debater, who answers it at the next
 turn boundary; once a debate is over, follow-ups in its context are routed the same way.
 
 Turns take the floor through the context's arbiter: while a debater speaks, the others bid
-to cut in (``agents.bidding``), and a granted bid cancels the turn (reason and interrupter in
+to cut in (``agents.debate.bidding``), and a granted bid cancels the turn (reason and interrupter in
 its metadata) and gives the next turn to the interrupter. A debate started by a voice room
 (its message claimed with the room's delivery) is voiced there; text debates are paced by a
 words-per-minute speaking clock, so text clients see interruptions too.
@@ -26,16 +26,16 @@ from a2a.server.events import EventQueue
 from a2a.server.tasks import TaskUpdater
 from a2a.types import a2a_pb2 as pb
 
-from agents.arbiter import Interrupt
-from agents.bidding import Bidder, Rival, TurnBids
-from agents.debate_plan import DebatePlan
+from agents.debate.bidding import Bidder, Rival, TurnBids
+from agents.debate.plan import DebatePlan
+from agents.debate.relay import Recipient, TurnRelay, announce
+from agents.debate.router import route
 from agents.delivery import Deliveries, Delivery
 from agents.executor import open_task, podium_metadata
-from agents.floor import Floor, Floors
+from agents.floor.arbiter import Interrupt
+from agents.floor.floors import Floor, Floors
 from agents.owner import conversation_key, owner_of
 from agents.persona import Persona
-from agents.relay import Listener, TurnRelay, announce
-from agents.router import route
 from agents.service import AgentDirectory, AgentService
 from agents.transcript import Transcript
 from agents.turn import CancelReason
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 class Interjection:
     text: str
     agent: str
-    listener: Listener
+    recipient: Recipient
     done: asyncio.Future[str] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -101,17 +101,17 @@ class ModeratorExecutor(AgentExecutor):
         # Taken before the task shows: the starter's claim lasts only until the task exists.
         stage = self._deliveries.take(context.message.message_id if context.message else "")
         await open_task(context, event_queue)
-        listener = Listener(TaskUpdater(event_queue, task_id, context.context_id or ""), log_)
+        recipient = Recipient(TaskUpdater(event_queue, task_id, context.context_id or ""), log_)
         text = context.get_user_input().strip()
         meta = podium_metadata(context.message)
         debate = self._debates.get(context_id)
         try:
             if debate is not None and debate.running:
-                await self._interject(debate, text, listener)
+                await self._interject(debate, text, recipient)
             elif debate is not None and not meta.get("debate"):
-                await self._answer(context_id, text, listener, task_id, stage)
+                await self._answer(context_id, text, recipient, task_id, stage)
             else:
-                await self._run_debate(context_id, text, meta, listener, task_id, stage)
+                await self._run_debate(context_id, text, meta, recipient, task_id, stage)
         finally:
             self._running_turns.pop(task_id, None)
 
@@ -144,11 +144,11 @@ class ModeratorExecutor(AgentExecutor):
         context_id: str,
         topic: str,
         meta: dict[str, Any],
-        listener: Listener,
+        recipient: Recipient,
         task_id: str,
         stage: Delivery | None,
     ) -> str:
-        updater = listener.updater
+        updater = recipient.updater
         known = [s.name for s in self._directory.debaters]
         plan = DebatePlan.parse(meta, self._order or tuple(known), self._rounds, known)
         if not topic or isinstance(plan, str):
@@ -161,7 +161,7 @@ class ModeratorExecutor(AgentExecutor):
         wpm = 0.0 if stage is not None else _number(meta.get("wpm"), self._text_wpm)
         floor = self._floors.open(context_id)
         budget = meta.get("interruptions")
-        floor.arbiter.new_debate(int(budget) if isinstance(budget, int | float) else None)
+        floor.new_debate(int(budget) if isinstance(budget, int | float) else None)
         debate = Debate(context_id, topic, plan, task_id, floor, stage, wpm)
         self._debates[context_id] = debate
         names = " vs ".join(self._relay.display(n) for n in plan.order)
@@ -176,7 +176,7 @@ class ModeratorExecutor(AgentExecutor):
         failures: list[str] = []
         try:
             while True:
-                await self._serve_interjections(debate, listener)
+                await self._serve_interjections(debate, recipient)
                 if not debate.running:
                     return "canceled"
                 cue = plan.next()
@@ -185,13 +185,13 @@ class ModeratorExecutor(AgentExecutor):
                 service = self._directory.get(cue.agent)
                 assert service is not None
                 meta_ = cue.metadata(topic) | ({"wpm": wpm} if wpm else {})
-                bids = self._bidding(debate, service, [listener])
+                bids = self._bidding(debate, service, [recipient])
                 states.append(
                     await self._relay.run(
                         service,
                         topic,
                         meta_,
-                        [listener],
+                        [recipient],
                         self._tracker(task_id, service),
                         stage,
                         bids,
@@ -229,7 +229,7 @@ class ModeratorExecutor(AgentExecutor):
 
         return started
 
-    async def _serve_interjections(self, debate: Debate, listener: Listener) -> None:
+    async def _serve_interjections(self, debate: Debate, recipient: Recipient) -> None:
         while debate.pending and debate.running:
             interjection = debate.pending.pop(0)
             service = self._directory.get(interjection.agent)
@@ -239,18 +239,18 @@ class ModeratorExecutor(AgentExecutor):
                 service,
                 interjection.text,
                 meta,
-                [listener, interjection.listener],
+                [recipient, interjection.recipient],
                 self._tracker(debate.task_id, service),
                 debate.stage,
             )
             if not interjection.done.done():
                 interjection.done.set_result(state)
 
-    async def _interject(self, debate: Debate, text: str, listener: Listener) -> str:
-        updater = listener.updater
+    async def _interject(self, debate: Debate, text: str, recipient: Recipient) -> str:
+        updater = recipient.updater
         personas = self._personas(debate.plan.order)
         decision = route(text, personas, await self._recent(debate.context_id))
-        interjection = Interjection(text, decision.agent, listener)
+        interjection = Interjection(text, decision.agent, recipient)
         debate.pending.append(interjection)
         await updater.update_status(
             pb.TaskState.TASK_STATE_WORKING,
@@ -263,9 +263,9 @@ class ModeratorExecutor(AgentExecutor):
         return await self._finish_like(updater, state)
 
     async def _answer(
-        self, context_id: str, text: str, listener: Listener, task_id: str, stage: Delivery | None
+        self, context_id: str, text: str, recipient: Recipient, task_id: str, stage: Delivery | None
     ) -> str:
-        updater = listener.updater
+        updater = recipient.updater
         debaters = [s.persona for s in self._directory.debaters]
         decision = route(text, debaters, await self._recent(context_id))
         service = self._directory.get(decision.agent)
@@ -275,13 +275,13 @@ class ModeratorExecutor(AgentExecutor):
             metadata={"event": "routed", "agent": decision.agent, "reason": decision.reason},
         )
         state = await self._relay.run(
-            service, text, {"speaker": "user"}, [listener], self._tracker(task_id, service), stage
+            service, text, {"speaker": "user"}, [recipient], self._tracker(task_id, service), stage
         )
         return await self._finish_like(updater, state)
 
     # ── cut-ins ────────────────────────────────────────────────────────────────
     def _bidding(
-        self, debate: Debate, service: AgentService, listeners: Sequence[Listener]
+        self, debate: Debate, service: AgentService, recipients: Sequence[Recipient]
     ) -> TurnBids | None:
         """The others' bids during ``service``'s turn (None when nobody can bid)."""
         rivals = []
@@ -294,7 +294,7 @@ class ModeratorExecutor(AgentExecutor):
             return None
 
         async def publish(event: dict[str, Any]) -> None:
-            await announce(listeners, event)
+            await announce(recipients, event)
 
         return TurnBids(debate.floor, service.name, debate.topic, rivals, publish, self._cut_in)
 
