@@ -173,11 +173,20 @@ async def run(http: httpx.AsyncClient, url: str, scenario: Scenario) -> Outcome:
         outcome = _outcome(log, turn["task_id"], await _stats(http, url, room["id"]))
         outcome.unsettled = unsettled
         return outcome
-    finally:
-        for peer in peers.values():
-            await peer.close()
-        await log.close()
-        await http.delete(f"{url}/rooms/{room['id']}")
+    finally:  # bounded: a peer that cannot close must not hold the run up
+        await asyncio.wait_for(_leave(http, url, room["id"], peers, log), CLEANUP_SECONDS)
+
+
+CLEANUP_SECONDS = 20.0
+
+
+async def _leave(
+    http: httpx.AsyncClient, url: str, room_id: str, peers: dict[str, Peer], log: EventLog
+) -> None:
+    for peer in peers.values():
+        await peer.close()
+    await log.close()
+    await http.delete(f"{url}/rooms/{room_id}")
 
 
 async def _act(act: Act, track: CueTrack, peers: dict[str, Peer]) -> None:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import faulthandler
+import sys
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,25 @@ from tests.postgres import Postgres, postgres_server
 from tests.serving import serve_podium
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "speech"
+
+
+HANG_GRACE = 60.0  # seconds past a test's own timeout before the run is ended as hung
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
+    """The backstop behind pytest-timeout: a test (setup, call and teardown) that its
+    timeout could not end (a loop blocked outside Python, a signal swallowed) ends the run
+    with every thread's stack on stderr, instead of hanging the suite until CI's limit."""
+    marker = item.get_closest_marker("timeout")
+    limit = (
+        float(marker.args[0]) if marker and marker.args else float(item.config.getini("timeout"))
+    )
+    faulthandler.dump_traceback_later(limit + HANG_GRACE, exit=True, file=sys.stderr)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(autouse=True)

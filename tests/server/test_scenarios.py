@@ -2,7 +2,7 @@
 on loopback, each held to what a person would expect (ducked or not, interrupted or resumed,
 answered or not).
 
-Every scenario is its own test case (``-k "two people"`` reruns one alone). The scenarios
+Every scenario is its own test case (``-k two-people-at-once`` reruns one alone). The scenarios
 selected in a session run at once, each in a room of its own on one server with the offline
 engines (one run of the corpus costs what its longest scenario does); each case then reads its
 own outcome. The run has a hard deadline in its own thread, so a scenario that never ends
@@ -12,6 +12,7 @@ fails its case instead of holding the suite up.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,7 +79,11 @@ def outcomes(
         yield _in_thread(url, chosen)
 
 
-@pytest.mark.parametrize("scenario", CORPUS, ids=[s.name for s in CORPUS])
+def _case_id(scenario: Scenario) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", scenario.name.lower()).strip("-")
+
+
+@pytest.mark.parametrize("scenario", CORPUS, ids=[_case_id(s) for s in CORPUS])
 def test_scenario_ends_as_a_person_would_expect(
     scenario: Scenario, outcomes: dict[str, Result]
 ) -> None:
