@@ -14,15 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 from a2a.helpers import new_task
 from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.events import EventQueue
 from a2a.server.tasks import TaskUpdater
 from a2a.types import a2a_pb2 as pb
-from google.protobuf.json_format import MessageToDict
 
+from agents import podium_meta
 from agents.brains.brain import Brain, BrainError, BrainRequest, ProgressNoted, Said, Utterance
 from agents.coalesce import Coalescer
 from agents.delivery import Deliveries, Delivery, DeliveryError, TurnInfo
@@ -34,16 +33,7 @@ from agents.turn_log import TurnLog, TurnLogs
 
 log = logging.getLogger(__name__)
 
-METADATA_KEY = "podium"  # message metadata namespace for Podium's own fields
 CALLED_OFF = "the turn was called off: its debate ended as it began"
-
-
-def podium_metadata(message: pb.Message | None) -> dict[str, Any]:
-    """The ``podium`` object of a message's metadata (empty when absent or malformed)."""
-    if message is None or not message.HasField("metadata"):
-        return {}
-    value = MessageToDict(message.metadata).get(METADATA_KEY)
-    return value if isinstance(value, dict) else {}
 
 
 async def open_task(context: RequestContext, event_queue: EventQueue) -> None:
@@ -104,7 +94,7 @@ class DebaterExecutor(AgentExecutor):
         if self._deliveries.revoked(message_id):  # its starter gave up as it began
             await self._call_off(updater, "")
             return
-        meta = podium_metadata(context.message)
+        meta = podium_meta.of_message(context.message)
         prompt = context.get_user_input()
         # The caller's own conversation: another principal's context of the same id is apart.
         conversation = conversation_key(turn.owner, context_id)

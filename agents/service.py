@@ -21,7 +21,7 @@ from a2a.types import a2a_pb2 as pb
 from a2a.utils.errors import A2AError, InternalError, InvalidParamsError
 from google.protobuf.json_format import MessageToDict
 
-from agents import message_meta
+from agents import podium_meta
 from agents.owner import owner_context
 from agents.persona import Persona
 from agents.task_states import TERMINAL_STATES
@@ -70,7 +70,7 @@ class PodiumRequestHandler(DefaultRequestHandler):
         podium = MessageToDict(params.message.metadata).get("podium")
         if podium is not None and not isinstance(podium, dict):
             raise InvalidParamsError(message="metadata.podium must be an object")
-        if reason := message_meta.problem(podium):
+        if reason := podium_meta.problem(podium):
             raise InvalidParamsError(message=reason)
 
     async def on_message_send(

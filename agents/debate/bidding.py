@@ -9,8 +9,9 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
+from agents.debate.events import BidMade
 from agents.floor.arbiter import Interrupt
 from agents.floor.floors import Floor
 from agents.persona import Persona
@@ -53,7 +54,7 @@ class TurnBids:
         speaker: str,
         topic: str,
         rivals: list[Rival],
-        announce: Callable[[dict[str, Any]], Awaitable[None]],
+        announce: Callable[[BidMade], Awaitable[None]],
         cut: Callable[[Interrupt], Awaitable[None]],
     ) -> None:
         self._floor = floor
@@ -95,14 +96,7 @@ class TurnBids:
         decision = self._floor.bid(rival.name, urgency)
         granted = isinstance(decision, Interrupt)
         await self._announce(
-            {
-                "event": "bid",
-                "agent": rival.name,
-                "over": self._speaker,
-                "urgency": round(urgency, 2),
-                "granted": granted,
-                "reason": decision.reason,
-            }
+            BidMade(rival.name, self._speaker, round(urgency, 2), granted, decision.reason)
         )
         if isinstance(decision, Interrupt):
             self.granted = decision

@@ -26,12 +26,14 @@ from a2a.server.events import EventQueue
 from a2a.server.tasks import TaskUpdater
 from a2a.types import a2a_pb2 as pb
 
+from agents import podium_meta
 from agents.debate.bidding import Bidder, Rival, TurnBids
+from agents.debate.events import DebateEvent, DebateFinished, DebateStarted, Routed
 from agents.debate.plan import DebatePlan
 from agents.debate.relay import Recipient, TurnRelay, announce
 from agents.debate.router import route
 from agents.delivery import Deliveries, Delivery
-from agents.executor import open_task, podium_metadata
+from agents.executor import open_task
 from agents.floor.arbiter import Interrupt
 from agents.floor.floors import Floor, Floors
 from agents.owner import conversation_key, owner_of
@@ -89,7 +91,6 @@ class ModeratorExecutor(AgentExecutor):
         self._order = tuple(order)
         self._relay = TurnRelay(directory, floors, deliveries)
         self._debates: dict[str, Debate] = {}
-        self._running_turns: dict[str, tuple[AgentService, str]] = {}
 
     # ── entry ──────────────────────────────────────────────────────────────────
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
@@ -103,23 +104,20 @@ class ModeratorExecutor(AgentExecutor):
         await open_task(context, event_queue)
         recipient = Recipient(TaskUpdater(event_queue, task_id, context.context_id or ""), log_)
         text = context.get_user_input().strip()
-        meta = podium_metadata(context.message)
+        meta = podium_meta.of_message(context.message)
         debate = self._debates.get(context_id)
-        try:
-            if debate is not None and debate.running:
-                await self._interject(debate, text, recipient)
-            elif debate is not None and not meta.get("debate"):
-                await self._answer(context_id, text, recipient, task_id, stage)
-            else:
-                await self._run_debate(context_id, text, meta, recipient, task_id, stage)
-        finally:
-            self._running_turns.pop(task_id, None)
+        if debate is not None and debate.running:
+            await self._interject(debate, text, recipient)
+        elif debate is not None and not meta.get("debate"):
+            await self._answer(context_id, text, recipient, task_id, stage)
+        else:
+            await self._run_debate(context_id, text, meta, recipient, task_id, stage)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
         why = CancelReason.of(context.call_context)
         stopping = why.kind == "shutdown"
-        running = self._running_turns.pop(task_id, None)
+        running = self._relay.running.get(task_id)
         if running is not None:
             service, turn_id = running
             await service.cancel(
@@ -170,7 +168,7 @@ class ModeratorExecutor(AgentExecutor):
             message=updater.new_agent_message(
                 [pb.Part(text=f"Debate: {topic} ({names}, {plan.rounds} rounds)")]
             ),
-            metadata={"event": "debate_started", "topic": topic, "speakers": list(plan.order)},
+            metadata=DebateStarted(topic, tuple(plan.order)).to_metadata(),
         )
         states: list[str] = []
         failures: list[str] = []
@@ -186,18 +184,12 @@ class ModeratorExecutor(AgentExecutor):
                 assert service is not None
                 meta_ = cue.metadata(topic) | ({"wpm": wpm} if wpm else {})
                 bids = self._bidding(debate, service, [recipient])
-                states.append(
-                    await self._relay.run(
-                        service,
-                        topic,
-                        meta_,
-                        [recipient],
-                        self._tracker(task_id, service),
-                        stage,
-                        bids,
-                        failures,
-                    )
+                result = await self._relay.run(
+                    service, topic, meta_, [recipient], task_id, stage, bids
                 )
+                states.append(result.state)
+                if result.failure is not None:
+                    failures.append(result.failure)
                 if bids is not None and bids.granted is not None:
                     plan.cut_in(bids.granted.by, bids.cut_after, cue.agent)
         finally:
@@ -213,21 +205,15 @@ class ModeratorExecutor(AgentExecutor):
                 message=updater.new_agent_message(
                     [pb.Part(text="Every turn failed: " + "; ".join(dict.fromkeys(failures)))]
                 ),
-                metadata={"event": "debate_finished"},
+                metadata=DebateFinished().to_metadata(),
             )
             return "failed"
         await updater.update_status(
             pb.TaskState.TASK_STATE_COMPLETED,
             message=updater.new_agent_message([pb.Part(text="Debate finished.")]),
-            metadata={"event": "debate_finished"},
+            metadata=DebateFinished().to_metadata(),
         )
         return "completed"
-
-    def _tracker(self, owner_task_id: str, service: AgentService) -> Any:
-        def started(turn_id: str) -> None:
-            self._running_turns[owner_task_id] = (service, turn_id)
-
-        return started
 
     async def _serve_interjections(self, debate: Debate, recipient: Recipient) -> None:
         while debate.pending and debate.running:
@@ -235,16 +221,16 @@ class ModeratorExecutor(AgentExecutor):
             service = self._directory.get(interjection.agent)
             assert service is not None
             meta = {"speaker": "user", "topic": debate.topic}
-            state = await self._relay.run(
+            result = await self._relay.run(
                 service,
                 interjection.text,
                 meta,
                 [recipient, interjection.recipient],
-                self._tracker(debate.task_id, service),
+                debate.task_id,
                 debate.stage,
             )
             if not interjection.done.done():
-                interjection.done.set_result(state)
+                interjection.done.set_result(result.state)
 
     async def _interject(self, debate: Debate, text: str, recipient: Recipient) -> str:
         updater = recipient.updater
@@ -257,7 +243,7 @@ class ModeratorExecutor(AgentExecutor):
             message=updater.new_agent_message(
                 [pb.Part(text=f"{self._relay.display(decision.agent)} will answer next.")]
             ),
-            metadata={"event": "routed", "agent": decision.agent, "reason": decision.reason},
+            metadata=Routed(decision.agent, decision.reason).to_metadata(),
         )
         state = await interjection.done
         return await self._finish_like(updater, state)
@@ -272,12 +258,12 @@ class ModeratorExecutor(AgentExecutor):
         assert service is not None
         await updater.update_status(
             pb.TaskState.TASK_STATE_WORKING,
-            metadata={"event": "routed", "agent": decision.agent, "reason": decision.reason},
+            metadata=Routed(decision.agent, decision.reason).to_metadata(),
         )
-        state = await self._relay.run(
-            service, text, {"speaker": "user"}, [recipient], self._tracker(task_id, service), stage
+        result = await self._relay.run(
+            service, text, {"speaker": "user"}, [recipient], task_id, stage
         )
-        return await self._finish_like(updater, state)
+        return await self._finish_like(updater, result.state)
 
     # ── cut-ins ────────────────────────────────────────────────────────────────
     def _bidding(
@@ -293,7 +279,7 @@ class ModeratorExecutor(AgentExecutor):
         if not rivals:
             return None
 
-        async def publish(event: dict[str, Any]) -> None:
+        async def publish(event: DebateEvent) -> None:
             await announce(recipients, event)
 
         return TurnBids(debate.floor, service.name, debate.topic, rivals, publish, self._cut_in)

@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.message_meta import MAX_ROUNDS
+from agents.podium_meta import MAX_ROUNDS
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from a2a.server.tasks import TaskUpdater
 from a2a.types import a2a_pb2 as pb
 from a2a.utils.errors import A2AError
-from google.protobuf.json_format import MessageToDict
 
+from agents import podium_meta
 from agents.debate.bidding import TurnBids
+from agents.debate.events import DebateEvent, TurnEnded, TurnProgressed, TurnStarted
 from agents.delivery import Deliveries, Delivery
 from agents.floor.floors import Floors
 from agents.owner import conversation_key
@@ -42,18 +43,12 @@ class Recipient:
         return self.updater.context_id
 
 
-async def announce(recipients: Sequence[Recipient], metadata: dict[str, Any]) -> None:
+async def announce(recipients: Sequence[Recipient], event: DebateEvent) -> None:
     """A ``working`` status update carrying a debate event, to every recipient."""
     for rec in recipients:
-        await rec.updater.update_status(pb.TaskState.TASK_STATE_WORKING, metadata=metadata)
-
-
-def progress_note(event: Any) -> str:
-    """The progress note a debater's status update carries ("" for none): not its text."""
-    if not isinstance(event, pb.TaskStatusUpdateEvent) or not event.HasField("metadata"):
-        return ""
-    note = event.metadata.fields.get("progress")
-    return note.string_value if note is not None else ""
+        await rec.updater.update_status(
+            pb.TaskState.TASK_STATE_WORKING, metadata=event.to_metadata()
+        )
 
 
 def text_parts(event: Any) -> list[pb.Part]:
@@ -65,10 +60,19 @@ def text_parts(event: Any) -> list[pb.Part]:
         isinstance(event, pb.TaskStatusUpdateEvent)
         and event.status.state == pb.TaskState.TASK_STATE_WORKING
         and event.status.message.parts
-        and not progress_note(event)
+        and not podium_meta.progress_note(event)
     ):
         return [pb.Part(text=p.text) for p in event.status.message.parts if p.text]
     return []
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """How a relayed turn ended: its state, its task (if it began) and, if it failed, why."""
+
+    state: str
+    task_id: str = ""
+    failure: str | None = None  # "speaker: reason"
 
 
 class TurnRelay:
@@ -76,6 +80,7 @@ class TurnRelay:
         self._directory = directory
         self._floors = floors
         self._deliveries = deliveries
+        self.running: dict[str, tuple[AgentService, str]] = {}  # key → (service, turn task)
 
     def display(self, name: str) -> str:
         service = self._directory.get(name)
@@ -87,15 +92,14 @@ class TurnRelay:
         text: str,
         meta: dict[str, Any],
         recipients: Sequence[Recipient],
-        started: Callable[[str], None],
+        key: str,
         stage: Delivery | None = None,
         bids: TurnBids | None = None,
-        failures: list[str] | None = None,
-    ) -> str:
-        """Runs one turn on ``service`` and relays it; returns its end state. The turn waits
-        for the floor, holds it while it runs, is voiced on ``stage`` (a room) when given,
-        and ``bids`` hear its words as they are delivered. ``started`` gets its task id;
-        ``failures`` gets "speaker: reason" if the turn failed."""
+    ) -> TurnResult:
+        """Runs one turn on ``service`` and relays it. The turn waits for the floor, holds
+        it while it runs, is voiced on ``stage`` (a room) when given, and ``bids`` hear its
+        words as they are delivered. While it runs, ``running[key]`` names it (the moderator
+        task it runs for cancels it through that)."""
         context_id = recipients[0].context_id
         owner = recipients[0].log.owner  # the turn runs for whoever the debate runs for
         floor = self._floors.get(conversation_key(owner, context_id))
@@ -107,20 +111,21 @@ class TurnRelay:
         speaker = service.name
         turn_id = ""
         state = "failed"
+        failure: str | None = None
         relayed = False
         turn: Turn | None = None
         try:
             turn = await service.start(text, context_id, meta, message_id, owner)
             turn_id = turn.task_id
-            started(turn_id)
+            self.running[key] = (service, turn_id)
             ids = {"speaker": speaker, "turn_task_id": turn_id}
             heading = f"{self.display(speaker)}: "
             for rec in recipients:
                 await rec.log.append(f"\n\n{heading}" if rec.log.text else heading)
-            await announce(recipients, {"event": "turn_started", **ids})
+            await announce(recipients, TurnStarted(speaker, turn_id))
             async for event in turn.events:
-                if note := progress_note(event):
-                    await announce(recipients, {"event": "progress", **ids, "text": note})
+                if note := podium_meta.progress_note(event):
+                    await announce(recipients, TurnProgressed(speaker, turn_id, note))
                 parts = text_parts(event)
                 if parts:
                     if floor is not None and not relayed:
@@ -129,7 +134,7 @@ class TurnRelay:
                         await rec.log.append("".join(p.text for p in parts))
                         await rec.updater.add_artifact(
                             parts,
-                            artifact_id=f"turn-{turn_id}",
+                            artifact_id=podium_meta.turn_artifact_id(turn_id),
                             name=self.display(speaker),
                             metadata=ids,
                             append=relayed,
@@ -141,9 +146,9 @@ class TurnRelay:
                     ended := terminal_name(event.status.state)
                 ):
                     state = ended
-                    summary = _turn_ended(event, ids, state)
-                    if state == "failed" and failures is not None:
-                        failures.append(f"{speaker}: {summary.get('note') or 'no reason given'}")
+                    summary = _turn_ended(event, speaker, turn_id, state)
+                    if state == "failed":
+                        failure = f"{speaker}: {summary.note or 'no reason given'}"
                     await announce(recipients, summary)
         except A2AError as error:
             # A turn that never began because its debate ended meanwhile is routine.
@@ -154,9 +159,10 @@ class TurnRelay:
                 speaker,
                 error,
             )
-            if failures is not None:
-                failures.append(f"{speaker}: {error}")
+            failure = f"{speaker}: {error}"
         finally:
+            if turn_id and key in self.running and self.running[key][1] == turn_id:
+                del self.running[key]
             self._deliveries.release(message_id)
             if turn is None:  # given up before it began (canceled meanwhile): call it off
                 self._deliveries.revoke(message_id)
@@ -166,15 +172,12 @@ class TurnRelay:
                 await bids.aclose()
             if floor is not None and turn_id:
                 floor.agent_ended(turn_id)
-        return state
+        return TurnResult(state, turn_id, failure)
 
 
-def _turn_ended(event: pb.TaskStatusUpdateEvent, ids: dict[str, str], state: str) -> dict[str, Any]:
-    ended: dict[str, Any] = {"event": "turn_ended", **ids, "state": state}
+def _turn_ended(
+    event: pb.TaskStatusUpdateEvent, speaker: str, turn_id: str, state: str
+) -> TurnEnded:
     note = "".join(p.text for p in event.status.message.parts)
-    if note:
-        ended["note"] = note
-    meta = MessageToDict(event.metadata) if event.HasField("metadata") else {}
-    if meta.get("by"):
-        ended["by"] = meta["by"]
-    return ended
+    by = podium_meta.of_status(event).get("by")
+    return TurnEnded(speaker, turn_id, state, note or None, str(by) if by else None)

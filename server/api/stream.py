@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from agents import podium_meta
 from agents.service import AgentService, call_context
 from agents.task_states import terminal_name
 from server.auth.gate import principal_of
@@ -45,7 +46,7 @@ def task_text(task: pb.Task) -> str:
     pieces: list[str] = []
     for artifact in task.artifacts:
         text = "".join(p.text for p in artifact.parts)
-        if artifact.artifact_id.startswith("turn-"):  # a moderator task: one artifact per turn
+        if podium_meta.is_turn_artifact(artifact.artifact_id):  # a moderator task's turn
             text = f"{artifact.name}: {text}"
         pieces.append(text)
     return "\n\n".join(pieces)

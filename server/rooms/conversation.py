@@ -14,8 +14,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from google.protobuf.json_format import MessageToDict
-
+from agents.debate import events as debate_events
+from agents.debate.events import BidMade, Routed
 from agents.debate.router import route
 from agents.delivery import Delivery
 from agents.service import AgentService
@@ -113,7 +113,7 @@ class Conversation:
     async def _follow_interjection(self, turn: Turn, queued: asyncio.Future[None]) -> None:
         try:
             async for event in turn.events:
-                if not queued.done() and event_metadata(event).get("event") == "routed":
+                if not queued.done() and isinstance(debate_events.from_status(event), Routed):
                     queued.set_result(None)
         finally:
             await turn.aclose()
@@ -149,17 +149,9 @@ class Conversation:
     async def _follow_debate(self, turn: Turn) -> None:
         try:
             async for event in turn.events:
-                meta = event_metadata(event)
-                if meta.get("event") == "bid":
-                    self._events.publish(
-                        ev.BidMade(
-                            str(meta.get("agent")),
-                            str(meta.get("over")),
-                            float(meta.get("urgency", 0)),
-                            bool(meta.get("granted")),
-                            str(meta.get("reason", "")),
-                        )
-                    )
+                match debate_events.from_status(event):
+                    case BidMade(agent, over, urgency, granted, reason):
+                        self._events.publish(ev.BidMade(agent, over, urgency, granted, reason))
             self._events.publish(ev.DebateFinished(turn.task_id))
         finally:
             await turn.aclose()
@@ -174,10 +166,3 @@ class Conversation:
             await root.cancel(task_id, CancelReason(reason))
         follower.cancel()
         await asyncio.gather(follower, return_exceptions=True)
-
-
-def event_metadata(event: Any) -> dict[str, Any]:
-    """A status update's metadata (a debate's ``routed``, ``bid``, ... events)."""
-    if getattr(event, "status", None) is None or not event.HasField("metadata"):
-        return {}
-    return dict(MessageToDict(event.metadata))

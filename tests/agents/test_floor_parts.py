@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from agents.debate.bidding import BidRequest, Rival, TurnBids
+from agents.debate.events import BidMade
 from agents.floor.arbiter import Arbiter, FloorPolicy, Interrupt
 from agents.floor.floors import Floor
 from agents.persona import DEFAULT_DEBATERS
@@ -21,19 +22,19 @@ class Clock:
 
 async def test_agents_wait_for_the_floor_until_the_person_is_done() -> None:
     floor = Floor(Arbiter(FloorPolicy(), Clock()))
-    floor.arbiter.speech_started("ana")
+    floor.speech_started("ana")
     waiting = asyncio.ensure_future(floor.wait_for_agents(patience=10))
-    floor.changed()  # something changed, but ana still holds the floor
+    await asyncio.sleep(0)
+    floor.speech_progress("ana", 0.1)  # a report wakes the waiter, but ana holds the floor
     await asyncio.sleep(0)
     assert not waiting.done()
-    floor.arbiter.speech_ended("ana", "")
-    floor.changed()
+    floor.speech_ended("ana", "")  # the report itself wakes the waiter: nothing else to call
     assert await asyncio.wait_for(waiting, 1) is True
 
 
 async def test_patience_runs_out_on_a_floor_that_is_never_given_back() -> None:
     floor = Floor(Arbiter(FloorPolicy(), Clock()))
-    floor.arbiter.speech_started("ana")
+    floor.speech_started("ana")
     assert await floor.wait_for_agents(patience=0.05) is False
 
 
@@ -52,13 +53,13 @@ class Bidder:
 async def test_rivals_bid_at_sentence_ends_and_one_grant_cuts_the_speaker() -> None:
     clock = Clock()
     floor = Floor(Arbiter(FloorPolicy(min_floor=1.0), clock))
-    floor.arbiter.agent_started("mei", "t1")
+    floor.agent_started("mei", "t1")
     eager, shy = Bidder(0.9), Bidder(None)
     persona = DEFAULT_DEBATERS[1]
-    announced: list[dict[str, object]] = []
+    announced: list[BidMade] = []
     cuts: list[Interrupt] = []
 
-    async def announce(event: dict[str, object]) -> None:
+    async def announce(event: BidMade) -> None:
         announced.append(event)
 
     async def cut(decision: Interrupt) -> None:
@@ -81,7 +82,15 @@ async def test_rivals_bid_at_sentence_ends_and_one_grant_cuts_the_speaker() -> N
     assert eager.asked[0].heard == "Cars are wonderful." and eager.asked[0].elapsed == 5.0
     assert bids.granted == Interrupt("mei", "t1", "shuai", "agent", "bid", 0.25)
     assert bids.cut_after == "Cars are wonderful." and cuts == [bids.granted]
-    assert [e["agent"] for e in announced] == ["shuai"], "no bid, no announcement"
+    assert [(e.agent, e.granted) for e in announced] == [("shuai", True)], "no bid, no word"
+    assert announced[0].to_metadata() == {
+        "event": "bid",
+        "agent": "shuai",
+        "over": "mei",
+        "urgency": 0.9,
+        "granted": True,
+        "reason": "bid",
+    }
 
 
 async def test_turn_log_readers_follow_from_any_offset_until_it_finishes() -> None:
