@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
 
 
 class Temperament(StrEnum):
@@ -36,9 +37,9 @@ class Skill:
 
 @dataclass(frozen=True)
 class BrainSpec:
-    """Which brain drives an agent. ``kind`` is ``scripted``, ``openai`` or ``a2a``."""
+    """Which brain drives an agent (a ``[brain]`` table of the configuration is this)."""
 
-    kind: str = "scripted"
+    kind: Literal["scripted", "openai", "a2a"] = "scripted"
     model: str = "gpt-4o-mini"
     base_url: str | None = None
     api_key: str | None = None

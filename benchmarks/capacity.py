@@ -151,8 +151,8 @@ def pacing(reading: Reading) -> str:
 async def phase(
     rooms: int, listeners: int, speakers: bool, seconds: float, source: str | None = None
 ) -> Reading:
-    limits = {"PODIUM_MAX_ROOMS": "100", "PODIUM_MAX_LISTENERS": "1000"}
-    limits["PODIUM_MAX_PARTICIPANTS"] = "1000"
+    limits = {"PODIUM_ROOMS__MAX_ROOMS": "100", "PODIUM_ROOMS__MAX_LISTENERS": "1000"}
+    limits["PODIUM_ROOMS__MAX_SPEAKERS"] = "1000"
     with podium_process(env=limits, source=source) as (url, server):
         pid = server.pid
         async with httpx.AsyncClient(timeout=30) as http:

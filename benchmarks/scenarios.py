@@ -34,7 +34,7 @@ def _p(values: list[float]) -> str:
 
 async def main(repeats: int, only: str | None) -> None:
     corpus = [s for s in CORPUS if only is None or only in s.name]
-    env = {"PODIUM_MAX_ROOMS": str(len(CORPUS))}
+    env = {"PODIUM_ROOMS__MAX_ROOMS": str(len(CORPUS))}
     with podium_process(env=env) as (url, _):
         async with httpx.AsyncClient(timeout=30) as http:
             results: list[tuple[Scenario, Outcome]] = []

@@ -44,9 +44,6 @@ class Fanout:
     def remove(self, key: str) -> None:
         self._seats.pop(key, None)
 
-    def tracks(self) -> list[PacketTrack | PcmTrack]:
-        return [seat.track for seat in self._seats.values()]
-
     def send(self, frame: MixFrame, tick: int) -> None:
         """One tick of the mix to every participant."""
         pcms: dict[Lane, Pcm] = {}

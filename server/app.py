@@ -17,14 +17,12 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
 
-from media.end_of_turn import EndOfTurnConfig
 from media.inbound import set_peer_timeout
 from media.metronome import Metronome
 from media.openai_speech import OpenAISpeechToText, OpenAITextToSpeech
 from media.stt import SpeechToText
 from media.stt_process import ProcessSpeechToText
 from media.tts import EspeakTextToSpeech, TextToSpeech
-from media.vad import VadConfig
 from server.api.a2a_mount import mount_agents
 from server.api.rooms import rooms_router
 from server.api.stream import StreamHub, stream_router
@@ -56,8 +54,7 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 def speech_engines(settings: Settings) -> tuple[SpeechToText, TextToSpeech]:
     """The configured engines: offline (PocketSphinx, eSpeak NG) unless set to ``openai``."""
     speech = settings.speech
-    key = speech.api_key or settings.openai_api_key
-    url = speech.base_url or settings.openai_base_url
+    key, url = settings.openai_endpoint(speech.api_key, speech.base_url)
     stt: SpeechToText = (
         OpenAISpeechToText(speech.stt_model, url, key)
         if speech.stt == "openai"
@@ -66,7 +63,7 @@ def speech_engines(settings: Settings) -> tuple[SpeechToText, TextToSpeech]:
     tts: TextToSpeech = (
         OpenAITextToSpeech(speech.tts_model, url, key)
         if speech.tts == "openai"
-        else EspeakTextToSpeech(settings.tts_words_per_minute)
+        else EspeakTextToSpeech(settings.voice.words_per_minute)
     )
     return stt, tts
 
@@ -93,32 +90,26 @@ def create_app(
     hub = StreamHub(runtime)
     metrics = Metrics()
     stt, tts = engines or speech_engines(settings)
-    set_peer_timeout(settings.peer_timeout)
+    set_peer_timeout(settings.rooms.peer_timeout)
     setup = RoomSetup(
         runtime.directory,
         runtime.deliveries,
         stt,
         tts,
-        VadConfig(
-            aggressiveness=settings.vad_aggressiveness,
-            end_of_turn=EndOfTurnConfig(
-                complete=settings.vad_end_complete,
-                unsure=settings.vad_end_unsure,
-                incomplete=settings.vad_hangover,
-            ),
-        ),
-        settings.jitter_packets,
-        settings.max_participants,
-        settings.max_listeners,
+        settings.voice.vad(),
+        settings.voice.jitter_packets,
+        settings.rooms.max_speakers,
+        settings.rooms.max_listeners,
         Metronome(),
     )
-    records = RoomRecords(runtime.database, settings.replica_url or settings.base_url)
-    rooms = Rooms(setup, runtime.floors, settings.max_rooms, records, metrics)
-    leases = RoomLeases(rooms, records, settings.room_lease, shared=runtime.database.shared)
+    records = RoomRecords(runtime.database, settings.replicas.url or settings.base_url)
+    rooms = Rooms(setup, runtime.floors, settings.rooms.max_rooms, records, metrics)
+    lease = settings.replicas.room_lease
+    leases = RoomLeases(rooms, records, lease, shared=runtime.database.shared)
     task_leases: TaskLeases | None = None
     if runtime.database.shared:  # replicas: a stopped replica's turns are ended by another
         task_leases = TaskLeases(
-            runtime.database, records.replica, settings.room_lease, runtime.fail_abandoned
+            runtime.database, records.replica, settings.replicas.task_lease, runtime.fail_abandoned
         )
         runtime.turn_logs.on_open.append(task_leases.opened)
         runtime.turn_logs.on_end.append(task_leases.ended)

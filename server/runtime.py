@@ -37,7 +37,6 @@ EVENT_POLL = 0.1  # seconds between a replica's looks for another replica's task
 
 @dataclass
 class Runtime:
-    settings: Settings
     database: Database
     directory: AgentDirectory
     transcript: Transcript
@@ -189,16 +188,16 @@ def build_runtime(settings: Settings) -> Runtime:
             )
         )
     moderator = settings.moderator.persona(default_brain)
-    floors = Floors(settings.floor.policy())
+    floors = Floors(settings.floor)
     moderator_executor = ModeratorExecutor(
         directory,
         transcript,
         turn_logs,
         floors,
         deliveries,
-        settings.debate_rounds,
-        settings.debate_order,
-        settings.text_debate_wpm,
+        settings.debate.rounds,
+        settings.debate.order,
+        settings.debate.text_wpm,
     )
     directory.root = _service(
         moderator,
@@ -212,7 +211,6 @@ def build_runtime(settings: Settings) -> Runtime:
         push,
     )
     return Runtime(
-        settings,
         database,
         directory,
         transcript,

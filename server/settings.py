@@ -7,12 +7,15 @@ brain to an OpenAI-compatible endpoint.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+import logging
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,28 +25,18 @@ from pydantic_settings import (
 
 from agents import persona as p
 from agents.floor.arbiter import FloorPolicy
+from agents.podium_meta import MAX_ROUNDS
+from media.end_of_turn import EndOfTurnConfig
+from media.vad import VadConfig
 from server.http.ratelimit import Rate
+
+log = logging.getLogger(__name__)
 
 
 class _Strict(BaseModel):
     """A table of the config file: an unknown key is an error that names it, not ignored."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-class BrainSettings(_Strict):
-    kind: Literal["scripted", "openai", "a2a"] = "scripted"
-    model: str = "gpt-4o-mini"
-    base_url: str | None = None
-    api_key: str | None = None
-    url: str | None = Field(default=None, description="remote A2A agent URL (kind = a2a)")
-    seed: int = 7
-    words_per_second: float = 30.0
-    temperature: float = 0.8
-    max_tokens: int = 220
-
-    def spec(self) -> p.BrainSpec:
-        return p.BrainSpec(**self.model_dump())
 
 
 class SpeechSettings(_Strict):
@@ -75,7 +68,7 @@ class PersonaSettings(_Strict):
     voice: str = "en-us"
     color: str = "#888888"
     stream_mode: p.StreamMode = p.StreamMode.ARTIFACT
-    brain: BrainSettings | None = None
+    brain: p.BrainSpec | None = None
 
     @classmethod
     def of(cls, persona: p.Persona) -> PersonaSettings:
@@ -99,7 +92,7 @@ class PersonaSettings(_Strict):
             color=persona.color,
         )
 
-    def persona(self, default_brain: BrainSettings) -> p.Persona:
+    def persona(self, default_brain: p.BrainSpec) -> p.Persona:
         return p.Persona(
             name=self.name,
             display_name=self.display_name,
@@ -113,37 +106,145 @@ class PersonaSettings(_Strict):
             voice=self.voice,
             color=self.color,
             stream_mode=self.stream_mode,
-            brain=(self.brain or default_brain).spec(),
+            brain=self.brain or default_brain,
         )
 
 
-class FloorSettings(_Strict):
-    """Turn-taking policy (see ``agents.floor.arbiter.FloorPolicy``)."""
+class RoomSettings(_Strict):
+    """``[rooms]``: how many rooms, and who fits in one."""
 
-    confirm_after: float = Field(default=0.4, ge=0.05, le=3.0)
-    confirm_on_word: bool = True
-    wordless_limit: float = Field(default=1.5, ge=0.2, le=30.0)
-    backchannels: list[str] = sorted(FloorPolicy().backchannels)
-    hollow: list[str] = Field(
-        default=sorted(FloorPolicy().hollow), description="words that alone make no turn"
+    max_rooms: int = Field(default=12, ge=1, description="rooms per server")
+    max_speakers: int = Field(default=8, ge=1, description="people who speak, per room")
+    max_listeners: int = Field(default=200, ge=0, description="listeners per room")
+    peer_timeout: float = Field(
+        default=6.0, ge=1.0, le=60.0, description="seconds before a silent peer is dropped"
     )
-    min_voiced: float = Field(
-        default=0.12, ge=0.0, le=2.0, description="seconds of voice an utterance needs (a cough)"
-    )
-    echo_warmup: float = Field(default=0.3, ge=0.0, le=3.0)
-    half_duplex: bool = False
-    min_floor: float = Field(default=4.0, ge=0.0)
-    max_turn: float = Field(default=25.0, ge=1.0)
-    min_urgency: float = Field(default=0.6, ge=0.0, le=1.0)
-    cooldown: float = Field(default=10.0, ge=0.0)
-    budget: int = Field(default=2, ge=0, description="agent interruptions per debate")
-    overlap: float = Field(default=0.25, ge=0.0, le=1.0)
 
-    def policy(self) -> FloorPolicy:
-        values = self.model_dump()
-        values["backchannels"] = frozenset(w.lower() for w in self.backchannels)
-        values["hollow"] = frozenset(w.lower() for w in self.hollow)
-        return FloorPolicy(**values)
+
+_END = EndOfTurnConfig()
+
+
+class VoiceSettings(_Strict):
+    """``[voice]``: hearing people (VAD, end of turn, jitter) and the agents' speaking rate.
+    Defaults are the media layer's own (``VadConfig``, ``EndOfTurnConfig``)."""
+
+    aggressiveness: int = Field(default=VadConfig.aggressiveness, ge=0, le=3)
+    end_complete: float = Field(
+        default=_END.complete, ge=0.1, le=3.0, description="silence after a finished sentence"
+    )
+    end_unsure: float = Field(
+        default=_END.unsure, ge=0.1, le=3.0, description="silence that ends anything else"
+    )
+    end_unfinished: float = Field(
+        default=_END.incomplete, ge=0.1, le=3.0, description="silence after 'I think that'"
+    )
+    jitter_packets: int = Field(default=1, ge=0, le=8, description="inbound jitter depth (20 ms)")
+    words_per_minute: int = Field(default=175, ge=80, le=450, description="eSpeak NG's rate")
+
+    def vad(self) -> VadConfig:
+        end = EndOfTurnConfig(
+            complete=self.end_complete, unsure=self.end_unsure, incomplete=self.end_unfinished
+        )
+        return VadConfig(aggressiveness=self.aggressiveness, end_of_turn=end)
+
+
+class DebateSettings(_Strict):
+    """``[debate]``: a debate's default length and order, and the text debates' clock."""
+
+    rounds: int = Field(default=2, ge=1, le=MAX_ROUNDS)
+    order: list[str] = []
+    text_wpm: int = Field(default=300, ge=0, description="text debates' speaking clock (0: off)")
+
+
+class ReplicaSettings(_Strict):
+    """``[replicas]``: replicas sharing one PostgreSQL (``database_url``)."""
+
+    url: str = Field(default="", description="this replica as the others reach it; empty: base")
+    room_lease: float = Field(
+        default=4.0, ge=1.0, le=120.0, description="seconds a room outlives its replica's beat"
+    )
+    task_lease: float = Field(
+        default=4.0, ge=1.0, le=120.0, description="seconds a running task outlives its replica"
+    )
+
+
+# Flat keys of earlier releases: still read for one release, with a warning naming the new key.
+DEPRECATED: dict[str, tuple[str, ...]] = {
+    "max_rooms": ("rooms", "max_rooms"),
+    "max_participants": ("rooms", "max_speakers"),
+    "max_listeners": ("rooms", "max_listeners"),
+    "peer_timeout": ("rooms", "peer_timeout"),
+    "vad_aggressiveness": ("voice", "aggressiveness"),
+    "vad_hangover": ("voice", "end_unfinished"),
+    "vad_end_complete": ("voice", "end_complete"),
+    "vad_end_unsure": ("voice", "end_unsure"),
+    "jitter_packets": ("voice", "jitter_packets"),
+    "tts_words_per_minute": ("voice", "words_per_minute"),
+    "debate_rounds": ("debate", "rounds"),
+    "debate_order": ("debate", "order"),
+    "text_debate_wpm": ("debate", "text_wpm"),
+    "replica_url": ("replicas", "url"),
+    "room_lease": ("replicas", "room_lease", "task_lease"),  # it timed both
+}
+
+
+def _moved(data: Any, old: str, value: Any) -> None:
+    """Puts a deprecated flat key's value in its table (a table's own key wins)."""
+    table, *keys = DEPRECATED[old]
+    section = data.get(table)
+    section = dict(section) if isinstance(section, dict) else {}
+    for key in keys:
+        section.setdefault(key, value)
+    data[table] = section
+    new = " and ".join(f"{table}.{k}" for k in keys)
+    log.warning("setting %s is deprecated and will go in the next release: use %s", old, new)
+
+
+def _deprecated_flat_keys(data: Any) -> Any:
+    if isinstance(data, dict):
+        for old in DEPRECATED.keys() & data.keys():
+            _moved(data, old, data.pop(old))
+    return data
+
+
+def _json_lists(data: Any) -> Any:
+    """Lists given as JSON in the environment (``PODIUM_FLOOR__HOLLOW='["um"]'``), for the
+    tables that are the runtime's own dataclasses (the settings source decodes only models)."""
+    if not isinstance(data, dict):
+        return data
+    for table in ("floor", "brain"):
+        section = data.get(table)
+        if isinstance(section, dict):
+            data[table] = {k: _decoded(v) for k, v in section.items()}
+    return data
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value  # the validator says what is wrong with it
+    return value
+
+
+class _DeprecatedEnvironment(PydanticBaseSettingsSource):
+    """``PODIUM_<FLAT_KEY>`` variables of earlier releases, read into their tables."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for old in DEPRECATED:
+            raw = os.environ.get(f"PODIUM_{old.upper()}")
+            if raw is not None:
+                try:
+                    value = json.loads(raw) if raw.lstrip().startswith("[") else raw
+                except ValueError:
+                    value = raw
+                _moved(data, old, value)
+        return data
 
 
 class ApiKey(_Strict):
@@ -238,39 +339,11 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy async URL; empty: SQLite in data_dir. postgresql+asyncpg://...",
     )
-    replica_url: str = Field(
-        default="", description="this replica's URL as other replicas reach it; empty: base URL"
-    )
-    room_lease: float = Field(
-        default=4.0,
-        ge=1.0,
-        le=120.0,
-        description="seconds a room, or a running task, outlives its replica's heartbeat",
-    )
     max_body_bytes: int = 1_000_000
-    debate_rounds: int = Field(default=2, ge=1, le=20)
-    debate_order: list[str] = []
-    max_rooms: int = Field(default=12, ge=1, description="rooms per server")
-    max_participants: int = Field(default=8, ge=1, description="speakers per room")
-    max_listeners: int = Field(default=200, ge=0, description="listeners per room")
-    vad_aggressiveness: int = Field(default=3, ge=0, le=3)
-    vad_hangover: float = Field(
-        default=0.8, ge=0.1, le=3.0, description="silence that ends an unfinished sentence"
-    )
-    vad_end_complete: float = Field(
-        default=0.2, ge=0.1, le=3.0, description="silence that ends a sentence that sounds done"
-    )
-    vad_end_unsure: float = Field(
-        default=0.35, ge=0.1, le=3.0, description="silence that ends an utterance otherwise"
-    )
-    jitter_packets: int = Field(default=1, ge=0, le=8, description="inbound jitter depth (20 ms)")
-    peer_timeout: float = Field(
-        default=6.0, ge=1.0, le=60.0, description="seconds before a silent peer is dropped"
-    )
-    tts_words_per_minute: int = 175
-    text_debate_wpm: int = Field(
-        default=300, ge=0, description="speaking clock of text debates (0: unpaced)"
-    )
+    rooms: RoomSettings = RoomSettings()
+    voice: VoiceSettings = VoiceSettings()
+    debate: DebateSettings = DebateSettings()
+    replicas: ReplicaSettings = ReplicaSettings()
     auth: AuthSettings = AuthSettings()
     limits: LimitSettings = LimitSettings()
     push: PushSettings = PushSettings()
@@ -280,9 +353,9 @@ class Settings(BaseSettings):
     trust_proxy_headers: bool = Field(
         default=False, description="take X-Forwarded-For/-Proto/-Host from the proxy in front"
     )
-    floor: FloorSettings = FloorSettings()
+    floor: FloorPolicy = FloorPolicy()
     speech: SpeechSettings = SpeechSettings()
-    brain: BrainSettings = BrainSettings()
+    brain: p.BrainSpec = p.BrainSpec()
     moderator: PersonaSettings = PersonaSettings.of(p.MODERATOR)
     debaters: list[PersonaSettings] = [PersonaSettings.of(x) for x in p.DEFAULT_DEBATERS]
     openai_api_key: str | None = Field(
@@ -302,18 +375,25 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
-        return (init_settings, env_settings, toml)
+        return (init_settings, env_settings, _DeprecatedEnvironment(settings_cls), toml)
 
-    def default_brain(self) -> BrainSettings:
-        """The brain agents use unless their persona names one."""
+    @model_validator(mode="before")
+    @classmethod
+    def _deprecated_keys(cls, data: Any) -> Any:
+        return _json_lists(_deprecated_flat_keys(data))
+
+    def openai_endpoint(
+        self, api_key: str | None, base_url: str | None
+    ) -> tuple[str | None, str | None]:
+        """A table's OpenAI-compatible key and URL, else ``OPENAI_API_KEY``/``OPENAI_BASE_URL``."""
+        return api_key or self.openai_api_key, base_url or self.openai_base_url
+
+    def default_brain(self) -> p.BrainSpec:
+        """The brain agents use unless their persona names one: with an OpenAI key or URL in
+        the environment, the scripted default becomes that endpoint."""
         if self.brain.kind == "scripted" and (self.openai_api_key or self.openai_base_url):
-            return self.brain.model_copy(
-                update={
-                    "kind": "openai",
-                    "api_key": self.brain.api_key or self.openai_api_key,
-                    "base_url": self.brain.base_url or self.openai_base_url,
-                }
-            )
+            key, url = self.openai_endpoint(self.brain.api_key, self.brain.base_url)
+            return dataclasses.replace(self.brain, kind="openai", api_key=key, base_url=url)
         return self.brain
 
     @property

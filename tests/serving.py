@@ -13,12 +13,13 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from agents.persona import BrainSpec
 from clients import launch
 from clients.launch import free_port
 from media.stt import SpeechToText
 from media.tts import TextToSpeech
 from server.app import create_app
-from server.settings import BrainSettings, Settings
+from server.settings import DebateSettings, Settings
 
 
 @contextmanager
@@ -50,8 +51,8 @@ def serve_app(app: ASGIApp, port: int | None = None) -> Iterator[str]:
 
 
 def podium_settings(data_dir: Path, port: int, **overrides: Any) -> Settings:
-    brain = overrides.pop("brain", BrainSettings(words_per_second=400))
-    overrides.setdefault("text_debate_wpm", 0)  # unpaced unless a test is about pacing
+    brain = overrides.pop("brain", BrainSpec(words_per_second=400))
+    overrides.setdefault("debate", DebateSettings(text_wpm=0))  # unpaced unless about pacing
     return Settings(
         data_dir=data_dir,
         public_base_url=f"http://localhost:{port}",

@@ -69,6 +69,30 @@ class FloorPolicy:
     budget: int = 2  # agent interruptions per debate
     overlap: float = 0.25  # the interrupted voice trails off this long under the interrupter
 
+    def __post_init__(self) -> None:
+        """Checked where it is made (the ``[floor]`` table is this object): a value out of
+        range is a configuration error that names the key."""
+        for name, low, high in _BOUNDS:
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"floor.{name} must be from {low} to {high} (got {value})")
+        for name in ("backchannels", "hollow"):
+            object.__setattr__(self, name, frozenset(w.lower() for w in getattr(self, name)))
+
+
+_BOUNDS: tuple[tuple[str, float, float], ...] = (
+    ("confirm_after", 0.05, 3.0),
+    ("min_voiced", 0.0, 2.0),
+    ("wordless_limit", 0.2, 30.0),
+    ("echo_warmup", 0.0, 3.0),
+    ("min_floor", 0.0, 3600.0),
+    ("max_turn", 1.0, 3600.0),
+    ("min_urgency", 0.0, 1.0),
+    ("cooldown", 0.0, 3600.0),
+    ("budget", 0, 1000),
+    ("overlap", 0.0, 1.0),
+)
+
 
 # ── decisions ────────────────────────────────────────────────────────────────
 @dataclass(frozen=True)

@@ -58,9 +58,6 @@ class Participants:
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def get(self, participant_id: str) -> Participant | None:
-        return self._by_id.get(participant_id)
-
     def count(self, role: str) -> int:
         return sum(1 for p in self._by_id.values() if p.role == role)
 

@@ -12,9 +12,9 @@ from a2a.types import a2a_pb2 as pb
 from agents.brains.brain import BrainError, BrainRequest, Utterance
 from agents.brains.openai_brain import OpenAIBrain
 from agents.brains.scripted_brain import ScriptedBrain
-from agents.persona import MEI, SHUAI
+from agents.persona import MEI, SHUAI, BrainSpec
 from clients.a2a import fetch_card, make_client, status_metadata, text_of, user_message
-from server.settings import BrainSettings, PersonaSettings, Settings
+from server.settings import PersonaSettings, Settings
 from tests.fake_openai import FakeChat
 from tests.serving import serve_app, serve_podium
 
@@ -54,7 +54,7 @@ async def test_openai_backed_agent_fails_then_debate_goes_on(
     fake_chat: FakeChat, tmp_path: Path
 ) -> None:
     with serve_app(fake_chat.app) as chat_url:
-        openai_brain = BrainSettings(kind="openai", model="tiny", base_url=f"{chat_url}/v1")
+        openai_brain = BrainSpec(kind="openai", model="tiny", base_url=f"{chat_url}/v1")
         debaters = [d.model_copy(update={"brain": openai_brain}) for d in Settings().debaters]
         with serve_podium(tmp_path, debaters=debaters) as url:
             async with httpx.AsyncClient() as http:
@@ -131,7 +131,7 @@ async def test_remote_a2a_agent_as_debater(tmp_path: Path) -> None:
             display_name="Guest",
             description="A remote debater",
             temperament="analytical",
-            brain=BrainSettings(kind="a2a", url=f"{remote}/agents/shuai"),
+            brain=BrainSpec(kind="a2a", url=f"{remote}/agents/shuai"),
         )
         debaters = [*Settings().debaters, guest]
         with serve_podium(tmp_path / "local", debaters=debaters) as url:

@@ -13,6 +13,8 @@ from a2a.types import a2a_pb2 as pb
 from a2a.utils.errors import A2AError
 from google.protobuf.json_format import MessageToDict
 
+from agents.floor.arbiter import FloorPolicy
+from agents.persona import BrainSpec
 from agents.task_states import terminal_name
 from clients.a2a import (
     fetch_card,
@@ -21,7 +23,7 @@ from clients.a2a import (
     text_of,
     user_message,
 )
-from server.settings import BrainSettings, FloorSettings
+from server.settings import DebateSettings
 from tests.serving import serve_podium
 
 
@@ -62,7 +64,7 @@ async def end_of(client: Any, task_id: str) -> int:
 
 
 async def test_cancel_debate_cancels_running_turn_and_interjections(tmp_path: Path) -> None:
-    with serve_podium(tmp_path, brain=BrainSettings(words_per_second=25)) as url:
+    with serve_podium(tmp_path, brain=BrainSpec(words_per_second=25)) as url:
         async with httpx.AsyncClient(timeout=20) as http:
             root = make_client(http, await fetch_card(http, url))
             stream = root.send_message(user_message("Is homework useful?", podium={"rounds": 3}))
@@ -112,8 +114,8 @@ async def test_text_debate_interruption_leaves_consistent_tasks_and_history(
 ) -> None:
     """On the words-per-minute clock, Shuai cuts in on a claim he rejects: Mei's turn ends
     canceled, holding exactly the words delivered before the cut, everywhere."""
-    floor = FloorSettings(min_floor=0.5, cooldown=0.0, budget=1)
-    with serve_podium(tmp_path, text_debate_wpm=1200, floor=floor) as url:
+    floor = FloorPolicy(min_floor=0.5, cooldown=0.0, budget=1)
+    with serve_podium(tmp_path, debate=DebateSettings(text_wpm=1200), floor=floor) as url:
         async with httpx.AsyncClient(timeout=30) as http:
             root = make_client(http, await fetch_card(http, url))
             debate = user_message("Should cities ban cars?", podium={"rounds": 2})

@@ -9,10 +9,10 @@ from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
 from agents.delivery import Deliveries, ImmediateDelivery, TurnInfo
+from agents.persona import BrainSpec
 from agents.service import call_context
 from agents.turn import CancelReason
 from server.runtime import build_runtime
-from server.settings import BrainSettings
 from tests.serving import podium_settings
 
 
@@ -117,7 +117,7 @@ async def test_a_turn_called_off_by_its_starter_ends_canceled_whatever_it_was_do
 ) -> None:
     """Called off before it opens, or while it speaks: the executor ends it ``canceled``,
     keeping what was said (a debate that gave up on it never cancels it through the handler)."""
-    runtime = build_runtime(podium_settings(tmp_path, 1, brain=BrainSettings(words_per_second=40)))
+    runtime = build_runtime(podium_settings(tmp_path, 1, brain=BrainSpec(words_per_second=40)))
     await runtime.start()
     try:
         mei = runtime.directory.get("mei")
@@ -151,7 +151,7 @@ async def test_a_delivery_stopped_where_it_plays_ends_its_turn_canceled_with_the
 ) -> None:
     """A room cuts a voiced turn locally (a person barged in): no cancel goes through the
     handler, yet the task ends ``canceled`` with who and why, keeping what was heard."""
-    runtime = build_runtime(podium_settings(tmp_path, 1, brain=BrainSettings(words_per_second=0)))
+    runtime = build_runtime(podium_settings(tmp_path, 1, brain=BrainSpec(words_per_second=0)))
     await runtime.start()
     try:
         mei = runtime.directory.get("mei")

@@ -13,10 +13,11 @@ from a2a.types import a2a_pb2 as pb
 
 from agents.brains.brain import ProgressNoted
 from agents.brains.remote_reply import RemoteReply
+from agents.persona import BrainSpec
 from clients.a2a import fetch_card, make_client, status_metadata, text_of, user_message
 from clients.launch import free_port
 from clients.rtc import EventLog
-from server.settings import BrainSettings, PersonaSettings, Settings
+from server.settings import PersonaSettings, Settings
 from tests.fakes import FakeSpeechToText, FakeTextToSpeech
 from tests.remote_agents import ANSWER, NOTE, Shape, remote_agent
 from tests.serving import serve_app, serve_podium
@@ -94,7 +95,7 @@ def _guest(url: str) -> list[PersonaSettings]:
         display_name="Guest",
         description="A remote debater",
         temperament="analytical",
-        brain=BrainSettings(kind="a2a", url=url),
+        brain=BrainSpec(kind="a2a", url=url),
     )
     return [*Settings().debaters, guest]
 

@@ -16,6 +16,7 @@ import pytest
 from clients.fixtures import labelled_speech
 from clients.rtc import EventLog
 from clients.tracks import upsample_16k
+from server.settings import RoomSettings
 from tests.serving import free_port, serve_podium
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
@@ -190,7 +191,7 @@ async def test_page_reconnects_after_a_server_restart(browser: object, tmp_path:
 async def test_clear_errors_for_a_full_room_and_an_unknown_one(
     browser: object, tmp_path: Path
 ) -> None:
-    with serve_podium(tmp_path / "data", max_listeners=1) as url:
+    with serve_podium(tmp_path / "data", rooms=RoomSettings(max_listeners=1)) as url:
         async with httpx.AsyncClient() as http:
             room = (await http.post(f"{url}/rooms", json={"topic": "Small room"})).json()
         first = await new_page(browser, f"{url}/?room={room['id']}")

@@ -26,7 +26,10 @@ LEASE = "2"  # seconds: takeover comes quickly in the test
 async def test_rooms_are_served_by_every_replica_and_taken_over_after_kill_9(
     tmp_path: Path, postgres: Postgres
 ) -> None:
-    env = {"PODIUM_DATABASE_URL": postgres.create("replica_rooms"), "PODIUM_ROOM_LEASE": LEASE}
+    env = {
+        "PODIUM_DATABASE_URL": postgres.create("replica_rooms"),
+        "PODIUM_REPLICAS__ROOM_LEASE": LEASE,
+    }
     with (
         podium_process(tmp_path / "a", **env) as (a, process_a),
         podium_process(tmp_path / "b", **env) as (b, _),

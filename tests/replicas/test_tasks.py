@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 from a2a.types import a2a_pb2 as pb
 
+from agents.persona import BrainSpec
 from clients.a2a import chunk_text, fetch_card, make_client, text_of, user_message
-from server.settings import BrainSettings
 from tests.postgres import Postgres
 from tests.serving import podium_process, serve_podium
 from tests.sse import read_events
@@ -25,7 +25,7 @@ def text_of_message(message: pb.Message) -> str:
     return "".join(part.text for part in message.parts)
 
 
-SLOW = BrainSettings(words_per_second=15)  # a paced demo brain: turns run long enough to watch
+SLOW = BrainSpec(words_per_second=15)  # a paced demo brain: turns run long enough to watch
 
 
 @contextmanager
@@ -114,7 +114,8 @@ async def test_a_turn_left_running_by_a_killed_replica_ends_failed_on_another(
     the reason, and a client following it there sees it end."""
     env = {
         "PODIUM_DATABASE_URL": postgres.create("replicas_abandoned"),
-        "PODIUM_ROOM_LEASE": "2",
+        "PODIUM_REPLICAS__TASK_LEASE": "2",
+        "PODIUM_REPLICAS__ROOM_LEASE": "2",
         "PODIUM_BRAIN__WORDS_PER_SECOND": "4",  # the turn outlives the replica
     }
     with (

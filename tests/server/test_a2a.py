@@ -10,7 +10,7 @@ import httpx
 import pytest
 from a2a.types import a2a_pb2 as pb
 
-from agents.persona import StreamMode
+from agents.persona import BrainSpec, StreamMode
 from clients.a2a import (
     chunk_text,
     fetch_card,
@@ -20,7 +20,7 @@ from clients.a2a import (
     text_of,
     user_message,
 )
-from server.settings import BrainSettings, Settings
+from server.settings import Settings
 from tests.serving import serve_podium
 
 COMPLETED = pb.TaskState.TASK_STATE_COMPLETED
@@ -98,7 +98,7 @@ async def test_message_stream_mode(tmp_path: Path) -> None:
 
 
 async def test_cancel_mid_stream_and_resubscribe(tmp_path: Path) -> None:
-    with serve_podium(tmp_path, brain=BrainSettings(words_per_second=20)) as url:
+    with serve_podium(tmp_path, brain=BrainSpec(words_per_second=20)) as url:
         async with httpx.AsyncClient() as http:
             client = make_client(http, await fetch_card(http, f"{url}/agents/mei"))
             stream = client.send_message(user_message("Imagine a city without cars"))

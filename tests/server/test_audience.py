@@ -16,6 +16,7 @@ from aiortc import RTCPeerConnection, RTCRtpSender
 from clients.fixtures import labelled_speech
 from clients.rtc import EventLog, Peer, join
 from clients.tracks import ScriptedTrack
+from server.settings import RoomSettings
 from tests.serving import serve_podium
 
 LOUD = 500
@@ -137,7 +138,7 @@ async def test_an_offer_without_opus_is_refused_with_the_reason(tmp_path: Path) 
 
 
 async def test_listeners_and_speakers_have_their_own_limits(tmp_path: Path) -> None:
-    with serve_podium(tmp_path, max_listeners=2, max_participants=1) as url:
+    with serve_podium(tmp_path, rooms=RoomSettings(max_listeners=2, max_speakers=1)) as url:
         async with httpx.AsyncClient(timeout=20) as http:
             room = (await http.post(f"{url}/rooms", json={"topic": "Limits"})).json()
             peers = [await join(http, url, room["id"], "listener", decode=False) for _ in "ab"]

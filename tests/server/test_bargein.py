@@ -14,11 +14,11 @@ from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 from prometheus_client.parser import text_string_to_metric_families
 
+from agents.floor.arbiter import FloorPolicy
 from clients.a2a import fetch_card, make_client, text_of
 from clients.fixtures import labelled_speech, noise
 from clients.rtc import EventLog, Peer, join
 from clients.tracks import CueTrack
-from server.settings import FloorSettings
 from tests.serving import serve_podium
 
 
@@ -126,7 +126,7 @@ async def _debater_cuts_in(http: httpx.AsyncClient, url: str, data: Path) -> Non
 
 
 async def test_people_and_debaters_cut_in_and_noise_does_not(tmp_path: Path) -> None:
-    floor = FloorSettings(min_floor=1.0, budget=1)
+    floor = FloorPolicy(min_floor=1.0, budget=1)
     with serve_podium(tmp_path, floor=floor) as url:
         async with httpx.AsyncClient(timeout=30) as http:
             await asyncio.gather(

@@ -17,6 +17,7 @@ from clients.a2a import fetch_card, make_client, settled_task, text_of
 from clients.fixtures import labelled_speech
 from clients.rtc import EventLog, join
 from clients.tracks import ScriptedTrack
+from server.settings import RoomSettings
 from tests.serving import serve_podium
 
 
@@ -83,7 +84,7 @@ async def test_two_listeners_hear_a_debate_and_a_vanished_one_is_removed(tmp_pat
 
 
 async def test_room_bad_input(tmp_path: Path) -> None:
-    with serve_podium(tmp_path, max_rooms=1) as url:
+    with serve_podium(tmp_path, rooms=RoomSettings(max_rooms=1)) as url:
         async with httpx.AsyncClient(timeout=20) as http:
             assert (await http.get(f"{url}/rooms/nope")).status_code == 404
             unknown = await http.post(f"{url}/rooms", json={"topic": "x", "agents": ["zed"]})

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from clients.scenarios import CORPUS, Outcome, Scenario, run
+from server.settings import RoomSettings
 from tests.serving import serve_podium
 
 SCENARIO_SECONDS = 150.0  # one scenario, start to end, on a loaded two-core machine
@@ -75,7 +76,7 @@ def outcomes(
     }
     chosen = [s for s in CORPUS if s.name in selected]
     data: Path = tmp_path_factory.mktemp("scenarios")
-    with serve_podium(data, max_rooms=max(1, len(chosen))) as url:
+    with serve_podium(data, rooms=RoomSettings(max_rooms=max(1, len(chosen)))) as url:
         yield _in_thread(url, chosen)
 
 

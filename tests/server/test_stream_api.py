@@ -7,15 +7,15 @@ from pathlib import Path
 import httpx
 from a2a.types import a2a_pb2 as pb
 
+from agents.persona import BrainSpec
 from clients.a2a import fetch_card, make_client, text_of
-from server.settings import BrainSettings
 from tests.serving import serve_podium
 from tests.sse import read_events
 
 
 async def test_spawn_stream_reconnect_and_replay(tmp_path: Path) -> None:
     # Paced like a real model, so the reader joins while the turn is still being written.
-    with serve_podium(tmp_path, brain=BrainSettings(words_per_second=40)) as podium:
+    with serve_podium(tmp_path, brain=BrainSpec(words_per_second=40)) as podium:
         await _spawn_stream_reconnect_and_replay(podium)
 
 
@@ -59,7 +59,7 @@ async def test_after_restart_the_whole_text_is_replayed(tmp_path: Path) -> None:
 
 
 async def test_debate_and_cancel(tmp_path: Path) -> None:
-    with serve_podium(tmp_path, brain=BrainSettings(words_per_second=15)) as url:
+    with serve_podium(tmp_path, brain=BrainSpec(words_per_second=15)) as url:
         async with httpx.AsyncClient(timeout=10) as http:
             # Only JSON starts anything: a body a cross-site form could send is refused.
             for media in ("text/plain", "application/x-www-form-urlencoded"):

@@ -12,6 +12,7 @@ import pytest
 from a2a.types import a2a_pb2 as pb
 
 from clients.a2a import fetch_card, make_client, user_message
+from server.settings import RoomSettings
 from tests.postgres import Postgres
 from tests.serving import serve_podium
 
@@ -61,7 +62,7 @@ async def test_concurrent_work_loses_no_write_and_survives_a_restart(
     tmp_path: Path, database_url: str
 ) -> None:
     data = tmp_path / "data"
-    with serve_podium(data, max_rooms=100, database_url=database_url) as url:
+    with serve_podium(data, rooms=RoomSettings(max_rooms=100), database_url=database_url) as url:
         # Idle connections are not reused after 1 s: the server closes them at 5 s, and a
         # request sent on one it is closing would fail for a reason that is not the store's.
         limits = httpx.Limits(max_connections=400, keepalive_expiry=1.0)
@@ -100,7 +101,9 @@ async def test_concurrent_work_loses_no_write_and_survives_a_restart(
             deletes = [http.delete(f"{url}/rooms/{r}") for r in room_ids[:DELETED]]
             assert {r.status_code for r in await asyncio.gather(*deletes)} == {204}
 
-    with serve_podium(data, max_rooms=100, database_url=database_url) as url:  # a new process
+    with serve_podium(
+        data, rooms=RoomSettings(max_rooms=100), database_url=database_url
+    ) as url:  # a new process
         async with httpx.AsyncClient(timeout=30) as http:
             listed = {r["id"] for r in (await http.get(f"{url}/rooms")).json()}
             assert listed == set(room_ids[DELETED:]), "created rooms kept, deleted ones gone"
