@@ -153,6 +153,9 @@ async def phase(
 ) -> Reading:
     limits = {"PODIUM_ROOMS__MAX_ROOMS": "100", "PODIUM_ROOMS__MAX_LISTENERS": "1000"}
     limits["PODIUM_ROOMS__MAX_SPEAKERS"] = "1000"
+    if source is not None:  # a baseline of the release before the [rooms] table
+        limits = {"PODIUM_MAX_ROOMS": "100", "PODIUM_MAX_LISTENERS": "1000"}
+        limits["PODIUM_MAX_PARTICIPANTS"] = "1000"
     with podium_process(env=limits, source=source) as (url, server):
         pid = server.pid
         async with httpx.AsyncClient(timeout=30) as http:

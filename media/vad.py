@@ -152,8 +152,10 @@ class VadSegmenter:
             return 0.0
         return float(np.median(self._levels) - np.mean(self._levels[-10:]))
 
-    def is_speech(self, block: Pcm, db: float) -> bool:
-        """Whether the 10 ms ``block``, whose speech-band level is ``db``, is speech."""
+    def _judge(self, block: Pcm, db: float) -> bool:
+        """Takes in the 10 ms ``block``, whose speech-band level is ``db`` (the noise floor,
+        the speech model's and the pitch context's state move on), and says whether it is
+        speech."""
         config = self.config
         self._db = db
         audible = db >= config.min_level_db
@@ -194,7 +196,7 @@ class VadSegmenter:
         return [SpeechStopped(at=t, audio=audio, silence=self._silence * BLOCK_SECONDS)]
 
     def _push_block(self, block: Pcm, db: float, t: float) -> list[VadEvent]:
-        speech = self.is_speech(block, db)
+        speech = self._judge(block, db)
         if not self._speaking:
             self._preroll.append(block)
             self._run = self._run + 1 if speech else 0

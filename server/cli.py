@@ -48,7 +48,8 @@ def _serve(args: argparse.Namespace) -> int:
     except ValidationError as error:
         for detail in error.errors():
             where = ".".join(str(part) for part in detail["loc"])
-            what = "unknown key" if detail["type"] == "extra_forbidden" else detail["msg"]
+            unknown = detail["type"] in ("extra_forbidden", "unexpected_keyword_argument")
+            what = "unknown key" if unknown else detail["msg"].removeprefix("Value error, ")
             print(f"podium: config: {where}: {what}", file=sys.stderr)
         return 2
     if not settings.auth.enabled and not _loopback(settings.host) and not args.insecure:

@@ -99,6 +99,9 @@ class RoomVoice:
         except BaseException:
             self._voiced.pop(task_id, None)
             raise
+        if task_id in self._stopped:  # cut before its first word: nothing to voice
+            self._voiced.pop(task_id, None)
+            return
         service = self._setup.directory.get(agent)
         voice = service.persona.voice if service else "en-us"
         channel = VoiceChannel(agent)

@@ -43,9 +43,11 @@ def test_serve_with_an_unreachable_database_exits_with_one_line(tmp_path: Path) 
         ("debate_round = 5\n", "podium: config: debate_round: unknown key"),
         ("[floor]\nmin_flor = 2\n", "podium: config: floor.min_flor: unknown key"),
         ('[floor]\nmin_floor = "soon"\n', "podium: config: floor.min_floor: Input should be"),
+        ("[floor]\nconfirm_after = 9\n", "podium: config: floor: floor.confirm_after must be"),
+        ("[rooms]\nmax_rooms = 0\n", "podium: config: rooms.max_rooms: Input should be"),
         ("port = 0x\n", "podium: config"),
     ],
-    ids=["unknown key", "unknown nested key", "bad value", "not TOML"],
+    ids=["unknown key", "unknown nested key", "bad value", "out of range", "bad table", "not TOML"],
 )
 def test_a_bad_config_file_is_one_line_naming_the_key(
     tmp_path: Path, config: str, says: str

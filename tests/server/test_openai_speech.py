@@ -15,6 +15,8 @@ from clients.fixtures import labelled_speech
 from clients.rtc import EventLog, join
 from clients.tracks import ScriptedTrack
 from media.openai_speech import OpenAISpeechToText, OpenAITextToSpeech, spread_words
+from media.stt import RecognitionError
+from media.tts import SynthesisError
 from media.voice import VoiceChannel
 from server.settings import SpeechSettings
 from tests.fake_audio_api import FakeAudioApi
@@ -53,11 +55,11 @@ def test_engines_send_real_audio_and_get_timed_speech_back() -> None:
         assert "".join(p for p in heard if p) == "Trams are quiet, cheap and fair."
 
         api.fail = True
-        with pytest.raises(RuntimeError, match="speech endpoint failed"):
+        with pytest.raises(SynthesisError, match="speech endpoint failed"):
             tts.synthesize("Hello.", "alloy")
         failing = asyncio.run(stt.recognizer())
         asyncio.run(failing.feed(clip.pcm[:1600]))
-        with pytest.raises(RuntimeError, match="transcription endpoint failed"):
+        with pytest.raises(RecognitionError, match="transcription endpoint failed"):
             asyncio.run(failing.finish())
 
 
