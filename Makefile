@@ -7,6 +7,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/python tools/install_turn_weights.py
 	touch $(STAMP)
 
 .PHONY: setup serve test lint bench

@@ -1,6 +1,10 @@
 """When a person has finished: a short silence when what they said sounds complete, a long
 one when it does not.
 
+With the end-of-turn model (``media.turn_model``), the voice decides and the words are a
+second opinion (``silence_judged``); without it, the words and the voice's level alone
+(``silence_needed``).
+
 A fixed hangover either answers late or cuts off someone who pauses mid-sentence. Here the
 silence that ends an utterance depends on what was said so far (the recognizer's partial
 words) and how it ended (the voice's level falling away):
@@ -42,6 +46,10 @@ class EndOfTurnConfig:
     unsure: float = 0.35  # …when neither words nor voice say either way
     incomplete: float = 0.8  # …after a sentence that stops mid-way
     falling_db: float = 6.0  # the voice's last 100 ms this far below its utterance level
+    fallback: float = 1.4  # …when the voice sounds unfinished (or its judgment never came)
+    judge_after: float = 0.1  # the model judges a pause this long (shorter gaps are in words)
+    sure: float = 0.8  # the model's probability of "finished" above which it is believed
+    doubt: float = 0.5  # …and below which the voice sounds unfinished
 
     @property
     def conflicted(self) -> float:
@@ -64,3 +72,21 @@ def silence_needed(partial: str, fell: float = 0.0, config: EndOfTurnConfig | No
     if len(words) >= 2 or (words and falling):
         return config.complete
     return config.unsure
+
+
+def silence_judged(
+    finished: float | None, partial: str, fell: float = 0.0, config: EndOfTurnConfig | None = None
+) -> float:
+    """Seconds of silence that end an utterance when the end-of-turn model judged the pause:
+    ``finished`` is its probability that the person is done (None: not yet judged, so only
+    the fallback ends it). The model decides; the words, as a second opinion, lengthen a wait
+    they disagree with: a voice that sounds done after "because the" waits ``incomplete``, one
+    that only may be done waits for the fallback."""
+    config = config or EndOfTurnConfig()
+    if finished is None or finished < config.doubt:
+        return config.fallback
+    words = _words(partial)
+    unfinished_words = bool(words) and words[-1] in CONTINUATIONS
+    if finished >= config.sure:
+        return config.incomplete if unfinished_words else config.complete
+    return config.fallback if unfinished_words else config.unsure

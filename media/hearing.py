@@ -19,9 +19,11 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from media import turn_model
 from media.inbound import FrameSlicer
 from media.pcm import FRAME_SECONDS, IN_RATE, Pcm
 from media.stt import RecognitionError, Recognizer, SpeechToText
+from media.turn_model import TurnModel
 from media.vad import SpeechStarted, SpeechStopped, VadConfig, VadEvent, VadSegmenter
 
 log = logging.getLogger(__name__)
@@ -140,8 +142,21 @@ async def _read(
                     mark(None)
                     feed = None
 
+    async def judge(model: TurnModel) -> None:
+        """The end-of-turn model's view of the pause that just began."""
+        pause, utterance = segmenter.pause()
+        try:
+            segmenter.judged(pause, await turn_model.judge(model, utterance))
+        except Exception as error:  # onnxruntime failed: words and silence judge from now on
+            log.warning("the end-of-turn model failed (%s); judging by words alone", error)
+            segmenter.judging = False
+
     try:
         segmenter = await asyncio.to_thread(VadSegmenter, vad)  # loads the speech model
+        model = (
+            await asyncio.to_thread(turn_model.load, vad.turn_weights) if vad.turn_model else None
+        )
+        segmenter.judging = model is not None
         async with asyncio.TaskGroup() as recognizers:
             try:
                 while True:
@@ -165,6 +180,8 @@ async def _read(
                         paused = segmenter.silent > 0  # words so far, now, for the end of turn
                         if pause:
                             mark(FLUSH)
+                        if model is not None and segmenter.judgeable:
+                            recognizers.create_task(judge(model))
                         elif len(batch) >= BATCH_FRAMES:
                             send_batch()
                 on_vad(segmenter.flush(stream_time))  # the track ended mid-utterance

@@ -22,17 +22,19 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import webrtcvad
 
-from media.end_of_turn import EndOfTurnConfig, silence_needed
+from media.end_of_turn import EndOfTurnConfig, silence_judged, silence_needed
 from media.pcm import IN_FRAME, IN_RATE, Pcm
 from media.pitch import SteadyPitch
 from media.speech_model import SpeechModel
 
 BLOCK_SAMPLES = IN_FRAME // 2  # webrtcvad judges 10 ms blocks: onsets resolve to 10 ms
 BLOCK_SECONDS = BLOCK_SAMPLES / IN_RATE
+BLOCKS_PER_FRAME = IN_FRAME // BLOCK_SAMPLES
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class VadConfig:
     sure_probability: float = 0.7  # above it, the floor margin is waived
     tonal_context: float = 0.2  # this share of steady pitch lately: music or tones play,
     # and an onset needs ``sure_probability``
+    turn_model: bool = True  # pauses judged by the end-of-turn model, when it is installed
+    turn_weights: Path | None = None  # its weights (default: the installed ones)
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,9 @@ class VadSegmenter:
         self._fresh = False  # ``partial`` covers the speech up to the running silence
         self._db = 0.0  # the latest block's speech-band level
         self._levels: list[float] = []  # speech-band level of the utterance's speech blocks
+        self.judging = False  # an end-of-turn model judges pauses (see ``hear``)
+        self._pause = 0  # the running pause's number
+        self._finished: float | None = None  # the model's judgment of the running pause
 
     @property
     def speaking(self) -> bool:
@@ -211,21 +218,42 @@ class VadSegmenter:
             return []
         self._utterance.append(block)
         self._silence = 0 if speech else self._silence + 1
-        if self._silence == 1:
+        if self._silence == 1:  # a pause begins: its words and judgment are still to come
             self._fresh = False
+            self._pause += 1
+            self._finished = None
         self._voiced += speech
         if speech and len(self._levels) < 6000:
             self._levels.append(self._db)
         too_long = t - self._started_at >= self.config.max_utterance
-        if self._finished() or too_long:
+        if self._over() or too_long:
             self._preroll.clear()
             return self.flush(t)
         return []
 
-    def _finished(self) -> bool:
+    def _over(self) -> bool:
         silence = self._silence * BLOCK_SECONDS
         end = self.config.end_of_turn
         if silence < min(end.complete, end.unsure):
             return False
         words = self.partial if self._fresh else ""
+        if self.judging:
+            return silence >= silence_judged(self._finished, words, self.fell, end)
         return silence >= silence_needed(words, self.fell, end)
+
+    @property
+    def judgeable(self) -> bool:
+        """The running pause has just grown long enough for the end-of-turn model: true for
+        exactly one frame of each pause that lasts (a frame holds two blocks)."""
+        due = round(self.config.end_of_turn.judge_after / BLOCK_SECONDS)
+        return self._speaking and due <= self._silence < due + BLOCKS_PER_FRAME
+
+    def pause(self) -> tuple[int, Pcm]:
+        """The running pause's number and the utterance so far (for the end-of-turn model)."""
+        return self._pause, np.concatenate(self._utterance)
+
+    def judged(self, pause: int, finished: float) -> None:
+        """The model's probability that the person finished, for pause ``pause`` (a stale
+        judgment, from before the voice came back, is dropped)."""
+        if self._speaking and pause == self._pause and self._silence > 0:
+            self._finished = finished

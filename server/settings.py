@@ -139,13 +139,33 @@ class VoiceSettings(_Strict):
         default=_END.incomplete, ge=0.1, le=3.0, description="silence after 'I think that'"
     )
     jitter_packets: int = Field(default=1, ge=0, le=8, description="inbound jitter depth (20 ms)")
+    end_fallback: float = Field(
+        default=_END.fallback,
+        ge=0.3,
+        le=5.0,
+        description="silence after a voice that sounds unfinished",
+    )
+    turn_model: bool = Field(
+        default=VadConfig.turn_model, description="pauses judged by the end-of-turn model"
+    )
+    turn_weights: Path | None = Field(
+        default=None, description="the end-of-turn model's ONNX file; empty: the installed one"
+    )
     words_per_minute: int = Field(default=175, ge=80, le=450, description="eSpeak NG's rate")
 
     def vad(self) -> VadConfig:
         end = EndOfTurnConfig(
-            complete=self.end_complete, unsure=self.end_unsure, incomplete=self.end_unfinished
+            complete=self.end_complete,
+            unsure=self.end_unsure,
+            incomplete=self.end_unfinished,
+            fallback=self.end_fallback,
         )
-        return VadConfig(aggressiveness=self.aggressiveness, end_of_turn=end)
+        return VadConfig(
+            aggressiveness=self.aggressiveness,
+            end_of_turn=end,
+            turn_model=self.turn_model,
+            turn_weights=self.turn_weights,
+        )
 
 
 class DebateSettings(_Strict):

@@ -1,7 +1,8 @@
 """The end of a person's turn adapts: a pause mid-sentence is waited out, a finished
 sentence is answered after a short silence. A real room on loopback, a real aiortc speaker,
-the real voice detector; the recognizer's words are put on a timeline (the test is about
-turn-taking, not recognition)."""
+the real voice detector, with the end-of-turn model judging the voice (or, without it, the
+words alone); the recognizer's words are put on a timeline (the test is about turn-taking,
+not recognition)."""
 
 from __future__ import annotations
 
@@ -14,19 +15,28 @@ import pytest
 from clients.fixtures import labelled_speech, noise
 from clients.rtc import EventLog, join
 from clients.tracks import ScriptedTrack
-from media.end_of_turn import EndOfTurnConfig, silence_needed
+from media.end_of_turn import EndOfTurnConfig, silence_judged, silence_needed
+from media.turn_model import installed_weights
+from media.vad import VadConfig
+from server.settings import VoiceSettings
 from tests.fakes import FakeTextToSpeech, TimedSpeechToText
 from tests.serving import serve_podium
 
 PAUSE = 0.4
+WORDS_ALONE = VoiceSettings(turn_model=False)
+needs_model = pytest.mark.skipif(
+    installed_weights() is None,
+    reason="the end-of-turn model is not installed (make setup runs tools/install_turn_weights.py)",
+)
 
 
-def _paused_sentence() -> tuple[np.ndarray, float]:
-    """A fixture sentence with a 400 ms pause (the recording's own room tone) cut into it
-    at a gap between words; returns the audio and the pause's time into the speech."""
+def _paused_sentence(pause: float = PAUSE) -> tuple[np.ndarray, float]:
+    """A fixture sentence with a pause (the recording's own room tone) cut into it at a gap
+    between words ("and mister john dashwood had then | leisure to consider ..."); returns
+    the audio and the pause's time into the speech."""
     clip = labelled_speech()[0]
     cut = int(2.26 * 16000)  # a gap between two words of this recording
-    room = noise("fixture-background", PAUSE)
+    room = noise("fixture-background", pause)
     return np.concatenate([clip.pcm[:cut], room, clip.pcm[cut:]]), 2.26 - clip.onset
 
 
@@ -35,14 +45,14 @@ def _paused_sentence() -> tuple[np.ndarray, float]:
     [(["i", "think", "that"], True), (["trams", "are", "better"], False)],
     ids=["mid-sentence", "finished"],
 )
-async def test_a_pause_mid_sentence_is_waited_out_and_a_finished_one_is_answered(
+async def test_without_the_model_words_say_whether_a_pause_ends_the_turn(
     tmp_path: Path, before_pause: list[str], one_utterance: bool
 ) -> None:
     audio, pause_at = _paused_sentence()
     words = [(0.3 + i * 0.4, w) for i, w in enumerate(before_pause)]
     words += [(pause_at + PAUSE + 0.3, "we"), (pause_at + PAUSE + 0.6, "should")]
     engines = (TimedSpeechToText(words), FakeTextToSpeech(seconds_per_word=0.05))
-    with serve_podium(tmp_path, engines=engines) as url:
+    with serve_podium(tmp_path, engines=engines, voice=WORDS_ALONE) as url:
         async with httpx.AsyncClient(timeout=20) as http:
             room = (await http.post(f"{url}/rooms", json={"topic": "Trams"})).json()
             log = EventLog(http, url, room["id"])
@@ -80,3 +90,73 @@ def test_the_silence_that_ends_a_turn_follows_what_was_said(
     config = EndOfTurnConfig()
     assert silence_needed(partial, fell, config) == getattr(config, expected)
     assert config.complete < config.unsure < PAUSE < config.conflicted < config.incomplete
+
+
+SENTENCE = "and mister john dashwood had then leisure to consider how much there might be"
+
+
+@needs_model
+@pytest.mark.parametrize("words_sound_finished", [True, False], ids=["words-finished", "no-words"])
+async def test_a_voice_that_pauses_mid_sentence_is_one_utterance_answered_once_after_its_end(
+    tmp_path: Path, words_sound_finished: bool
+) -> None:
+    """Half a second of silence after "had then", which the word policy alone takes as an end
+    when the recognizer's words sound finished: the model hears an unfinished voice."""
+    audio, pause_at = _paused_sentence(0.5)
+    first = ["dashwood", "had", "then"] if words_sound_finished else []
+    words = [(0.3 + i * 0.4, w) for i, w in enumerate(first)]
+    words += [(pause_at + 0.5 + 0.3, "leisure"), (pause_at + 0.5 + 0.6, "to")]
+    engines = (TimedSpeechToText(words), FakeTextToSpeech(seconds_per_word=0.05))
+    with serve_podium(tmp_path, engines=engines) as url:
+        async with httpx.AsyncClient(timeout=20) as http:
+            room = (await http.post(f"{url}/rooms", json={"topic": "Trams"})).json()
+            log = EventLog(http, url, room["id"])
+            speaker = await join(http, url, room["id"], "speaker", ScriptedTrack(audio), name="Ann")
+            [final] = await log.wait_for("final_transcript", timeout=40)
+            await log.wait_for("turn_ended", timeout=40)
+            assert len(log.of("speech_stopped")) == 1, "the pause did not end the turn"
+            assert final["text"].endswith("leisure to"), "one utterance, pause and all"
+            assert len(log.of("turn_started")) == 1, "answered once"
+            await speaker.close()
+            await log.close()
+
+
+@needs_model
+async def test_a_finished_sentence_is_answered_after_a_short_silence(tmp_path: Path) -> None:
+    """The whole sentence, which the model hears as finished: the turn ends well before the
+    fallback silence (measured on the stream's own clock: the utterance's length)."""
+    clip = labelled_speech()[0]
+    words = [(0.3 + i * 0.25, w) for i, w in enumerate(SENTENCE.split())]
+    engines = (TimedSpeechToText(words), FakeTextToSpeech(seconds_per_word=0.05))
+    with serve_podium(tmp_path, engines=engines) as url:
+        async with httpx.AsyncClient(timeout=20) as http:
+            room = (await http.post(f"{url}/rooms", json={"topic": "Trams"})).json()
+            log = EventLog(http, url, room["id"])
+            speaker = await join(
+                http, url, room["id"], "speaker", ScriptedTrack(clip.pcm), name="Ann"
+            )
+            [stopped] = await log.wait_for("speech_stopped", timeout=40)
+            await log.wait_for("turn_started", timeout=40)
+            spoken = clip.offset - clip.onset + VadConfig().preroll
+            waited = stopped["duration"] - spoken
+            assert waited < EndOfTurnConfig().fallback - 0.3, f"waited {waited:.2f} s of silence"
+            await speaker.close()
+            await log.close()
+
+
+@pytest.mark.parametrize(
+    ("finished", "partial", "expected"),
+    [
+        (None, "we need more buses", "fallback"),  # not judged yet
+        (0.2, "we need more buses", "fallback"),  # the voice sounds unfinished
+        (0.95, "we need more buses", "complete"),
+        (0.95, "because the", "incomplete"),  # the words disagree: a longer wait
+        (0.6, "we need more buses", "unsure"),
+        (0.6, "it is cheaper to", "fallback"),
+    ],
+)
+def test_the_model_decides_and_the_words_second_it(
+    finished: float | None, partial: str, expected: str
+) -> None:
+    config = EndOfTurnConfig()
+    assert silence_judged(finished, partial, 0.0, config) == getattr(config, expected)

@@ -124,8 +124,9 @@ async def test_websocket_audio_speaker_is_heard_and_hears_the_room(tmp_path: Pat
                                 event.set()
 
                 reader = asyncio.create_task(listen())
-                silence = np.zeros(8000, np.int16)
-                pcm = np.concatenate([silence, clip.pcm, silence, silence])
+                silence = np.zeros(8000, np.int16)  # a microphone goes on sending: 2 s after
+                pcm = np.concatenate([silence, clip.pcm, *[silence] * 4])  # (a voice that
+                # sounds unfinished, as this one does, waits the end-of-turn fallback)
                 await socket.send(b"\x01")  # garbage (one odd byte) is dropped, not fatal
                 loop = asyncio.get_running_loop()
                 start = loop.time()

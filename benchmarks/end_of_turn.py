@@ -1,0 +1,224 @@
+"""The pause corpus: does the room wait for a person who pauses mid-sentence, and answer one
+who has finished?
+
+Sentences with word timings (the read fixtures, and eSpeak NG voices for other speakers) are
+cut after a word that leaves the sentence unfinished (the first word included) and a pause
+of 200 to 1200 ms is put in, filled with a background (the fixtures' room tone, a hiss at
+-40 dBFS, pink noise), at two levels. Each is played through the voice detector and its end
+of turn, 20 ms at a time, with the words up to each moment (a recognizer that hears right,
+the word policy's best case) and, for the model, its judgment applied as many frames after
+the pause began as it took to compute. Reported per policy: false cut-offs (the utterance
+ended inside the pause) by pause length, and the silence waited after true ends.
+
+    python benchmarks/end_of_turn.py [--quick]
+
+The word-only policy is the room's behaviour without the model; ``--settings`` adds a curve
+over the model's thresholds (``sure`` and ``fallback``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from clients.fixtures import FIXTURES, read_wav
+from clients.noise_corpus import sound, to_pcm, voiced_level_dbfs
+from media import turn_model
+from media.end_of_turn import EndOfTurnConfig
+from media.pcm import IN_FRAME, IN_RATE, Pcm
+from media.tts import EspeakTextToSpeech
+from media.vad import SpeechStarted, SpeechStopped, VadConfig, VadSegmenter
+
+PAUSES = (0.2, 0.3, 0.5, 0.8, 1.2)
+SPOKEN = (
+    "had he married a more amiable woman he might have been made still more respectable",
+    "i think that the trams should run all night because people work late",
+    "we could build the new line along the river if the council agrees to pay for it",
+)
+VOICES = ("en-us", "en-us+f3", "en-gb+m3")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    name: str
+    pcm: Pcm
+    words: tuple[tuple[str, float, float], ...]  # (word, start, end) in seconds
+
+
+@dataclass
+class Outcome:
+    cut_off: bool  # ended inside the inserted pause
+    waited: float | None  # silence after the true end before it ended (None: never ended)
+
+
+def fixtures() -> list[Sentence]:
+    sentences = []
+    for path in sorted(FIXTURES.glob("sense_and_sensibility_*.json")):
+        aligned = json.loads(path.read_text())
+        words = tuple(
+            (w["t"].split("(")[0], w["b"], w["b"] + w["d"])
+            for w in aligned["w"]
+            if not w["t"].startswith("<")
+        )
+        sentences.append(Sentence(path.stem[-4:], read_wav(path.with_suffix(".wav")), words))
+    return sentences
+
+
+def synthesized() -> list[Sentence]:
+    import av
+
+    tts = EspeakTextToSpeech(165)
+    sentences = []
+    for voice in VOICES:
+        for index, text in enumerate(SPOKEN):
+            speech = tts.synthesize(text, voice)
+            frame = av.AudioFrame.from_ndarray(speech.pcm.reshape(1, -1), "s16", "mono")
+            frame.sample_rate = speech.sample_rate
+            resampler = av.AudioResampler("s16", "mono", IN_RATE)
+            out = [*resampler.resample(frame), *resampler.resample(None)]
+            pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in out])
+            starts = [w.start for w in speech.words]
+            ends = [*starts[1:], len(speech.pcm) / speech.sample_rate]
+            texts = text.split()
+            words = tuple(
+                (texts[i] if i < len(texts) else "", s, e)
+                for i, (s, e) in enumerate(zip(starts, ends, strict=True))
+            )
+            sentences.append(Sentence(f"{voice}-{index}", pcm, words))
+    return sentences
+
+
+def background(kind: str, seconds: float, level: float) -> Pcm:
+    if kind == "room":
+        from clients.fixtures import noise
+
+        return noise("fixture-background", seconds)
+    return to_pcm(sound(kind, seconds, level, seed=3))
+
+
+def play(
+    audio: Pcm,
+    words: list[tuple[str, float, float]],
+    config: VadConfig,
+    model: turn_model.TurnModel | None,
+    true_end: float,
+) -> Outcome:
+    """Plays ``audio`` (the sentence ends at ``true_end``)."""
+    segmenter = VadSegmenter(config)
+    segmenter.judging = model is not None
+    due: list[tuple[int, int, float]] = []  # (frame, pause number, judgment)
+    started = paused = False
+    for index in range(len(audio) // IN_FRAME):
+        t = (index + 1) * IN_FRAME / IN_RATE
+        for event in segmenter.push(audio[index * IN_FRAME : (index + 1) * IN_FRAME], t):
+            if isinstance(event, SpeechStarted):
+                started = True
+            elif isinstance(event, SpeechStopped) and started:
+                if t < true_end:  # inside the pause, or a shorter one of its own
+                    return Outcome(True, None)
+                return Outcome(False, t - true_end)
+        if not segmenter.speaking:
+            continue
+        if segmenter.silent > 0 and not paused:  # a pause began: its words so far
+            segmenter.hear(" ".join(w for w, _, end in words if end <= t))
+        if model is not None and segmenter.judgeable:  # long enough to judge
+            number, utterance = segmenter.pause()
+            clock = time.perf_counter()
+            finished = model.finished(utterance)
+            frames = int((time.perf_counter() - clock) / 0.02) + 1
+            due.append((index + frames, number, finished))
+        paused = segmenter.silent > 0
+        for item in [d for d in due if d[0] == index]:
+            segmenter.judged(item[1], item[2])
+            due.remove(item)
+    return Outcome(False, None)
+
+
+def corpus_runs(
+    sentences: list[Sentence],
+    config: VadConfig,
+    model: turn_model.TurnModel | None,
+    kinds: tuple[str, ...],
+    levels: tuple[float, ...],
+) -> tuple[dict[float, list[bool]], list[float | None]]:
+    cut_offs: dict[float, list[bool]] = {p: [] for p in PAUSES}
+    ends: list[float | None] = []
+    for sentence in sentences:
+        speech_level = voiced_level_dbfs(sentence.pcm)
+        for kind in kinds:
+            for gain_db in levels:
+                gain = 10 ** (gain_db / 20)
+                pcm = np.clip(sentence.pcm * gain, -32768, 32767).astype(np.int16)
+                hiss_level = speech_level + gain_db - 35  # about -40 dBFS under this speech
+                tail = background(kind, 2.0, hiss_level)
+                last = sentence.words[-1][2]
+                whole = np.concatenate([pcm[: int(last * IN_RATE)], tail])
+                ends.append(play(whole, list(sentence.words), config, model, last).waited)
+                for k, (_, _, cut_at) in enumerate(sentence.words[:-1]):
+                    for length in PAUSES:
+                        cut = int(cut_at * IN_RATE)
+                        gap = background(kind, length, hiss_level)
+                        audio = np.concatenate(
+                            [pcm[:cut], gap, pcm[cut : int(last * IN_RATE)], tail]
+                        )
+                        shifted = [
+                            (w, s + (length if i > k else 0), e + (length if i > k else 0))
+                            for i, (w, s, e) in enumerate(sentence.words)
+                        ]
+                        outcome = play(audio, shifted, config, model, last + length)
+                        cut_offs[length].append(outcome.cut_off)
+    return cut_offs, ends
+
+
+def report(name: str, cut_offs: dict[float, list[bool]], ends: list[float | None]) -> None:
+    rates = "  ".join(f"{int(p * 1000)} ms {100 * np.mean(c):4.1f} %" for p, c in cut_offs.items())
+    long = [c for p, cs in cut_offs.items() if p >= 0.3 for c in cs]
+    waited = np.array([w for w in ends if w is not None]) * 1000
+    never = sum(w is None for w in ends)
+    print(
+        f"{name:<34} false cut-offs (pauses >= 300 ms) {100 * np.mean(long):4.1f} %  [{rates}]\n"
+        f"{'':<34} after true ends: silence waited p50 {np.median(waited):.0f} ms, "
+        f"p95 {np.quantile(waited, 0.95):.0f} ms (n={len(waited)}, not ended {never})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="the fixtures only, room tone")
+    parser.add_argument("--settings", action="store_true", help="a curve over sure/fallback")
+    args = parser.parse_args()
+    sentences = fixtures() + ([] if args.quick else synthesized())
+    kinds = ("room",) if args.quick else ("room", "white", "pink")
+    levels = (0.0,) if args.quick else (0.0, -12.0)
+    model = turn_model.load(None)
+    words_only = VadConfig(turn_model=False)
+    print(f"{len(sentences)} sentences x {len(kinds)} backgrounds x {len(levels)} levels")
+    report(
+        "words only (the room without model)",
+        *corpus_runs(sentences, words_only, None, kinds, levels),
+    )
+    if model is None:
+        print("no end-of-turn model installed: run tools/install_turn_weights.py")
+        return
+    clock = time.process_time()
+    report(
+        "model, words as second opinion", *corpus_runs(sentences, VadConfig(), model, kinds, levels)
+    )
+    print(f"(CPU for the model run: {time.process_time() - clock:.1f} s)")
+    if args.settings:
+        for sure, fallback in ((0.9, 1.4), (0.7, 1.4), (0.8, 1.0), (0.8, 1.8)):
+            end = dataclasses.replace(EndOfTurnConfig(), sure=sure, fallback=fallback)
+            config = VadConfig(end_of_turn=end)
+            report(
+                f"model sure {sure} fallback {fallback}",
+                *corpus_runs(sentences, config, model, kinds, levels),
+            )
+
+
+if __name__ == "__main__":
+    main()
