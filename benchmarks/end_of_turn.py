@@ -34,7 +34,7 @@ from media.pcm import IN_FRAME, IN_RATE, Pcm
 from media.tts import EspeakTextToSpeech
 from media.vad import SpeechStarted, SpeechStopped, VadConfig, VadSegmenter
 
-PAUSES = (0.2, 0.3, 0.5, 0.8, 1.2)
+PAUSES = [0.2, 0.3, 0.5, 0.8, 1.2]
 SPOKEN = (
     "had he married a more amiable woman he might have been made still more respectable",
     "i think that the trams should run all night because people work late",
@@ -48,6 +48,16 @@ class Sentence:
     name: str
     pcm: Pcm
     words: tuple[tuple[str, float, float], ...]  # (word, start, end) in seconds
+
+
+@dataclass
+class Costs:
+    judgments: int = 0
+    cpu: float = 0.0  # seconds of CPU in judgments
+    speech: float = 0.0  # seconds of speech played
+
+
+COSTS = Costs()
 
 
 @dataclass
@@ -109,6 +119,7 @@ def play(
     true_end: float,
 ) -> Outcome:
     """Plays ``audio`` (the sentence ends at ``true_end``)."""
+    COSTS.speech += words[-1][2] - words[0][1]
     segmenter = VadSegmenter(config)
     segmenter.judging = model is not None
     due: list[tuple[int, int, float]] = []  # (frame, pause number, judgment)
@@ -128,9 +139,11 @@ def play(
             segmenter.hear(" ".join(w for w, _, end in words if end <= t))
         if model is not None and segmenter.judgeable:  # long enough to judge
             number, utterance = segmenter.pause()
-            clock = time.perf_counter()
+            clock, cpu = time.perf_counter(), time.process_time()
             finished = model.finished(utterance)
             frames = int((time.perf_counter() - clock) / 0.02) + 1
+            COSTS.judgments += 1
+            COSTS.cpu += time.process_time() - cpu
             due.append((index + frames, number, finished))
         paused = segmenter.silent > 0
         for item in [d for d in due if d[0] == index]:
@@ -177,7 +190,7 @@ def corpus_runs(
 
 def report(name: str, cut_offs: dict[float, list[bool]], ends: list[float | None]) -> None:
     rates = "  ".join(f"{int(p * 1000)} ms {100 * np.mean(c):4.1f} %" for p, c in cut_offs.items())
-    long = [c for p, cs in cut_offs.items() if p >= 0.3 for c in cs]
+    long = [c for p, cs in cut_offs.items() if p >= 0.3 for c in cs] or [False]
     waited = np.array([w for w in ends if w is not None]) * 1000
     never = sum(w is None for w in ends)
     print(
@@ -190,11 +203,20 @@ def report(name: str, cut_offs: dict[float, list[bool]], ends: list[float | None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="the fixtures only, room tone")
+    parser.add_argument("--speakers", choices=["all", "read", "espeak"], default="all")
+    parser.add_argument("--backgrounds", default="room,white,pink", help="room, white, pink")
+    parser.add_argument("--levels", default="0,-12", help="gains in dB")
+    parser.add_argument("--pauses", default=",".join(map(str, PAUSES)), help="seconds")
     parser.add_argument("--settings", action="store_true", help="a curve over sure/fallback")
     args = parser.parse_args()
-    sentences = fixtures() + ([] if args.quick else synthesized())
-    kinds = ("room",) if args.quick else ("room", "white", "pink")
-    levels = (0.0,) if args.quick else (0.0, -12.0)
+    if args.quick:
+        args.speakers, args.backgrounds, args.levels = "read", "room", "0"
+    PAUSES[:] = [float(p) for p in args.pauses.split(",")]
+    sentences = (fixtures() if args.speakers in ("all", "read") else []) + (
+        synthesized() if args.speakers in ("all", "espeak") else []
+    )
+    kinds = tuple(args.backgrounds.split(","))
+    levels = tuple(float(g) for g in args.levels.split(","))
     model = turn_model.load(None)
     words_only = VadConfig(turn_model=False)
     print(f"{len(sentences)} sentences x {len(kinds)} backgrounds x {len(levels)} levels")
@@ -205,11 +227,17 @@ def main() -> None:
     if model is None:
         print("no end-of-turn model installed: run tools/install_turn_weights.py")
         return
-    clock = time.process_time()
+    COSTS.judgments, COSTS.cpu, COSTS.speech = 0, 0.0, 0.0
     report(
-        "model, words as second opinion", *corpus_runs(sentences, VadConfig(), model, kinds, levels)
+        "model, words as second opinion",
+        *corpus_runs(sentences, VadConfig(), model, kinds, levels),
     )
-    print(f"(CPU for the model run: {time.process_time() - clock:.1f} s)")
+    per = COSTS.cpu / max(1, COSTS.judgments)
+    rate = COSTS.judgments / max(1e-9, COSTS.speech)
+    print(
+        f"{'':<34} {COSTS.judgments} judgments, {per * 1000:.0f} ms of CPU each, "
+        f"{rate:.2f} per second of speech: {100 * per * rate:.1f} % of a core per speaking person"
+    )
     if args.settings:
         for sure, fallback in ((0.9, 1.4), (0.7, 1.4), (0.8, 1.0), (0.8, 1.8)):
             end = dataclasses.replace(EndOfTurnConfig(), sure=sure, fallback=fallback)

@@ -13,9 +13,11 @@ A 10 ms block counts as speech when three judges agree:
 Measured on the noise corpus (``benchmarks/vad_noise.py``): the model rejects tones, beeps
 (Chromium's fake microphone), typing, clicks, music and noise that webrtcvad and spectral
 flatness let through. Onset needs ``onset_blocks`` consecutive speech blocks. The silence
-that ends an utterance adapts (:mod:`media.end_of_turn`): short when the words so far
-(``partial``, set by the listener from the recognizer) or a falling voice sound finished,
-long mid-sentence. The segmenter is pure: frames and their timestamps in, events out.
+that ends an utterance adapts (:mod:`media.end_of_turn`): with the end-of-turn model
+(``judging``), a pause that reaches ``judge_after`` is judged (``pause()`` gives the audio,
+``judged()`` takes the answer) and the words so far (``partial``, from the recognizer) second
+it; without it, short when the words or a falling voice sound finished, long mid-sentence.
+The segmenter is pure: frames and their timestamps in, events out.
 """
 
 from __future__ import annotations
