@@ -63,9 +63,12 @@ async def test_concurrent_work_loses_no_write_and_survives_a_restart(
 ) -> None:
     data = tmp_path / "data"
     with serve_podium(data, rooms=RoomSettings(max_rooms=100), database_url=database_url) as url:
-        # Idle connections are not reused after 1 s: the server closes them at 5 s, and a
-        # request sent on one it is closing would fail for a reason that is not the store's.
-        limits = httpx.Limits(max_connections=400, keepalive_expiry=1.0)
+        # No connection is reused. The server closes an idle one 5 s after it sent the last
+        # response; the client (in this process, its loop starved by 400 connections) may
+        # read that response seconds later and count it idle from then, so a 1 s expiry on
+        # its side still sent requests on connections the server was closing ("Server
+        # disconnected without sending a response"): a failure that is not the store's.
+        limits = httpx.Limits(max_connections=400, max_keepalive_connections=0)
         async with httpx.AsyncClient(timeout=120, limits=limits) as http:
             client = make_client(http, await fetch_card(http, f"{url}/agents/mei"), streaming=False)
             debates = [
