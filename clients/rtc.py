@@ -17,6 +17,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 from av import AudioFrame
 
+from media.ice import IceConfig
 from media.inbound import set_jitter_depth
 
 
@@ -82,11 +83,16 @@ async def join(
     name: str | None = None,
     jitter_packets: int = 1,
     decode: bool = True,
+    relay: bool = False,
 ) -> Peer:
-    """Joins over WebRTC. ``decode=False`` makes a listener that only notes when each
-    packet arrives and its size (in ``arrivals`` and ``sizes``): cheap enough to run by the
-    dozen in one process."""
-    pc = RTCPeerConnection()
+    """Joins over WebRTC, with the STUN/TURN servers the room hands out. ``decode=False``
+    makes a listener that only notes when each packet arrives and its size (in ``arrivals``
+    and ``sizes``): cheap enough to run by the dozen in one process. ``relay``: this peer
+    uses relay candidates only (through the room's TURN server)."""
+    servers = await http.get(f"{base}/rooms/{room_id}/ice-servers")
+    servers.raise_for_status()
+    ice = IceConfig.from_json(servers.json(), "relay" if relay else "all")
+    pc = RTCPeerConnection(ice.rtc_configuration())
     if track is not None:
         pc.addTrack(track)
     else:

@@ -12,6 +12,7 @@ from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from media.decoding import decode_on_loop
+from media.ice import IceConfig, relay_candidates
 from media.inbound import set_jitter_depth
 
 OPUS = [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.mimeType == "audio/opus"]
@@ -21,6 +22,10 @@ class BadOffer(ValueError):
     """The SDP offer could not be answered; ``str(error)`` says why."""
 
 
+class NoRelay(RuntimeError):
+    """Relay-only ICE gathered no relay candidate: the TURN server did not allocate one."""
+
+
 class PeerSession:
     def __init__(
         self,
@@ -28,10 +33,13 @@ class PeerSession:
         jitter_packets: int,
         on_audio: Callable[[MediaStreamTrack], None] | None,
         on_gone: Callable[[], Awaitable[None]],
+        ice: IceConfig | None = None,
     ) -> None:
         """``on_audio`` gets the peer's audio track (None: a listener, nothing is taken);
-        ``on_gone`` runs once the connection failed or closed."""
-        self.pc = RTCPeerConnection()
+        ``on_gone`` runs once the connection failed or closed; ``ice``: the STUN/TURN servers
+        and policy (None: host candidates only)."""
+        self._ice = ice or IceConfig()
+        self.pc = RTCPeerConnection(self._ice.rtc_configuration())
         self._outbound = outbound
         pc = self.pc
 
@@ -51,7 +59,9 @@ class PeerSession:
                 await on_gone()
 
     async def answer(self, sdp: str, kind: str) -> str:
-        """The answer SDP; raises ``BadOffer`` (and closes) when the offer is unusable."""
+        """The answer SDP; raises ``BadOffer`` (and closes) when the offer is unusable, and
+        ``NoRelay`` when relay-only ICE got no relay candidate (gathering is bounded: aioice
+        gives a STUN/TURN server 5 s)."""
         try:
             transceiver = self.pc.addTransceiver(self._outbound, direction="sendrecv")
             transceiver.setCodecPreferences(OPUS)
@@ -67,7 +77,11 @@ class PeerSession:
             if isinstance(error, BadOffer):
                 raise
             raise BadOffer(f"cannot answer this offer: {error}") from error
-        return str(self.pc.localDescription.sdp)
+        answer = str(self.pc.localDescription.sdp)
+        if self._ice.policy == "relay" and not relay_candidates(answer):
+            await self.pc.close()
+            raise NoRelay("the TURN server gave no relay address for this connection")
+        return answer
 
     async def close(self) -> None:
         await self.pc.close()

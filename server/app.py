@@ -46,6 +46,7 @@ from server.rooms.room_setup import RoomSetup
 from server.rooms.rooms import Rooms
 from server.runtime import VERSION, build_runtime
 from server.settings import Settings
+from server.webrtc import IceServers
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -116,6 +117,7 @@ def create_app(
     identity = identity_of(settings)
     limiter = RateLimiter(settings.limits.rates())
     background = BackgroundTasks("server")
+    ice = IceServers(settings.webrtc)
     forwarder = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=None))  # to other replicas
 
     @asynccontextmanager
@@ -129,6 +131,7 @@ def create_app(
             await task_leases.start()
             background.spawn(task_leases.run())
         warming = asyncio.create_task(asyncio.to_thread(stt.warm))  # decoders load meanwhile
+        background.spawn(ice.probe())  # a TURN server that does not work is said at start
         try:
             yield
         finally:
@@ -224,7 +227,7 @@ def create_app(
     app.include_router(stream_router(runtime, hub))
     links = identity.links if identity.enabled else None
     app.include_router(
-        rooms_router(rooms, leases, forwarder, links, settings.auth.room_link_ttl, limiter)
+        rooms_router(rooms, leases, forwarder, links, settings.auth.room_link_ttl, ice, limiter)
     )
     app.state.rooms = rooms
 

@@ -29,6 +29,7 @@ from media.end_of_turn import EndOfTurnConfig
 from media.vad import VadConfig
 from server.http.ratelimit import Rate
 from server.settings_sources import DeprecatedEnvironment, deprecated_flat_keys, json_lists
+from server.webrtc import WebRtcSettings
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +284,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     rooms: RoomSettings = RoomSettings()
     voice: VoiceSettings = VoiceSettings()
+    webrtc: WebRtcSettings = WebRtcSettings()
     debate: DebateSettings = DebateSettings()
     replicas: ReplicaSettings = ReplicaSettings()
     auth: AuthSettings = AuthSettings()

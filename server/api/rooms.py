@@ -14,13 +14,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from media.peer import BadOffer
+from media.peer import BadOffer, NoRelay
 from media.socket_audio import SOCKET_RATE, PcmInTrack, to_16k
 from server.auth.gate import principal_of
 from server.auth.links import RoomLinks
 from server.auth.principal import Grant, Principal
 from server.background import BackgroundTasks
-from server.http.errors import BadRequest, Forbidden, PodiumError
+from server.http.errors import BadRequest, Forbidden, PodiumError, Unavailable
 from server.http.ratelimit import RateLimiter
 from server.http.throttle import audio_charge
 from server.replicas.forward import FORWARDED
@@ -30,6 +30,7 @@ from server.rooms.access import Need, room_for, sees
 from server.rooms.events import EVENT_TYPES
 from server.rooms.participants import RoomFull
 from server.rooms.rooms import Rooms
+from server.webrtc import IceServers
 
 log = logging.getLogger(__name__)
 MAX_SOCKET_MESSAGE = 64 * 1024
@@ -101,6 +102,7 @@ def rooms_router(
     http: httpx.AsyncClient,
     links: RoomLinks | None,
     link_ttl: float,
+    ice: IceServers,
     limiter: RateLimiter | None = None,
 ) -> APIRouter:
     """The room routes; ``links`` signs share links (None: authentication is off, a room's
@@ -164,14 +166,29 @@ def rooms_router(
     @router.post("/{room_id}/offer")
     async def offer(room_id: str, body: Offer, request: Request) -> dict[str, str]:
         need: Need = "speak" if body.role == "speaker" else "see"
-        room = room_for(rooms, room_id, principal_of(request.scope), need)
+        principal = principal_of(request.scope)
+        room = room_for(rooms, room_id, principal, need)
         if "m=audio" not in body.sdp:
             raise BadRequest("the offer has no audio media section (m=audio)")
+        config = ice.for_principal(principal.name)
         try:
-            sdp, participant_id = await room.join(body.sdp, body.type, body.role, body.name)
+            sdp, participant_id = await room.join(body.sdp, body.type, body.role, body.name, config)
         except BadOffer as error:
             raise BadRequest(str(error)) from error
+        except NoRelay as error:
+            why = f"{error}: {await ice.why_no_relay()}"
+            log.warning("room %s: a join got no relay candidate: %s", room_id, why)
+            raise Unavailable(f"{why} (webrtc.ice_transport_policy is relay)") from error
         return {"sdp": sdp, "type": "answer", "participant_id": participant_id}
+
+    @router.get("/{room_id}/ice-servers")
+    async def ice_servers(room_id: str, request: Request) -> JSONResponse:
+        """The STUN/TURN servers to create a peer connection with, TURN credentials minted
+        for the caller (short-lived: not to be cached)."""
+        principal = principal_of(request.scope)
+        room_for(rooms, room_id, principal, "see")
+        config = ice.for_principal(principal.name)
+        return JSONResponse(config.as_json(), headers={"cache-control": "no-store"})
 
     @router.delete("/{room_id}/participants/{participant_id}", status_code=204)
     async def leave(room_id: str, participant_id: str, request: Request) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from aiortc.mediastreams import MediaStreamTrack
 
 from media.fanout import Fanout
+from media.ice import IceConfig
 from media.mixer import MixFrame
 from media.outbound import PacketTrack, PcmTrack
 from media.peer import PeerSession
@@ -81,6 +82,7 @@ class Participants:
         name: str | None,
         listen: Listen,
         gone: Callable[[str], Awaitable[None]],
+        ice: IceConfig | None = None,
     ) -> tuple[Participant, str]:
         """Answers an SDP offer; returns the participant and the answer SDP."""
         participant = self._admit(role, name, PacketTrack())
@@ -92,10 +94,14 @@ class Participants:
             await gone(participant.id)
 
         peer = PeerSession(
-            participant.track, self._jitter, on_audio if role == "speaker" else None, on_gone
+            participant.track,
+            self._jitter,
+            on_audio if role == "speaker" else None,
+            on_gone,
+            ice,
         )
         participant.peer = peer
-        answer = await peer.answer(sdp, kind)  # BadOffer: nothing was admitted
+        answer = await peer.answer(sdp, kind)  # BadOffer, NoRelay: nothing was admitted
         self._seat(participant)
         return participant, answer
 

@@ -38,6 +38,7 @@ from media.hearing import (
     WordsRecognized,
     hear,
 )
+from media.ice import IceConfig
 from media.live import LiveVoice
 from media.mixer import Mixer
 from server.background import BackgroundTasks
@@ -114,10 +115,12 @@ class Room:
         return self.events.subscribe(self.info)
 
     # ── participants ───────────────────────────────────────────────────────────
-    async def join(self, sdp: str, kind: str, role: str, name: str | None) -> tuple[str, str]:
+    async def join(
+        self, sdp: str, kind: str, role: str, name: str | None, ice: IceConfig | None = None
+    ) -> tuple[str, str]:
         """Answers an SDP offer; returns (answer SDP, participant id)."""
         participant, answer = await self.participants.join_webrtc(
-            sdp, kind, role, name, self._start_hearing, self.leave
+            sdp, kind, role, name, self._start_hearing, self.leave, ice
         )
         self.events.publish(ev.ParticipantJoined(**participant.info()))
         return answer, participant.id

@@ -17,7 +17,9 @@ from clients.fixtures import labelled_speech
 from clients.rtc import EventLog
 from clients.tracks import upsample_16k
 from server.settings import RoomSettings
+from server.webrtc import WebRtcSettings
 from tests.serving import free_port, serve_podium
+from tests.turn import needs_coturn, turn_server
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -291,3 +293,64 @@ async def test_a_beeping_fake_microphone_never_takes_the_floor_and_the_debate_go
             assert heard == [], "nor is it heard as an utterance"
             await log.close()
             assert page.errors == []
+
+
+@contextlib.asynccontextmanager
+async def speaking_browser(tmp_path: Path, *extra: str) -> AsyncIterator[object]:
+    wav = microphone_wav(tmp_path / "mic.wav")
+    async with launch(f"--use-file-for-fake-audio-capture={wav}", *extra) as chromium:
+        yield chromium
+
+
+async def speaks_and_hears(page: object, connected: str) -> None:
+    """Joins as a speaker; the fixture is recognized, a debater answers, its voice arrives."""
+    await page.get_by_role("button", name="Join and speak").click()  # type: ignore[attr-defined]
+    connection = page.locator("#connection")  # type: ignore[attr-defined]
+    await playwright_api.expect(connection).to_have_text(connected, timeout=30000)
+    person = page.locator('#transcript li[data-partial="false"]', has_text="(you)")  # type: ignore[attr-defined]
+    await playwright_api.expect(person.first).to_be_visible(timeout=30000)
+    recognized = await person.first.locator(".text").inner_text()
+    assert set(recognized.split()) & set(labelled_speech()[1].words.split()), recognized
+    reply = page.locator("#transcript li[data-who='mei'], #transcript li[data-who='shuai']")  # type: ignore[attr-defined]
+    await playwright_api.expect(reply.first.locator(".text")).not_to_be_empty(timeout=30000)
+    await more_audio(page, await inbound(page))
+    await page.wait_for_function(  # type: ignore[attr-defined]
+        "async () => ((await window.podium.stats()) || {}).audioLevel > 0", timeout=20000
+    )
+
+
+async def test_a_network_that_blocks_webrtc_falls_back_to_the_audio_socket(tmp_path: Path) -> None:
+    # Chromium's enterprise policy for networks without UDP: WebRTC gets no address at all.
+    blocked = "--webrtc-ip-handling-policy=disable_non_proxied_udp"
+    async with speaking_browser(tmp_path, blocked) as chromium:
+        with serve_podium(tmp_path / "data") as url:
+            async with httpx.AsyncClient() as http:
+                room = (await http.post(f"{url}/rooms", json={"topic": "Walls"})).json()
+            page = await new_page(chromium, f"{url}/?room={room['id']}")
+            await speaks_and_hears(page, "Connected — speaking (audio over the web connection)")
+            note = page.locator("#transcript", has_text="Your network blocks the audio connection")
+            await playwright_api.expect(note).to_be_visible()
+            await shot(page, "socket-fallback")
+            assert page.errors == []
+
+
+@needs_coturn
+async def test_a_browser_relayed_through_coturn_speaks_and_hears(tmp_path: Path) -> None:
+    with turn_server() as turn:
+        webrtc = WebRtcSettings(
+            turn_urls=[turn.url], turn_secret=turn.secret, ice_transport_policy="relay"
+        )
+        async with speaking_browser(tmp_path) as chromium:
+            with serve_podium(tmp_path / "data", webrtc=webrtc) as url:
+                async with httpx.AsyncClient() as http:
+                    room = (await http.post(f"{url}/rooms", json={"topic": "Relays"})).json()
+                page = await new_page(chromium, f"{url}/?room={room['id']}&relay=1")
+                await speaks_and_hears(page, "Connected — speaking")
+                pair = await page.evaluate(
+                    """async () => {
+                        const report = await window.podium.connectionStats();
+                        return report;
+                    }"""
+                )
+                assert pair == {"local": "relay", "remote": "relay"}, pair
+                assert page.errors == []

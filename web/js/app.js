@@ -139,6 +139,7 @@ function meters() {
 // For tests and the curious.
 window.podium = {
   stats: () => session?.connection?.stats() ?? null,
+  connectionStats: () => session?.connection?.route?.() ?? null,
   state: () => ({ role: session?.role ?? null, room: session?.roomId ?? null, speaking: session?.floor.speaking ?? null }),
   handledEventTypes: () => (session ? Object.keys(session.handlers) : []),
 };

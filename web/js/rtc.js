@@ -1,4 +1,5 @@
-// One WebRTC connection to a room: the microphone out (speakers), the room's mix in.
+// One WebRTC connection to a room: the microphone out (speakers), the room's mix in, over the
+// STUN/TURN servers the room hands out (TURN credentials minted for this join).
 
 import { api } from "./api.js";
 
@@ -22,6 +23,14 @@ export class Meter {
   }
 }
 
+// ICE found no way to the server at all: this network blocks WebRTC's UDP (and TURN is not
+// configured or not reachable either). The session falls back to the audio socket.
+export class IceBlocked extends Error {}
+
+// Page URL ?relay=1: this browser uses TURN relays only (an operator's check of the TURN path).
+const RELAY_ONLY = new URLSearchParams(location.search).get("relay") === "1";
+const CONNECT_SECONDS = 15; // ICE checks that have not connected by then have failed
+
 export class RoomConnection {
   constructor(roomId, { role, name, audioElement, onState }) {
     this.roomId = roomId;
@@ -35,6 +44,8 @@ export class RoomConnection {
     this.context = null;
     this.micMeter = null;
     this.roomMeter = null;
+    this.connected = false;
+    this.kind = "webrtc";
   }
 
   async open() {
@@ -54,7 +65,11 @@ export class RoomConnection {
       }
       this.micMeter = new Meter(this.context, this.mic);
     }
-    const pc = new RTCPeerConnection();
+    const ice = await api(`/rooms/${this.roomId}/ice-servers`);
+    const pc = new RTCPeerConnection({
+      iceServers: ice.ice_servers,
+      iceTransportPolicy: RELAY_ONLY ? "relay" : "all",
+    });
     this.pc = pc;
     if (this.mic) {
       for (const track of this.mic.getAudioTracks()) pc.addTrack(track, this.mic);
@@ -68,9 +83,15 @@ export class RoomConnection {
       this.roomMeter?.stop();
       this.roomMeter = new Meter(this.context, stream);
     };
-    pc.onconnectionstatechange = () => this.onState(pc.connectionState);
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === "connected") this.connected = true;
+      this.onState(pc.connectionState, this.connected);
+    };
     await pc.setLocalDescription(await pc.createOffer());
     await iceGathered(pc);
+    if (!/^a=candidate:/m.test(pc.localDescription.sdp)) {
+      throw new IceBlocked("this network gives the browser no address for WebRTC audio");
+    }
     const answer = await api(`/rooms/${this.roomId}/offer`, {
       method: "POST",
       body: { sdp: pc.localDescription.sdp, type: "offer", role: this.role, name: this.name },
@@ -78,6 +99,9 @@ export class RoomConnection {
     this.participantId = answer.participant_id;
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
     await this.context.resume().catch(() => {});
+    this.watchdog = setTimeout(() => {
+      if (this.pc === pc && !this.connected) this.onState("failed", false);
+    }, CONNECT_SECONDS * 1000);
   }
 
   setMuted(muted) {
@@ -97,9 +121,26 @@ export class RoomConnection {
     return null;
   }
 
+  async route() {
+    // The candidate types of the pair in use: {local, remote} ("host", "srflx", "relay").
+    if (!this.pc) return null;
+    const report = await this.pc.getStats();
+    for (const stat of report.values()) {
+      if (stat.type === "transport" && stat.selectedCandidatePairId) {
+        const pair = report.get(stat.selectedCandidatePairId);
+        return {
+          local: report.get(pair.localCandidateId)?.candidateType,
+          remote: report.get(pair.remoteCandidateId)?.candidateType,
+        };
+      }
+    }
+    return null;
+  }
+
   async close({ leave = true } = {}) {
     const id = this.participantId;
     this.participantId = null;
+    clearTimeout(this.watchdog);
     if (this.pc) {
       this.pc.onconnectionstatechange = null;
       this.pc.close();
@@ -121,7 +162,8 @@ export class RoomConnection {
 }
 
 function iceGathered(pc) {
-  // The server answers one complete offer (no trickle ICE): wait for gathering to finish.
+  // The server answers one complete offer (no trickle ICE): wait for gathering to finish, at
+  // most 3 s (an unreachable STUN/TURN server must not stall the join), then offer what we have.
   if (pc.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

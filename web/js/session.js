@@ -3,7 +3,12 @@
 
 import { api, ApiError, serverUp, withCredential } from "./api.js";
 import { me, nameOf } from "./directory.js";
-import { RoomConnection } from "./rtc.js";
+import { IceBlocked, RoomConnection } from "./rtc.js";
+import { SocketConnection } from "./socket_audio.js";
+
+const BLOCKED =
+  "Your network blocks the audio connection; ask the operator to configure TURN. " +
+  "Audio now goes over the web connection instead (a little more delay).";
 
 export class RoomSession {
   constructor(roomId, { transcript, floor, ui }) {
@@ -16,6 +21,7 @@ export class RoomSession {
     this.role = null;
     this.muted = false;
     this.reconnecting = false;
+    this.overSocket = false; // WebRTC could not connect here: audio rides the WebSocket
     this.handlers = this.eventHandlers();
   }
 
@@ -102,32 +108,96 @@ export class RoomSession {
   async join(role) {
     this.ui.showError("");
     await this.leave({ quiet: true });
-    this.ui.setConnection("connecting", "Connecting…");
+    this.ui.setConnection("connecting", "Connecting audio…");
+    if (this.overSocket) return this.joinOverSocket(role, null);
     const connection = new RoomConnection(this.roomId, {
       role,
       name: me,
       audioElement: this.ui.audioElement,
-      onState: (pcState) => {
-        if (pcState === "connected") {
-          this.ui.setConnection("connected", role === "speaker" ? "Connected — speaking" : "Connected — listening");
-        }
-        if (pcState === "failed") this.reconnect();
-      },
+      onState: (state, wasConnected) => this.webrtcState(connection, role, state, wasConnected),
     });
+    this.connection = connection; // its state changes may come before open() returns
     try {
       await connection.open();
     } catch (error) {
+      const blocked = error instanceof IceBlocked || (error instanceof ApiError && error.status === 503);
+      if (blocked) return this.fallBack(connection, role);
+      this.connection = null;
       connection.release();
       await connection.close();
-      this.ui.setConnection("idle", "Not joined");
-      const full = error instanceof ApiError && error.status === 409;
-      this.ui.showError(full ? `This room is full: ${error.message}` : error.message);
+      this.failed(error);
       return;
     }
-    this.connection = connection;
     this.role = role;
     connection.setMuted(this.muted);
     this.ui.joined(role);
+  }
+
+  webrtcState(connection, role, state, wasConnected) {
+    if (connection !== this.connection) return;
+    const doing = role === "speaker" ? "speaking" : "listening";
+    if (state === "connected") this.ui.setConnection("connected", `Connected — ${doing}`);
+    else if (state === "disconnected") this.ui.setConnection("reconnecting", "Audio interrupted — waiting for the network…");
+    else if (state === "failed" && wasConnected) this.reconnect(); // dropped: rejoin
+    else if (state === "failed") this.fallBack(connection, role); // ICE never connected
+  }
+
+  // WebRTC cannot connect from here: say so, and carry the audio over the room's WebSocket.
+  async fallBack(connection, role) {
+    const mic = connection.mic;
+    connection.mic = null; // kept for the socket
+    if (this.connection === connection) this.connection = null;
+    await connection.close();
+    connection.release();
+    this.overSocket = true;
+    this.transcript.note(BLOCKED);
+    await this.joinOverSocket(role, mic);
+  }
+
+  async joinOverSocket(role, mic) {
+    if (role === "speaker" && !mic) {
+      try {
+        mic = await navigator.mediaDevices.getUserMedia({
+          audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+        });
+      } catch (error) {
+        this.failed(new Error(`Microphone unavailable (${error?.name || error}). You can listen only.`));
+        return;
+      }
+    }
+    const connection = new SocketConnection(this.roomId, {
+      role,
+      name: me,
+      mic,
+      audioElement: this.ui.audioElement,
+      onState: (state) => {
+        if (connection !== this.connection) return;
+        if (state === "connected") {
+          const doing = role === "speaker" ? "speaking" : "listening";
+          this.ui.setConnection("connected", `Connected — ${doing} (audio over the web connection)`);
+        } else if (state === "failed") this.reconnect();
+      },
+    });
+    this.connection = connection;
+    try {
+      await connection.open();
+    } catch (error) {
+      this.connection = null;
+      connection.release();
+      await connection.close();
+      this.failed(new Error(`${BLOCKED.split(";")[0]}, and the fallback failed too: ${error.message}`));
+      return;
+    }
+    this.role = role;
+    connection.setMuted(this.muted);
+    this.ui.setConnection("connected", `Connected — ${role === "speaker" ? "speaking" : "listening"} (audio over the web connection)`);
+    this.ui.joined(role);
+  }
+
+  failed(error) {
+    this.ui.setConnection("idle", "Not joined");
+    const full = error instanceof ApiError && error.status === 409;
+    this.ui.showError(full ? `This room is full: ${error.message}` : error.message);
   }
 
   async leave({ quiet = false } = {}) {
