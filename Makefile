@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
+# uv installs the same requirements as pip in seconds; pip is the fallback if uv cannot run.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet --upgrade pip uv
+	$(VENV)/bin/uv pip install --quiet --python $(VENV)/bin/python -e '.[test]' \
+	  || $(VENV)/bin/pip install --quiet -e '.[test]'
 	$(VENV)/bin/python tools/install_turn_weights.py
 	touch $(STAMP)
 
@@ -21,10 +23,14 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy agents media server store clients
 	$(VENV)/bin/ruff format --check .
 
+# The type check runs beside the tests (they leave a core mostly idle); both must pass.
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy agents media server store clients
-	$(VENV)/bin/pytest -q --durations=15
+	$(VENV)/bin/mypy agents media server store clients & types=$$!; \
+	  $(VENV)/bin/pytest -q --durations=15; tests=$$?; \
+	  wait $$types; typed=$$?; \
+	  [ $$typed -eq 0 ] || echo "mypy found problems (above)"; \
+	  exit $$(( tests || typed ))
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/a2a_throughput.py

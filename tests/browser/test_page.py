@@ -277,7 +277,7 @@ async def test_a_beeping_fake_microphone_never_takes_the_floor_and_the_debate_go
 ) -> None:
     with serve_podium(tmp_path / "data") as url:
         async with httpx.AsyncClient(timeout=20) as http:
-            body = {"topic": "Beeps", "debate": True, "rounds": 2}
+            body = {"topic": "Beeps", "debate": True, "rounds": 1, "interruptions": 0}
             room = (await http.post(f"{url}/rooms", json=body)).json()
             log = EventLog(http, url, room["id"])
             page = await new_page(beeping_browser, f"{url}/?room={room['id']}")
