@@ -39,6 +39,7 @@ from server.http.throttle import Throttle
 from server.ops.metrics import CONTENT_TYPE, Metrics
 from server.ops.telemetry import exporting
 from server.replicas.forward import RoomForwarding
+from server.replicas.forward_proof import ForwardedCheck, ForwardProof
 from server.replicas.room_leases import RoomLeases
 from server.replicas.room_records import RoomRecords
 from server.replicas.task_leases import TaskLeases
@@ -47,6 +48,7 @@ from server.rooms.rooms import Rooms
 from server.runtime import VERSION, build_runtime
 from server.settings import Settings
 from server.webrtc import IceServers
+from store.shared_secrets import shared_secret
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -118,11 +120,14 @@ def create_app(
     limiter = RateLimiter(settings.limits.rates())
     background = BackgroundTasks("server")
     ice = IceServers(settings.webrtc)
+    proof = ForwardProof()  # its key: the database's shared secret, once it is open
     forwarder = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=None))  # to other replicas
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        if runtime.database.shared:  # replicas prove to each other what they forward
+            proof.key = await shared_secret(runtime.database, "forwarding")
         held = await leases.start()
         if held:
             log.info("holding %d room(s) on record", held)
@@ -227,7 +232,9 @@ def create_app(
     app.include_router(stream_router(runtime, hub))
     links = identity.links if identity.enabled else None
     app.include_router(
-        rooms_router(rooms, leases, forwarder, links, settings.auth.room_link_ttl, ice, limiter)
+        rooms_router(
+            rooms, leases, forwarder, links, settings.auth.room_link_ttl, ice, proof, limiter
+        )
     )
     app.state.rooms = rooms
 
@@ -240,11 +247,12 @@ def create_app(
 
     proxied = settings.trust_proxy_headers
     mount_agents(app, runtime.directory.all(), rebased_card(settings.base_url) if proxied else None)
-    app.add_middleware(RoomForwarding, leases=leases, http=forwarder)
+    app.add_middleware(RoomForwarding, leases=leases, http=forwarder, proof=proof)
     app.add_middleware(StreamingErrorsAsEvents)
     app.add_middleware(Throttle, limiter=limiter)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Gate, identity=identity, allowed_origins=settings.cors_origins)
+    app.add_middleware(ForwardedCheck, proof=proof, max_body_bytes=settings.max_body_bytes)
     if proxied:
         app.add_middleware(ProxyBase)
     if settings.cors_origins:

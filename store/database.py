@@ -20,7 +20,7 @@ from a2a.server.models import Base as SdkBase
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -121,10 +121,30 @@ def _migrate(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+
+
+def async_url(url: str) -> URL:
+    """``url`` as the async engine takes it: the plain ``postgresql://`` and ``postgres://``
+    forms hosting platforms hand out mean asyncpg, and their libpq ``sslmode`` becomes
+    asyncpg's ``ssl``."""
+    parsed = make_url(url)
+    driver = ASYNC_DRIVERS.get(parsed.drivername)
+    if driver is None:
+        return parsed
+    parsed = parsed.set(drivername=driver)
+    mode = parsed.query.get("sslmode")
+    if isinstance(mode, str):
+        query = {k: v for k, v in parsed.query.items() if k != "sslmode"}
+        query["ssl"] = mode  # asyncpg takes libpq's modes (disable ... verify-full) by this name
+        parsed = parsed.set(query=query)
+    return parsed
+
+
 def open_database(url: str) -> Database:
     """An engine for ``url`` (not connected yet; ``start()`` connects)."""
     try:
-        parsed = make_url(url)
+        parsed = async_url(url)
     except ArgumentError as error:
         raise DatabaseUnavailable(f"database_url is not a database URL: {error}") from error
     options: dict[str, Any] = {"pool_pre_ping": True}
@@ -142,7 +162,7 @@ def open_database(url: str) -> Database:
         # a busy replica needs connections; two replicas stay within PostgreSQL's default 100.
         options.update(pool_size=10, max_overflow=30, pool_timeout=30)
     try:
-        engine = create_async_engine(url, **options)
+        engine = create_async_engine(parsed, **options)
     except (ArgumentError, ImportError) as error:
         raise DatabaseUnavailable(f"database_url {describe(url)}: {error}") from error
     commit: Commit = AsyncCommit(engine)

@@ -53,3 +53,10 @@ running_tasks = sa.Table(
     sa.Column("started", sa.Float, nullable=False),
     sa.Index("running_tasks_replica", "replica"),
 )
+
+shared_secrets = sa.Table(
+    "shared_secrets",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),  # what it signs ("forwarding")
+    sa.Column("value", sa.Text, nullable=False),  # random, made by the first replica
+)

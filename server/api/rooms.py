@@ -23,7 +23,7 @@ from server.background import BackgroundTasks
 from server.http.errors import BadRequest, Forbidden, PodiumError, Unavailable
 from server.http.ratelimit import RateLimiter
 from server.http.throttle import audio_charge
-from server.replicas.forward import FORWARDED
+from server.replicas.forward_proof import FORWARDED, ForwardProof
 from server.replicas.room_leases import RoomLeases
 from server.replicas.room_records import RoomRecord
 from server.rooms.access import Need, room_for, sees
@@ -42,18 +42,16 @@ async def _listed_by(
     records: list[RoomRecord],
     principal: Principal,
     authorization: str | None,
+    proof: ForwardProof,
 ) -> list[dict[str, object]]:
     """The caller's rooms another replica holds, as it lists them (as on record if it does
     not answer)."""
-    headers = {FORWARDED: "1"}
+    headers = {FORWARDED: proof.sign("GET", "/rooms?local=true")}
     if authorization:
         headers["authorization"] = authorization
     try:
         response = await http.get(
-            f"{replica.rstrip('/')}/rooms",
-            params={"local": "true"},
-            headers=headers,
-            timeout=2.0,
+            f"{replica.rstrip('/')}/rooms?local=true", headers=headers, timeout=2.0
         )
         if response.status_code == 200:
             return list(response.json())
@@ -103,6 +101,7 @@ def rooms_router(
     links: RoomLinks | None,
     link_ttl: float,
     ice: IceServers,
+    proof: ForwardProof,
     limiter: RateLimiter | None = None,
 ) -> APIRouter:
     """The room routes; ``links`` signs share links (None: authentication is off, a room's
@@ -139,7 +138,7 @@ def rooms_router(
         if not local:
             authorization = request.headers.get("authorization")
             for replica, records in (await leases.others()).items():
-                listed += await _listed_by(http, replica, records, principal, authorization)
+                listed += await _listed_by(http, replica, records, principal, authorization, proof)
         return listed
 
     @router.post("/{room_id}/links", status_code=201)

@@ -28,7 +28,7 @@ from server.auth.principal import ANONYMOUS, PodiumUser, Principal
 from server.http.refusal import refuse
 
 log = logging.getLogger(__name__)
-FORWARDED = "x-podium-forwarded"  # as server.replicas.forward sets it
+PROVEN = "podium.forwarded"  # server.replicas.forward_proof marks a proven forwarded request
 REALM = 'Bearer realm="podium"'
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 _CARD = re.compile(r"^(/agents/[^/]+)?/\.well-known/agent(-card)?\.json$")
@@ -115,9 +115,8 @@ class Gate:
         origin = _header(scope, b"origin")
         if origin is None or origin.rstrip("/") in self.allowed_origins:
             return None
-        if _header(scope, FORWARDED.encode()) is not None:
-            # From the replica the client reached, which checked it: a browser cannot send
-            # this header across sites (it is not CORS-safelisted; preflights are refused).
+        if scope.get(PROVEN):
+            # From the replica the client reached, which checked it (proven by its HMAC).
             return None
         host = _header(scope, b"host") or ""
         if urlsplit(origin).netloc == host:

@@ -47,7 +47,7 @@ def limit_keys(scope: Scope) -> list[str]:
     if principal.name:
         keys.append(f"principal:{principal.name}")
     client = scope.get("client")
-    forwarded = any(name == b"x-podium-forwarded" for name, _ in scope.get("headers", ()))
+    forwarded = bool(scope.get("podium.forwarded"))  # proven by server.replicas.forward_proof
     if client and not forwarded and not is_loopback(str(client[0])):
         # (a request another replica forwarded was charged there, to the client's address)
         keys.append(f"address:{client[0]}")

@@ -4,8 +4,9 @@ passed back, so clients never need to know where a room lives.
 
 An ASGI middleware in front of the app: paths ``/rooms/{id}`` and ``/rooms/{id}/...`` for a
 room held elsewhere (``RoomLeases.holder``) are forwarded; everything else goes on. A forwarded
-request carries ``x-podium-forwarded``; a replica that gets one for a room it does not hold
-answers 503 (the room is moving) instead of forwarding it again.
+request carries ``x-podium-forwarded`` with a proof (``forward_proof``); a replica that gets a
+proven one for a room it does not hold answers 503 (the room is moving) instead of forwarding
+it again.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection
 
+from server.replicas.forward_proof import FORWARDED, PROVEN, ForwardProof, target_of
 from server.replicas.room_leases import RoomLeases
 from server.replicas.room_records import RecordFailed
 
 log = logging.getLogger(__name__)
-FORWARDED = "x-podium-forwarded"
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -49,10 +50,13 @@ def _room_id(path: str) -> str | None:
 
 
 class RoomForwarding:
-    def __init__(self, app: ASGIApp, leases: RoomLeases, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, app: ASGIApp, leases: RoomLeases, http: httpx.AsyncClient, proof: ForwardProof
+    ) -> None:
         self.app = app
         self.leases = leases
         self._http = http  # owned by the app (closed at shutdown)
+        self._proof = proof
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         room_id = (
@@ -63,7 +67,7 @@ class RoomForwarding:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if FORWARDED in headers:
+        if scope.get(PROVEN):
             await self._moving(scope, receive, send)
         elif scope["type"] == "http":
             await self._forward_http(holder, scope, receive, send, headers)
@@ -114,7 +118,7 @@ class RoomForwarding:
             if not message.get("more_body"):
                 break
         outgoing = {k: v for k, v in headers.items() if k not in HOP_BY_HOP}
-        outgoing[FORWARDED] = "1"
+        outgoing[FORWARDED] = self._proof.sign(scope["method"], target_of(scope), body)
         request = self._http.build_request(
             scope["method"], self._target(holder, scope), headers=outgoing, content=body
         )
@@ -159,7 +163,7 @@ class RoomForwarding:
         if first["type"] != "websocket.connect":
             return
         outgoing = {k: v for k, v in headers.items() if k not in HOP_BY_HOP | WS_DROP}
-        outgoing[FORWARDED] = "1"
+        outgoing[FORWARDED] = self._proof.sign("WEBSOCKET", target_of(scope))
         try:
             upstream = await websockets.connect(
                 self._target(holder, scope, websocket=True),

@@ -16,6 +16,7 @@ from agents.transcript import Transcript
 from server.replicas.room_records import RoomRecords
 from store.database import MIGRATIONS, DatabaseUnavailable, open_database
 from store.history import DatabaseHistory
+from tests.postgres import Postgres
 
 OLD_SCHEMA = """
 CREATE TABLE utterances (
@@ -91,3 +92,18 @@ async def test_a_database_that_cannot_be_used_says_why_in_one_line(url: str, say
         finally:
             await database.aclose()
     assert says in str(raised.value) and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+async def test_the_plain_postgresql_url_hosting_platforms_hand_out_means_asyncpg(
+    postgres: Postgres, scheme: str
+) -> None:
+    plain = postgres.url().replace("postgresql+asyncpg", scheme) + "?sslmode=disable"
+    database = open_database(plain)
+    try:
+        assert database.engine.dialect.driver == "asyncpg"
+        await database.start()
+        assert await database.problem() is None
+    finally:
+        await database.aclose()
+    assert await revision(postgres.url()) == newest()
