@@ -31,7 +31,7 @@ from server.auth.gate import Gate
 from server.auth.identity import Identity, JwtVerifier
 from server.auth.links import RoomLinks, load_secret
 from server.background import BackgroundTasks
-from server.http.errors import install_error_handlers
+from server.http.errors import NotFound, install_error_handlers
 from server.http.limits import BodyLimit
 from server.http.public_url import ProxyBase, public_base, rebased_card
 from server.http.ratelimit import RateLimiter
@@ -228,6 +228,14 @@ def create_app(
                 "jsonrpc_url": base + service.path,
             }
         return JSONResponse(cards)
+
+    @app.get("/agents/{name}", tags=["Agents"])
+    async def agent(name: str) -> JSONResponse:
+        """That debater's agent card (as at its ``/.well-known/agent-card.json``)."""
+        for service in runtime.directory.debaters:
+            if service.name == name:
+                return JSONResponse(agent_card_to_dict(service.card))
+        raise NotFound(f"unknown agent {name!r}")
 
     app.include_router(stream_router(runtime, hub))
     links = identity.links if identity.enabled else None

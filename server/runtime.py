@@ -123,7 +123,7 @@ def _service(
         pushing = {
             "push_config_store": push.configs,
             "push_sender": push.sender,
-            "push_url_validator": push.validator,
+            "push_url_validator": push.config_validator,
         }
     # One table; each agent sees only its own tasks through the SDK's owner scoping.
     owner = agent_scope(persona.name)

@@ -34,6 +34,7 @@ from a2a.server.tasks.push_notification_sender import (
     PushNotificationSender,
 )
 from a2a.types import a2a_pb2 as pb
+from a2a.utils.errors import InvalidParamsError
 from a2a.utils.push_url_validator import validate_push_notification_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -54,6 +55,40 @@ def url_validator(allow_private: bool) -> Validator:
         return parsed.scheme in ("http", "https") and bool(parsed.hostname)
 
     return scheme_only
+
+
+async def url_problem(url: str, allow_private: bool) -> str | None:
+    """Why ``url`` cannot be a webhook, in words a client can act on (None: it can)."""
+    try:
+        parsed = urlparse(url)
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    except ValueError:
+        return "not a URL"
+    if parsed.scheme not in ("http", "https"):
+        return f"scheme {parsed.scheme!r} is not http or https"
+    if not parsed.hostname:
+        return "no host"
+    try:
+        await asyncio.get_running_loop().getaddrinfo(parsed.hostname, port)
+    except (OSError, UnicodeError):
+        return f"could not resolve host {parsed.hostname!r}"
+    if not allow_private and not await validate_push_notification_url(url):
+        return (
+            f"{parsed.hostname!r} is a private, loopback or link-local address "
+            "(push.allow_private_urls is off)"
+        )
+    return None
+
+
+def explaining_validator(allow_private: bool) -> Validator:
+    """For setting a config: a refused URL is -32602 saying why, not only that it is invalid."""
+
+    async def check(url: str) -> bool:
+        if (why := await url_problem(url, allow_private)) is not None:
+            raise InvalidParamsError(message=f"Invalid push notification URL: {why}")
+        return True
+
+    return check
 
 
 class RetryingTransport(httpx.AsyncBaseTransport):
@@ -206,7 +241,8 @@ class Push:
         timeout: float,
         encryption_key: str,
     ) -> None:
-        self.validator = url_validator(allow_private_urls)
+        self.validator = url_validator(allow_private_urls)  # at delivery: a bool
+        self.config_validator = explaining_validator(allow_private_urls)  # when set: why not
         database_store = DatabasePushNotificationConfigStore(
             engine,
             create_table=False,

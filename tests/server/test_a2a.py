@@ -38,11 +38,19 @@ async def test_directory_and_cards(podium: str) -> None:
             for path in ("agent-card.json", "agent.json"):
                 served = (await http.get(f"{podium}/agents/{name}/.well-known/{path}")).json()
                 assert served["name"] == card["name"]
+            # The agent's own URL answers its card too, as gateways' directories expect.
+            direct = await http.get(f"{podium}/agents/{name}")
+            assert direct.status_code == 200
+            assert direct.json() == (
+                await http.get(f"{podium}/agents/{name}/.well-known/agent-card.json")
+            ).json()
         root = await fetch_card(http, podium)
         assert root.name == "Moderator"
         assert root.supported_interfaces[0].url == podium
         unknown = await http.get(f"{podium}/agents/nobody/.well-known/agent-card.json")
         assert unknown.status_code == 404
+        nobody = await http.get(f"{podium}/agents/nobody")
+        assert nobody.status_code == 404 and "unknown agent" in nobody.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(
