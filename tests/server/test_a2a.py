@@ -41,9 +41,10 @@ async def test_directory_and_cards(podium: str) -> None:
             # The agent's own URL answers its card too, as gateways' directories expect.
             direct = await http.get(f"{podium}/agents/{name}")
             assert direct.status_code == 200
-            assert direct.json() == (
-                await http.get(f"{podium}/agents/{name}/.well-known/agent-card.json")
-            ).json()
+            assert (
+                direct.json()
+                == (await http.get(f"{podium}/agents/{name}/.well-known/agent-card.json")).json()
+            )
         root = await fetch_card(http, podium)
         assert root.name == "Moderator"
         assert root.supported_interfaces[0].url == podium
