@@ -34,7 +34,8 @@ from server.background import BackgroundTasks
 from server.http.errors import NotFound, install_error_handlers
 from server.http.limits import BodyLimit
 from server.http.public_url import ProxyBase, public_base, rebased_card
-from server.http.ratelimit import RateLimiter
+from server.http.ratelimit import Limiter, RateLimiter
+from server.http.shared_ratelimit import SharedRateLimiter
 from server.http.throttle import Throttle
 from server.ops.metrics import CONTENT_TYPE, Metrics
 from server.ops.telemetry import exporting
@@ -117,7 +118,11 @@ def create_app(
         runtime.turn_logs.on_open.append(task_leases.opened)
         runtime.turn_logs.on_end.append(task_leases.ended)
     identity = identity_of(settings)
-    limiter = RateLimiter(settings.limits.rates())
+    limiter: Limiter = (  # replicas: one limit for the cluster, kept in the database
+        SharedRateLimiter(settings.limits.rates(), runtime.database.engine)
+        if runtime.database.shared
+        else RateLimiter(settings.limits.rates())
+    )
     background = BackgroundTasks("server")
     ice = IceServers(settings.webrtc)
     proof = ForwardProof()  # its key: the database's shared secret, once it is open

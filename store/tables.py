@@ -60,3 +60,12 @@ shared_secrets = sa.Table(
     sa.Column("name", sa.Text, primary_key=True),  # what it signs ("forwarding")
     sa.Column("value", sa.Text, nullable=False),  # random, made by the first replica
 )
+
+rate_buckets = sa.Table(
+    "rate_buckets",
+    metadata,
+    sa.Column("kind", sa.Text, primary_key=True),  # tasks, rooms, joins, audio_bytes
+    sa.Column("key", sa.Text, primary_key=True),  # principal:<name> or address:<ip>
+    sa.Column("tokens", sa.Float, nullable=False),  # as of ``updated``
+    sa.Column("updated", sa.Float, nullable=False),  # epoch s
+)

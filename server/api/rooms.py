@@ -21,7 +21,7 @@ from server.auth.links import RoomLinks
 from server.auth.principal import Grant, Principal
 from server.background import BackgroundTasks
 from server.http.errors import BadRequest, Forbidden, PodiumError, Unavailable
-from server.http.ratelimit import RateLimiter
+from server.http.ratelimit import Limiter
 from server.http.throttle import audio_charge
 from server.replicas.forward_proof import FORWARDED, ForwardProof
 from server.replicas.room_leases import RoomLeases
@@ -102,7 +102,7 @@ def rooms_router(
     link_ttl: float,
     ice: IceServers,
     proof: ForwardProof,
-    limiter: RateLimiter | None = None,
+    limiter: Limiter | None = None,
 ) -> APIRouter:
     """The room routes; ``links`` signs share links (None: authentication is off, a room's
     plain URL is its link)."""
@@ -305,7 +305,7 @@ def rooms_router(
                 if len(data) > MAX_SOCKET_MESSAGE:
                     await socket.close(code=1009, reason="audio messages are at most 64 KiB")
                     break
-                if charge(len(data)) > 0:
+                if await charge(len(data)) > 0:
                     await socket.close(code=4429, reason="audio is coming faster than it plays")
                     break
                 inbound.push(data)

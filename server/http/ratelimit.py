@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class TokenBucket:
         self.tokens -= min(cost, self.rate.burst)
 
 
+class Limiter(Protocol):
+    async def acquire(self, kind: str, keys: Iterable[str], cost: float = 1.0) -> float: ...
+
+
 class RateLimiter:
     def __init__(
         self,
@@ -67,6 +72,10 @@ class RateLimiter:
             self._buckets.move_to_end((kind, key))
             bucket.refill(now)
         return bucket
+
+    async def acquire(self, kind: str, keys: Iterable[str], cost: float = 1.0) -> float:
+        """``take``, with the interface of the cluster's shared limiter."""
+        return self.take(kind, keys, cost)
 
     def take(self, kind: str, keys: Iterable[str], cost: float = 1.0) -> float:
         """Charges ``cost`` of ``kind`` to each key's bucket; returns 0 if it went through, else

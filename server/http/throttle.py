@@ -6,7 +6,7 @@ Who is charged: an authenticated principal always; a client address unless it is
 local user, or a reverse proxy whose clients' addresses arrive only when the server trusts its
 proxy headers). The anonymous principal of a server without authentication is not a bucket of
 its own, so on loopback without authentication nothing is limited (local development).
-Limits are per replica.
+Replicas sharing a database share the buckets (``shared_ratelimit``): one limit per cluster.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from server.auth.gate import principal_of
-from server.http.ratelimit import RateLimiter
+from server.http.ratelimit import Limiter
 from server.http.refusal import refuse
 
 KEYS = "podium.limit_keys"
@@ -73,7 +73,7 @@ def kind_of(scope: Scope) -> str | None:
 
 
 class Throttle:
-    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+    def __init__(self, app: ASGIApp, limiter: Limiter) -> None:
         self.app = app
         self.limiter = limiter
 
@@ -83,19 +83,23 @@ class Throttle:
             return
         keys = scope[KEYS] = limit_keys(scope)
         kind = kind_of(scope) if keys else None
-        wait = self.limiter.take(kind, keys) if kind is not None else 0.0
+        wait = await self.limiter.acquire(kind, keys) if kind is not None else 0.0
         if wait > 0:
             await _too_many(scope, receive, send, kind or "", wait)
             return
         await self.app(scope, receive, send)
 
 
-def audio_charge(socket: WebSocket, limiter: RateLimiter | None) -> Callable[[int], float]:
+def audio_charge(socket: WebSocket, limiter: Limiter | None) -> Callable[[int], Awaitable[float]]:
     """Charges a socket's inbound audio bytes; returns the wait (> 0: over the limit)."""
     keys = socket.scope.get(KEYS, [])
-    if limiter is None or not keys:
-        return lambda _: 0.0
-    return lambda size: limiter.take("audio_bytes", keys, size)
+
+    async def charge(size: int) -> float:
+        if limiter is None or not keys:
+            return 0.0
+        return await limiter.acquire("audio_bytes", keys, size)
+
+    return charge
 
 
 async def _too_many(scope: Scope, receive: Receive, send: Send, kind: str, wait: float) -> None:
