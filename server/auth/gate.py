@@ -31,10 +31,10 @@ log = logging.getLogger(__name__)
 PROVEN = "podium.forwarded"  # server.replicas.forward_proof marks a proven forwarded request
 REALM = 'Bearer realm="podium"'
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-_CARD = re.compile(r"^(/agents/[^/]+)?/\.well-known/agent(-card)?\.json$")
+_CARD = re.compile(r"^(/agents/[^/]+)?/\.well-known/agent(-card)?\.json$|^/agents/[^/]+$")
 _PUBLIC = {"/", "/healthz", "/agents", "/rooms/event-types", "/favicon.ico"}
 _GUEST_ROUTES = re.compile(
-    r"^/rooms/(?P<room>[^/]+)(/(events|ws|offer|audio|say|participants/[^/]+))?$"
+    r"^/rooms/(?P<room>[^/]+)(/(events|ws|offer|audio|say|ice-servers|participants/[^/]+))?$"
 )
 _JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json$")
 

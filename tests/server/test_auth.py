@@ -47,6 +47,8 @@ async def test_cards_declare_the_scheme_and_stay_public(secured: str) -> None:
             assert scheme["scheme"] == "Bearer"
             assert card["securityRequirements"] == [{"schemes": {"bearer": {}}}]
         assert (await http.get(f"{secured}/agents")).status_code == 200
+        direct = await http.get(f"{secured}/agents/mei")  # the card at the agent's own URL
+        assert direct.status_code == 200 and "securitySchemes" in direct.json()
         assert (await http.get(f"{secured}/healthz")).status_code == 200
         assert (await http.get(f"{secured}/")).status_code == 200
 

@@ -52,6 +52,7 @@ async def test_owner_guests_and_strangers(tmp_path: Path) -> None:
             assert (await http.get(f"{url}/rooms", headers=bearer(BOB))).json() == []
             for method, path in [
                 ("GET", ""),
+                ("GET", "/ice-servers"),
                 ("DELETE", ""),
                 ("POST", "/debate"),
                 ("GET", "/events"),
@@ -64,9 +65,11 @@ async def test_owner_guests_and_strangers(tmp_path: Path) -> None:
             owned = (await http.get(f"{url}/rooms", headers=bearer(ALICE))).json()
             assert [r["id"] for r in owned] == [room_id]
 
-            # A listening guest: the room, its events, nothing else.
+            # A listening guest: the room, its events, its ICE servers, nothing else.
             guest = bearer(listen)
             assert (await http.get(f"{url}/rooms/{room_id}", headers=guest)).status_code == 200
+            ice = await http.get(f"{url}/rooms/{room_id}/ice-servers", headers=guest)
+            assert ice.status_code == 200 and ice.json()["ice_transport_policy"] == "all"
             async with http.stream(
                 "GET", f"{url}/rooms/{room_id}/events?access_token={listen}"
             ) as events:
