@@ -238,8 +238,11 @@ class DebaterExecutor(AgentExecutor):
         if task_id in self._ending:  # its own end (canceled) is on its way to the queue
             return
         self._stopping.add(task_id)
-        why = CancelReason.of(context.call_context)
-        self._deliveries.of_task(task_id).stop(task_id, why)
+        delivery = self._deliveries.of_task(task_id)
+        # Stopped where it plays already (a barge-in): that first reason is the turn's, not a
+        # later cancel's (a newer utterance superseding the reply the person cut).
+        why = delivery.stopped(task_id) or CancelReason.of(context.call_context)
+        delivery.stop(task_id, why)
         updater = TaskUpdater(event_queue, task_id, context.context_id or "")
         await self._end_canceled(updater, task_id, why, self._held.pop(task_id, None))
 

@@ -179,3 +179,39 @@ async def test_a_delivery_stopped_where_it_plays_ends_its_turn_canceled_with_the
         assert stage.finished_turns == [final.task_id]
     finally:
         await runtime.aclose()
+
+
+async def test_a_cancel_after_a_local_stop_keeps_the_stop_s_reason(tmp_path: Path) -> None:
+    """A person cut the turn where it plays (human); before the turn noticed, their utterance
+    superseded the reply and a second cancel came through the handler: the turn is still
+    saved as the person's interruption, whichever arrived at the executor first."""
+    runtime = build_runtime(podium_settings(tmp_path, 1, brain=BrainSpec(words_per_second=0)))
+    await runtime.start()
+    try:
+        mei = runtime.directory.get("mei")
+        assert mei is not None
+        human = CancelReason("interrupted by Ann", "Ann", "human")
+        superseded = CancelReason("superseded", "Ann", "superseded")
+
+        class CutThenSuperseded(Stage):
+            async def deliver(
+                self, turn: TurnInfo, chunks: AsyncIterator[str]
+            ) -> AsyncIterator[str]:
+                async for chunk in super().deliver(turn, chunks):
+                    yield chunk
+                    if len(self.delivered[turn.task_id]) == 2:
+                        self.stop(turn.task_id, human)
+                        await mei.cancel(turn.task_id, superseded)  # before the turn sees it
+
+        stage = CutThenSuperseded()
+        runtime.deliveries.claim("voiced", stage)
+        events = [e async for e in mei.stream("Why trams?", message_id="voiced")]
+        final = events[-1]
+        assert isinstance(final, pb.TaskStatusUpdateEvent)
+        assert final.status.state == pb.TaskState.TASK_STATE_CANCELED
+        task = await mei.store.get(final.task_id, call_context())
+        assert task is not None and task.status.state == pb.TaskState.TASK_STATE_CANCELED
+        why = MessageToDict(task.status.message.metadata)
+        assert why["interruption"] == "human" and why["by"] == "Ann", why
+    finally:
+        await runtime.aclose()
