@@ -4,11 +4,14 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 
 # uv installs the same requirements as pip in seconds; pip is the fallback if uv cannot run.
+# Bytecode is compiled once here (as pip does), so no process (servers, recognizer workers,
+# replicas in the tests) compiles its imports again, even where .pyc files are not written.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip uv
-	$(VENV)/bin/uv pip install --quiet --python $(VENV)/bin/python -e '.[test]' \
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(VENV)/bin/python -e '.[test]' \
 	  || $(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/python -m compileall -q -j 0 agents media server store clients
 	$(VENV)/bin/python tools/install_turn_weights.py
 	touch $(STAMP)
 
