@@ -104,9 +104,16 @@ async def _debater_cuts_in(http: httpx.AsyncClient, url: str, data: Path) -> Non
     await http.post(f"{url}/rooms/{room['id']}/debate", json={"rounds": 1})
     [cut] = await log.wait_for("turn_ended", state="interrupted", timeout=60)
     await log.wait_for("debate_finished", timeout=90)
-    after = log.events[log.events.index(cut) :]
-    interrupter = next(e["agent"] for e in after if e["type"] == "turn_started")
-    assert interrupter != cut["agent"], "the interrupter takes the floor"
+    # The cut turn may end (its task settles) after the interrupter has begun, as they
+    # overlap: the granted bid says who cut in, and the interrupter's turn follows it.
+    [granted] = [e for e in log.of("bid_made") if e["granted"]]  # a budget of one cut-in
+    assert granted["over"] == cut["agent"]
+    interrupter = granted["agent"]
+    assert interrupter != cut["agent"], "another debater cut in"
+    after = log.events[log.events.index(granted) :]
+    assert any(e["type"] == "turn_started" and e["agent"] == interrupter for e in after), (
+        "the interrupter takes the floor"
+    )
     played = "".join(e["text"] for e in log.of("words_played") if e["task_id"] == cut["task_id"])
     client = make_client(http, await fetch_card(http, f"{url}/agents/{cut['agent']}"))
     task = await client.get_task(pb.GetTaskRequest(id=cut["task_id"]))
