@@ -154,7 +154,7 @@ async def run(http: httpx.AsyncClient, url: str, scenario: Scenario) -> Outcome:
     """Plays ``scenario`` in a room of its own; returns what the room did."""
     body: dict[str, Any] = {"topic": f"Trams ({scenario.name})"}
     if scenario.debate:
-        body |= {"debate": True, "rounds": 2, "interruptions": 1}
+        body |= {"debate": True, "rounds": 1, "interruptions": 1}  # one round holds a cut-in
     room = (await http.post(f"{url}/rooms", json=body)).json()
     log = EventLog(http, url, room["id"])
     tracks = {name: CueTrack() for name in scenario.people}

@@ -166,13 +166,20 @@ class _Worker:
             if not answer.done():
                 answer.set_exception(RecognitionError("the speech recognition worker died"))
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """Asks the worker to stop (it holds nothing to save); ``close`` makes sure."""
         self._detach()
         try:
             self._conn.send(("stop", 0, b""))
         except OSError:
             pass
-        self._process.join(timeout=2)
+
+    def close(self, grace: float = 0.2) -> None:
+        self.stop()
+        self._process.join(timeout=grace)
+        if self._process.is_alive():  # unloading its models takes a second: not worth it
+            self._process.terminate()
+            self._process.join(timeout=2)
         if self._process.is_alive():
             self._process.kill()
         self._conn.close()
@@ -235,7 +242,11 @@ class ProcessSpeechToText:
         return _RemoteRecognizer(worker, uid)
 
     def close(self) -> None:
+        """Stops every worker at once (even one still loading: a warm-up waiting for it
+        ends with ``RecognitionError``)."""
         with self._lock:
             workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.stop()
         for worker in workers:
             worker.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,7 +21,7 @@ from fastapi.telemetry import TelemetryConfig
 from media.inbound import set_peer_timeout
 from media.metronome import Metronome
 from media.openai_speech import OpenAISpeechToText, OpenAITextToSpeech
-from media.stt import SpeechToText
+from media.stt import RecognitionError, SpeechToText
 from media.stt_process import ProcessSpeechToText
 from media.tts import EspeakTextToSpeech, TextToSpeech
 from server.api.a2a_mount import mount_agents
@@ -145,9 +146,10 @@ def create_app(
         try:
             yield
         finally:
-            await warming
             if isinstance(stt, ProcessSpeechToText):
-                stt.close()
+                stt.close()  # at once, even while its workers still load
+            with contextlib.suppress(RecognitionError, OSError):
+                await warming  # (its thread ends once the workers are gone)
             await drain()
             await background.aclose()
             await forwarder.aclose()
