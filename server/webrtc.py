@@ -16,6 +16,11 @@ from media.ice import IceConfig, IcePolicy, IceServer, check_url, probe_turn, tu
 log = logging.getLogger(__name__)
 
 
+def _one_or_many(urls: object) -> object:
+    """A single URL is a list of one (as the browser's ``RTCIceServer.urls`` allows)."""
+    return [urls] if isinstance(urls, str) else urls
+
+
 class IceServerSettings(BaseModel):
     """One ``webrtc.ice_servers`` entry: STUN or TURN URLs and, for TURN, fixed credentials."""
 
@@ -25,10 +30,7 @@ class IceServerSettings(BaseModel):
     username: str | None = None
     credential: str | None = None
 
-    @field_validator("urls", mode="before")
-    @classmethod
-    def _one_or_many(cls, urls: object) -> object:
-        return [urls] if isinstance(urls, str) else urls
+    _listed = field_validator("urls", mode="before")(_one_or_many)
 
     @field_validator("urls")
     @classmethod
@@ -57,10 +59,7 @@ class WebRtcSettings(BaseModel):
     turn_ttl: float = Field(default=3600.0, ge=60.0, le=7 * 86_400.0)
     ice_transport_policy: IcePolicy = "all"
 
-    @field_validator("turn_urls", mode="before")
-    @classmethod
-    def _one_or_many(cls, urls: object) -> object:
-        return [urls] if isinstance(urls, str) else urls
+    _listed = field_validator("turn_urls", mode="before")(_one_or_many)
 
     @field_validator("turn_urls")
     @classmethod

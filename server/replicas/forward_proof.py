@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 import time
@@ -19,6 +18,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.http.refusal import refuse
 
 log = logging.getLogger(__name__)
 FORWARDED = "x-podium-forwarded"
@@ -101,7 +102,7 @@ class ForwardedCheck:
         if why is not None:
             client = scope.get("client")
             log.warning("refused a request claiming to be forwarded (%s) from %s", why, client)
-            await _forbid(scope, receive, send, why)
+            await refuse(scope, receive, send, 403, why)
             return
         scope[PROVEN] = True
         await self.app(scope, _replay(body, receive) if scope["type"] == "http" else receive, send)
@@ -118,14 +119,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return again
-
-
-async def _forbid(scope: Scope, receive: Receive, send: Send, why: str) -> None:
-    if scope["type"] == "websocket":
-        await receive()
-        await send({"type": "websocket.close", "code": 4403, "reason": why})
-        return
-    body = json.dumps({"error": {"status": 403, "message": why}}).encode()
-    headers = [(b"content-type", b"application/json")]
-    await send({"type": "http.response.start", "status": 403, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

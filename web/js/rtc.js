@@ -152,13 +152,18 @@ export class RoomConnection {
   }
 
   release() {
-    for (const track of this.mic?.getTracks() || []) track.stop();
-    this.mic = null;
-    this.micMeter?.stop();
-    this.micMeter = null;
-    this.roomMeter?.stop();
-    this.roomMeter = null;
+    releaseMedia(this);
   }
+}
+
+// Stops a connection's microphone and meters (both kinds of connection hold them alike).
+export function releaseMedia(connection) {
+  for (const track of connection.mic?.getTracks() || []) track.stop();
+  connection.mic = null;
+  connection.micMeter?.stop();
+  connection.micMeter = null;
+  connection.roomMeter?.stop();
+  connection.roomMeter = null;
 }
 
 function iceGathered(pc) {

@@ -6,9 +6,8 @@ import { me, nameOf } from "./directory.js";
 import { IceBlocked, RoomConnection } from "./rtc.js";
 import { SocketConnection } from "./socket_audio.js";
 
-const BLOCKED =
-  "Your network blocks the audio connection; ask the operator to configure TURN. " +
-  "Audio now goes over the web connection instead (a little more delay).";
+const BLOCKED_WHY = "Your network blocks the audio connection; ask the operator to configure TURN.";
+const BLOCKED = `${BLOCKED_WHY} Audio now goes over the web connection instead (a little more delay).`;
 
 export class RoomSession {
   constructor(roomId, { transcript, floor, ui }) {
@@ -185,7 +184,7 @@ export class RoomSession {
       this.connection = null;
       connection.release();
       await connection.close();
-      this.failed(new Error(`${BLOCKED.split(";")[0]}, and the fallback failed too: ${error.message}`));
+      this.failed(new Error(`${BLOCKED_WHY} The fallback failed too: ${error.message}`));
       return;
     }
     this.role = role;

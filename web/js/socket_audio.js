@@ -3,7 +3,7 @@
 // Same interface as RoomConnection (open, setMuted, stats, close, release).
 
 import { withCredential } from "./api.js";
-import { Meter } from "./rtc.js";
+import { Meter, releaseMedia } from "./rtc.js";
 
 const RATE = 16000;
 const FRAME = RATE / 50; // 20 ms
@@ -100,12 +100,7 @@ export class SocketConnection {
   }
 
   release() {
-    for (const track of this.mic?.getTracks() || []) track.stop();
-    this.mic = null;
-    this.micMeter?.stop();
-    this.micMeter = null;
-    this.roomMeter?.stop();
-    this.roomMeter = null;
+    releaseMedia(this);
     this.context?.close().catch(() => {});
     this.context = null;
   }
