@@ -5,6 +5,8 @@ voice. So a tick has one lane for everyone and one more per person heard in it; 
 encoded once (``OpusLane``) and its packet handed to every WebRTC participant on it, and
 its PCM to every WebSocket participant on it. A person keeps their own lane for ``HOLD``
 after their last sound, so they do not hop between encoders on every pause for breath.
+A tap (a recording) gets everyone's lane every tick, heard by anyone or not, from the same
+encoder as the listeners.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from media.pcm import Pcm
 HOLD = 50  # ticks (1 s) a person stays on their own lane after they were last heard
 
 Lane = str | None  # None: everyone's mix; a person's key: the mix without them
+Tap = Callable[[OpusPacket, int], None]  # everyone's packet of a tick, and the tick
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Fanout:
         self._seats: dict[str, _Seat] = {}
         self._lanes: dict[Lane, OpusLane] = {}
         self._lane_factory = lane_factory
+        self._taps: dict[str, Tap] = {}
         self.encodes = 0  # lane encodes so far (once per distinct mix per tick)
 
     def add(self, key: str, track: PacketTrack | PcmTrack, person: str | None = None) -> None:
@@ -43,6 +47,12 @@ class Fanout:
 
     def remove(self, key: str) -> None:
         self._seats.pop(key, None)
+
+    def tap(self, key: str, sink: Tap) -> None:
+        self._taps[key] = sink
+
+    def untap(self, key: str) -> None:
+        self._taps.pop(key, None)
 
     def send(self, frame: MixFrame, tick: int) -> None:
         """One tick of the mix to every participant."""
@@ -59,6 +69,12 @@ class Fanout:
                 packets[lane] = self._encode(lane, pcms[lane], tick)
             if (packet := packets[lane]) is not None:
                 seat.track.push(packet)
+        if self._taps:
+            if None not in packets:
+                packets[None] = self._encode(None, frame.everyone(), tick)
+            if (everyone := packets[None]) is not None:
+                for sink in list(self._taps.values()):
+                    sink(everyone, tick)
         for idle in [lane for lane in self._lanes if lane not in packets]:
             del self._lanes[idle]  # nobody heard this mix this tick
 

@@ -25,6 +25,7 @@ from media.stt import RecognitionError, SpeechToText
 from media.stt_process import ProcessSpeechToText
 from media.tts import EspeakTextToSpeech, TextToSpeech
 from server.api.a2a_mount import mount_agents
+from server.api.recordings import recordings_router
 from server.api.rooms import rooms_router
 from server.api.stream import StreamHub, stream_router
 from server.api.stream_errors import StreamingErrorsAsEvents
@@ -40,6 +41,7 @@ from server.http.shared_ratelimit import SharedRateLimiter
 from server.http.throttle import Throttle
 from server.ops.metrics import CONTENT_TYPE, Metrics
 from server.ops.telemetry import exporting
+from server.recordings.retention import expire
 from server.replicas.forward import RoomForwarding
 from server.replicas.forward_proof import ForwardedCheck, ForwardProof
 from server.replicas.room_leases import RoomLeases
@@ -50,6 +52,7 @@ from server.rooms.rooms import Rooms
 from server.runtime import VERSION, build_runtime
 from server.settings import Settings
 from server.webrtc import IceServers
+from store.recordings import RecordingStore
 from store.shared_secrets import shared_secret
 
 log = logging.getLogger(__name__)
@@ -96,6 +99,7 @@ def create_app(
     metrics = Metrics()
     stt, tts = engines or speech_engines(settings)
     set_peer_timeout(settings.rooms.peer_timeout)
+    recordings = RecordingStore(runtime.database)
     setup = RoomSetup(
         runtime.directory,
         runtime.deliveries,
@@ -106,6 +110,8 @@ def create_app(
         settings.rooms.max_speakers,
         settings.rooms.max_listeners,
         Metronome(),
+        recordings,
+        settings.recordings.store_seconds,
     )
     records = RoomRecords(runtime.database, settings.replicas.url or settings.base_url)
     rooms = Rooms(setup, runtime.floors, settings.rooms.max_rooms, records, metrics)
@@ -143,6 +149,8 @@ def create_app(
             background.spawn(task_leases.run())
         warming = asyncio.create_task(asyncio.to_thread(stt.warm))  # decoders load meanwhile
         background.spawn(ice.probe())  # a TURN server that does not work is said at start
+        if settings.recordings.retention_days > 0:
+            background.spawn(expire(recordings, settings.recordings.retention_days))
         try:
             yield
         finally:
@@ -251,6 +259,7 @@ def create_app(
             rooms, leases, forwarder, links, settings.auth.room_link_ttl, ice, proof, limiter
         )
     )
+    app.include_router(recordings_router(recordings, rooms))
     app.state.rooms = rooms
 
     if WEB_DIR.is_dir():

@@ -122,6 +122,17 @@ class RoomSettings(_Strict):
     )
 
 
+class RecordingSettings(_Strict):
+    """``[recordings]``: rooms recorded to the database (audio and transcript)."""
+
+    retention_days: float = Field(
+        default=30.0, ge=0, description="recordings older than this are deleted; 0: kept"
+    )
+    store_seconds: float = Field(
+        default=2.0, ge=0.2, le=30.0, description="audio stored this often (lost on a crash)"
+    )
+
+
 _END = EndOfTurnConfig()
 
 
@@ -283,6 +294,7 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = 1_000_000
     rooms: RoomSettings = RoomSettings()
+    recordings: RecordingSettings = RecordingSettings()
     voice: VoiceSettings = VoiceSettings()
     webrtc: WebRtcSettings = WebRtcSettings()
     debate: DebateSettings = DebateSettings()

@@ -69,3 +69,39 @@ rate_buckets = sa.Table(
     sa.Column("tokens", sa.Float, nullable=False),  # as of ``updated``
     sa.Column("updated", sa.Float, nullable=False),  # epoch s
 )
+
+recordings = sa.Table(
+    "recordings",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("room_id", sa.Text, nullable=False),
+    sa.Column("owner", sa.Text, nullable=False),  # the room owner's principal name
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("agents", sa.Text, nullable=False),  # JSON list
+    sa.Column("started", sa.Float, nullable=False),  # epoch s
+    sa.Column("ended", sa.Float),  # epoch s; None while recording (or cut short by a crash)
+    sa.Column("duration", sa.Float, nullable=False, server_default="0"),  # s stored so far
+    sa.Column("size", sa.Integer, nullable=False, server_default="0"),  # bytes stored so far
+    sa.Column("state", sa.Text, nullable=False),  # recording, finished, failed
+    sa.Column("reason", sa.Text),  # why it stopped
+    sa.Column("heartbeat", sa.Float, nullable=False),  # its recorder's last store, epoch s
+    sa.Index("recordings_owner", "owner", "started"),
+)
+
+recording_chunks = sa.Table(
+    "recording_chunks",
+    metadata,
+    sa.Column("recording_id", sa.Text, primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("offset", sa.Integer, nullable=False),  # of its first byte in the file
+    sa.Column("data", sa.LargeBinary, nullable=False),  # whole Ogg pages
+)
+
+recording_events = sa.Table(
+    "recording_events",
+    metadata,
+    sa.Column("recording_id", sa.Text, primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("t", sa.Float, nullable=False),  # seconds into the recording
+    sa.Column("body", sa.Text, nullable=False),  # the room event's JSON
+)

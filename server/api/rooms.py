@@ -20,7 +20,7 @@ from server.auth.gate import principal_of
 from server.auth.links import RoomLinks
 from server.auth.principal import Grant, Principal
 from server.background import BackgroundTasks
-from server.http.errors import BadRequest, Forbidden, PodiumError, Unavailable
+from server.http.errors import BadRequest, Forbidden, NotFound, PodiumError, Unavailable
 from server.http.ratelimit import Limiter
 from server.http.throttle import audio_charge
 from server.replicas.forward_proof import FORWARDED, ForwardProof
@@ -70,6 +70,7 @@ class CreateRoom(BaseModel):
     debate: bool = False
     rounds: int | None = Field(default=None, ge=1, le=20)
     interruptions: int | None = Field(default=None, ge=0, le=50, description="agent cut-ins")
+    record: bool = Field(default=False, description="record the room from the start")
 
 
 class Offer(BaseModel):
@@ -121,6 +122,12 @@ def rooms_router(
         if principal.is_room_guest:
             raise Forbidden("a room link cannot create rooms")
         room = await rooms.create(body.topic, body.agents, principal.name)
+        if body.record:
+            try:
+                await room.start_recording()
+            except PodiumError:
+                await rooms.delete(room.id)  # a room asked to be recorded is not left unrecorded
+                raise
         if body.debate:
             await room.start_debate(body.rounds, body.interruptions)
         info = room.info() | {"links": [share(room.id, "listen"), share(room.id, "speak")]}
@@ -179,6 +186,20 @@ def rooms_router(
             log.warning("room %s: a join got no relay candidate: %s", room_id, why)
             raise Unavailable(f"{why} (webrtc.ice_transport_policy is relay)") from error
         return {"sdp": sdp, "type": "answer", "participant_id": participant_id}
+
+    @router.post("/{room_id}/recording", status_code=201)
+    async def start_recording(room_id: str, request: Request) -> dict[str, object]:
+        """Records the room from now on (everyone in it is told); the recording outlives it."""
+        room = room_for(rooms, room_id, principal_of(request.scope), "own")
+        return (await room.start_recording()).info()
+
+    @router.delete("/{room_id}/recording")
+    async def stop_recording(room_id: str, request: Request) -> dict[str, object]:
+        room = room_for(rooms, room_id, principal_of(request.scope), "own")
+        recording_id = await room.stop_recording()
+        if recording_id is None:
+            raise NotFound(f"room {room_id!r} is not being recorded")
+        return {"id": recording_id, "audio": f"/recordings/{recording_id}/audio"}
 
     @router.get("/{room_id}/ice-servers")
     async def ice_servers(room_id: str, request: Request) -> JSONResponse:

@@ -34,7 +34,7 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 _CARD = re.compile(r"^(/agents/[^/]+)?/\.well-known/agent(-card)?\.json$|^/agents/[^/]+$")
 _PUBLIC = {"/", "/healthz", "/agents", "/rooms/event-types", "/favicon.ico"}
 _GUEST_ROUTES = re.compile(
-    r"^/rooms/(?P<room>[^/]+)(/(events|ws|offer|audio|say|ice-servers|participants/[^/]+))?$"
+    r"^/rooms/(?P<room>[^/]+)(/(events|ws|offer|audio|say|ice-servers|recording|participants/[^/]+))?$"
 )
 _JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json$")
 
@@ -47,8 +47,8 @@ def is_public(method: str, path: str) -> bool:
 
 def guest_may(principal: Principal, path: str) -> bool:
     """Whether a room link's holder may use ``path`` at all (the routes say what they allow)."""
-    if path == "/rooms":
-        return True  # lists only their room
+    if path in ("/rooms", "/recordings") or path.startswith("/recordings/"):
+        return True  # lists only their room('s recordings); the routes check the room
     match = _GUEST_ROUTES.match(path)
     return match is not None and match.group("room") == principal.room
 

@@ -41,6 +41,17 @@ class Conflict(PodiumError):
     message = "conflict"
 
 
+class RangeNotSatisfiable(PodiumError):
+    """A byte range past the end of what there is (``Content-Range: bytes */<size>``)."""
+
+    status_code = 416
+    message = "range not satisfiable"
+
+    def __init__(self, message: str, size: int) -> None:
+        super().__init__(message)
+        self.headers = {"content-range": f"bytes */{size}"}
+
+
 class TooManyRequests(PodiumError):
     status_code = 429
     message = "too many"
@@ -60,7 +71,9 @@ def error_body(status: int, message: str) -> dict[str, dict[str, object]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PodiumError)
     async def _podium(_: Request, error: PodiumError) -> JSONResponse:
-        return JSONResponse(error_body(error.status_code, error.message), error.status_code)
+        headers = getattr(error, "headers", None)
+        body = error_body(error.status_code, error.message)
+        return JSONResponse(body, error.status_code, headers=headers)
 
     @app.exception_handler(SQLAlchemyError)
     @app.exception_handler(ConnectionError)

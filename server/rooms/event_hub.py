@@ -72,6 +72,7 @@ class EventHub:
         self._room_id = room_id
         self._clock = clock
         self._subscribers: set[asyncio.Queue[Json]] = set()
+        self._listeners: dict[str, Callable[[Json], None]] = {}  # e.g. a recording
         self.transcript = RoomTranscript()
         self.closed = False
 
@@ -80,10 +81,19 @@ class EventHub:
         self.transcript.add(event, data)
         if isinstance(event, RoomClosed):
             self.closed = True
+        for listener in list(self._listeners.values()):
+            listener(data)
         for queue in list(self._subscribers):
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(data)
+
+    def listen(self, key: str, listener: Callable[[Json], None]) -> None:
+        """``listener`` gets every event's JSON as it is published, in the publisher's call."""
+        self._listeners[key] = listener
+
+    def unlisten(self, key: str) -> None:
+        self._listeners.pop(key, None)
 
     async def subscribe(self, info: Callable[[], Json]) -> AsyncIterator[Json]:
         """The snapshot, then every event until the room closes."""

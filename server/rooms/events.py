@@ -156,6 +156,20 @@ class EngineFailed(RoomEvent):
 
 
 @dataclass(frozen=True)
+class RecordingStarted(RoomEvent):
+    """The room is being recorded from now on (everyone in it is told)."""
+
+    recording: str  # its id (GET /recordings/{id})
+
+
+@dataclass(frozen=True)
+class RecordingStopped(RoomEvent):
+    recording: str
+    state: str  # "finished", "failed"
+    reason: str
+
+
+@dataclass(frozen=True)
 class RoomClosed(RoomEvent):
     pass
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from aiortc.mediastreams import MediaStreamTrack
 
-from media.fanout import Fanout
+from media.fanout import Fanout, Tap
 from media.ice import IceConfig
 from media.mixer import MixFrame
 from media.outbound import PacketTrack, PcmTrack
@@ -123,6 +123,13 @@ class Participants:
         if participant.peer is not None:
             await participant.peer.close()
         return participant
+
+    def tap(self, key: str, sink: Tap) -> None:
+        """``sink`` (a recording) gets everyone's Opus packet every tick, listened to or not."""
+        self._fanout.tap(key, sink)
+
+    def untap(self, key: str) -> None:
+        self._fanout.untap(key)
 
     def send(self, frame: MixFrame, tick: int) -> None:
         """One 20 ms frame of the mix to everyone (each speaker without their own voice)."""

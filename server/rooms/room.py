@@ -9,6 +9,7 @@ turn      a final transcript → the router picks a debater (or the running deba
           up) → an A2A task on that debater's service, claimed for this room's voice
 outbound  the turn's text → ``RoomVoice`` (phrases → TTS → ``VoiceChannel``) → ``Mixer``
           every 20 ms → every participant's paced track; words are released as played
+record    everyone's Opus packet and every event → a ``Recorder`` (when recording)
 events    everything above as typed events (``server.rooms.events``) to every subscriber
 """
 
@@ -18,12 +19,14 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
 from a2a.utils.errors import A2AError
 from aiortc.mediastreams import MediaStreamTrack
+from sqlalchemy.exc import SQLAlchemyError
 
 from agents.floor.arbiter import Decision, Duck, Interrupt, Resume
 from agents.floor.floors import Floor
@@ -42,6 +45,8 @@ from media.ice import IceConfig
 from media.live import LiveVoice
 from media.mixer import Mixer
 from server.background import BackgroundTasks
+from server.http.errors import Conflict, Unavailable
+from server.recordings.recorder import Recorder
 from server.rooms import events as ev
 from server.rooms.conversation import Conversation
 from server.rooms.event_hub import EventHub
@@ -49,6 +54,7 @@ from server.rooms.participants import Participant, Participants
 from server.rooms.room_setup import RoomSetup
 from server.rooms.room_voice import RoomVoice
 from server.rooms.stats import RoomStats
+from store.recordings import Recording
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +83,8 @@ class Room:
         self._tasks = BackgroundTasks(f"room {room_id}")
         self._mixer = Mixer()
         self._listening: dict[str, asyncio.Task[None]] = {}  # participant id → its hearing
+        self._recorder: Recorder | None = None
+        self._recording: asyncio.Task[None] | None = None  # the recorder's storing
         self.voice = RoomVoice(
             room_id,
             setup,
@@ -107,6 +115,7 @@ class Room:
             "debate_task_id": self.conversation.debate_task_id,
             "floor": self.floor.arbiter.holder,
             "participants": [p.info() for p in self.participants],
+            "recording": None if self._recorder is None else self._recorder.recording.info(),
             "stats": self.stats.summary(),
             "send_pacing_ms": _percentiles(self.participants.pacing()),
         }
@@ -256,6 +265,53 @@ class Room:
                 self.stats.observe("overlap", overlap)
             self.participants.send(frame, tick)
 
+    # ── recording ──────────────────────────────────────────────────────────────
+    @property
+    def recording_id(self) -> str | None:
+        return None if self._recorder is None else self._recorder.id
+
+    async def start_recording(self) -> Recording:
+        """Records the listeners' mix and the transcript from now until stopped or closed."""
+        store = self._setup.recordings
+        if store is None:
+            raise Unavailable("this server does not record rooms")
+        if self._recorder is not None:
+            raise Conflict(f"this room is being recorded already ({self._recorder.id})")
+        try:
+            recording = await store.create(
+                uuid.uuid4().hex[:12], self.id, self.owner, self.topic, self.agents
+            )
+        except (SQLAlchemyError, OSError) as error:
+            raise Unavailable(f"the recording could not start (database: {error})") from error
+        if self._recorder is not None or self.state == "closed":  # changed while it was made
+            await store.delete(recording.id)
+            raise Conflict("this room is being recorded already, or was closed")
+        recorder = Recorder(recording, store, self._setup.store_seconds, self._recording_stopped)
+        self._recorder = recorder
+        self.participants.tap(recorder.id, recorder.packet)
+        self.events.listen(recorder.id, recorder.event)
+        self._recording = self._tasks.spawn(recorder.run())
+        self.events.publish(ev.RecordingStarted(recording.id))
+        return recording
+
+    async def stop_recording(self, reason: str = "stopped") -> str | None:
+        """Stops the recording (its last seconds stored); its id, or None if none ran."""
+        recorder, storing = self._recorder, self._recording
+        if recorder is None or storing is None:
+            return None
+        recorder.stop(reason)
+        await asyncio.wait({storing})
+        return recorder.id
+
+    def _recording_stopped(self, recorder: Recorder, state: str, reason: str) -> None:
+        self.participants.untap(recorder.id)
+        self.events.unlisten(recorder.id)
+        if self._recorder is recorder:
+            self._recorder = self._recording = None
+        if state == "failed":
+            self.events.publish(ev.EngineFailed("recording", reason))
+        self.events.publish(ev.RecordingStopped(recorder.id, state, reason))
+
     # ── closing ────────────────────────────────────────────────────────────────
     async def close(self) -> None:
         self.state = "closed"
@@ -266,6 +322,7 @@ class Room:
         why = CancelReason("room closed", "room", "closed")
         for task_id, agent in turns.items():
             await self.conversation.cancel(agent, task_id, why)
+        await self.stop_recording("the room was closed")
         for participant in self.participants:
             await self.leave(participant.id)
         await self._tasks.aclose()

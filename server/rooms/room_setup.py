@@ -1,4 +1,5 @@
-"""What every room of a server shares: agents, the delivery map, engines and limits."""
+"""What every room of a server shares: agents, the delivery map, engines, limits and where
+recordings go."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from media.metronome import Metronome
 from media.stt import SpeechToText
 from media.tts import TextToSpeech
 from media.vad import VadConfig
+from store.recordings import RecordingStore
 
 
 @dataclass(frozen=True)
@@ -23,3 +25,5 @@ class RoomSetup:
     max_speakers: int
     max_listeners: int
     metronome: Metronome  # every room's 20 ms clock
+    recordings: RecordingStore | None = None  # None: rooms cannot be recorded
+    store_seconds: float = 2.0  # a recording's audio is stored this often

@@ -1,0 +1,81 @@
+"""A recording of the mix: the Opus packets already encoded for the listeners' lane, put in
+an Ogg container as they come (no second encode).
+
+FFmpeg's Ogg muxer (PyAV) writes a page about every second; each page is handed over as
+bytes at once (``take``), so whoever stores them loses at most the page being filled when the
+process dies. Packet times are the room clock's ticks from the first one recorded, so the
+recording's time is the room's time since it started, silence included.
+"""
+
+from __future__ import annotations
+
+import io
+
+import av
+
+from media.opus import TIME_BASE, OpusPacket
+from media.pcm import OUT_FRAME, OUT_RATE
+
+
+class _Pages(io.RawIOBase):
+    """Where the muxer writes: bytes gathered until taken."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        self.pending += data
+        return len(data)
+
+
+class OggOpusWriter:
+    """Opus packets of one 48 kHz mono stream in, Ogg/Opus bytes out."""
+
+    def __init__(self) -> None:
+        self._pages = _Pages()
+        self._container = av.open(self._pages, "w", format="ogg", options={"flush_packets": "1"})
+        self._stream = self._container.add_stream("libopus", rate=OUT_RATE, layout="mono")
+        self._first: int | None = None  # the tick of the first packet
+        self.ticks = 0  # the recording's length so far, in 20 ms ticks
+        self.size = 0  # bytes taken so far
+        self._closed = False
+
+    @property
+    def seconds(self) -> float:
+        return self.ticks * OUT_FRAME / OUT_RATE
+
+    def position(self, tick: int) -> float:
+        """Seconds into the recording at room tick ``tick`` (0 before the first packet)."""
+        if self._first is None:
+            return 0.0
+        return max(0.0, (tick - self._first) * OUT_FRAME / OUT_RATE)
+
+    def add(self, packet: OpusPacket, tick: int) -> None:
+        if self._closed:
+            return
+        if self._first is None:
+            self._first = tick
+        copy: OpusPacket = av.Packet(bytes(packet))  # type: ignore[assignment]
+        copy.pts = copy.dts = (tick - self._first) * OUT_FRAME
+        copy.time_base = TIME_BASE
+        copy.stream = self._stream
+        self._container.mux(copy)
+        self.ticks = tick - self._first + 1
+
+    def take(self) -> bytes:
+        """The bytes written since the last call (whole pages)."""
+        data = bytes(self._pages.pending)
+        self._pages.pending.clear()
+        self.size += len(data)
+        return data
+
+    def close(self) -> bytes:
+        """Ends the stream; the last bytes (the last page)."""
+        if not self._closed:
+            self._closed = True
+            self._container.close()
+        return self.take()

@@ -1,0 +1,117 @@
+"""One recording in progress: the room's mix as Ogg/Opus and the events of its transcript,
+stored every ``store_seconds`` until it stops.
+
+The room hands it everyone's Opus packet every tick (``packet``, from the listeners' encoder)
+and every event (``event``); both are cheap and synchronous, on the room's loop. Its one
+background task (owned by the room) stores what came since the last store; a store that
+fails stops the recording (the room says so; the debate goes on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from media.ogg_opus import OggOpusWriter
+from media.opus import OpusPacket
+from store.recordings import Chunk, Recording, RecordingStore, StoredEvent
+
+log = logging.getLogger(__name__)
+Json = dict[str, Any]
+
+# The events a transcript is built from (``server.recordings.transcript``).
+KEPT = frozenset(
+    {
+        "turn_started",
+        "words_played",
+        "turn_ended",
+        "speech_started",
+        "final_transcript",
+        "interrupted",
+        "bid_made",
+        "debate_started",
+        "debate_finished",
+        "progress_noted",
+    }
+)
+
+
+class Recorder:
+    def __init__(
+        self,
+        recording: Recording,
+        store: RecordingStore,
+        store_seconds: float,
+        stopped: Callable[[Recorder, str, str], None],
+    ) -> None:
+        self.recording = recording
+        self._store = store
+        self._every = store_seconds
+        self._stopped = stopped  # (self, state, reason): the room detaches it and says so
+        self._writer = OggOpusWriter()
+        self._events: list[StoredEvent] = []
+        self._event_seq = 0
+        self._chunk_seq = 0
+        self._offset = 0
+        self._tick = -1
+        self._stop = asyncio.Event()
+        self._ending: tuple[str, str] = ("finished", "stopped")
+
+    @property
+    def id(self) -> str:
+        return self.recording.id
+
+    def packet(self, packet: OpusPacket, tick: int) -> None:
+        self._tick = tick
+        self._writer.add(packet, tick)
+
+    def event(self, data: Json) -> None:
+        if data.get("type") in KEPT:
+            self._event_seq += 1
+            t = self._writer.position(self._tick)
+            self._events.append(StoredEvent(self._event_seq, t, data))
+
+    def stop(self, reason: str) -> None:
+        """Ends the recording; its task stores the rest and finishes it."""
+        self._ending = ("finished", reason)
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Stores every ``store_seconds`` until stopped, then the rest."""
+        state, reason = "failed", "the recording stopped unexpectedly"
+        try:
+            while not self._stop.is_set():
+                try:
+                    await asyncio.wait_for(self._stop.wait(), self._every)
+                except TimeoutError:
+                    pass
+                if self._stop.is_set():
+                    break
+                if not await self._store_now(None):
+                    state, reason = "deleted", "the recording was deleted"
+                    return
+            state, reason = self._ending
+            await self._store_now((state, reason), last=True)
+        except (SQLAlchemyError, OSError) as error:
+            state, reason = "failed", f"the database refused the recording: {_one_line(error)}"
+            log.warning("recording %s stopped: %s", self.id, reason)
+        finally:
+            self._stopped(self, state, reason)
+
+    async def _store_now(self, ended: tuple[str, str] | None, last: bool = False) -> bool:
+        data = self._writer.close() if last else self._writer.take()
+        chunk = None
+        if data:
+            self._chunk_seq += 1
+            chunk = Chunk(self._chunk_seq, self._offset, data)
+            self._offset += len(data)
+        events, self._events = self._events, []
+        return await self._store.store(self.id, chunk, events, self._writer.seconds, ended)
+
+
+def _one_line(error: BaseException) -> str:
+    return str(error).splitlines()[0][:200] if str(error) else type(error).__name__
