@@ -4,6 +4,7 @@ import { api, ApiError } from "./api.js";
 import { colorOf, loadAgents, me, nameOf } from "./directory.js";
 import { FloorPanel } from "./floor.js";
 import { createRoom, loadRooms } from "./lobby.js";
+import { loadRecordings, openRecording } from "./replay.js";
 import { RoomSession } from "./session.js";
 import { Transcript } from "./transcript.js";
 
@@ -30,6 +31,12 @@ const ui = {
     document.title = `${room.topic} — Podium`;
     $("room-title").textContent = room.topic;
     $("debate").textContent = room.debate_task_id ? "Restart debate" : "Start debate";
+  },
+  // The room is recorded (everyone sees it, and a person sees it before they speak) or not.
+  recording(on) {
+    $("recording-badge").hidden = !on;
+    $("record-toggle").textContent = on ? "Stop recording" : "Record";
+    $("record-toggle").dataset.on = on ? "1" : "";
   },
   debateStarted() {
     $("debate").textContent = "Restart debate";
@@ -94,6 +101,7 @@ async function onCreate(event) {
       topic: $("topic").value.trim(),
       chosen: [...document.querySelectorAll('input[name="agents"]:checked')].map((i) => i.value),
       debate: $("start-debate").checked,
+      record: $("record").checked,
     });
     location.search = `?room=${encodeURIComponent(id)}`;
   } catch (error) {
@@ -119,6 +127,30 @@ async function onDebate() {
     await api(`/rooms/${session.roomId}/debate`, { method: "POST", body: {} });
   } catch (error) {
     showError(error.message);
+  }
+}
+
+async function onRecordToggle() {
+  const on = Boolean($("record-toggle").dataset.on);
+  try {
+    await api(`/rooms/${session.roomId}/recording`, { method: on ? "DELETE" : "POST" });
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+async function openReplay(id) {
+  $("lobby").hidden = true;
+  $("replay").hidden = false;
+  try {
+    await openRecording(id, {
+      audio: $("replay-audio"),
+      transcript: $("replay-transcript"),
+      title: $("replay-title"),
+      downloads: $("replay-downloads"),
+    });
+  } catch (error) {
+    showError(error instanceof ApiError && error.status === 404 ? "This recording does not exist (any more)." : error.message);
   }
 }
 
@@ -151,6 +183,7 @@ async function main() {
   $("leave").addEventListener("click", () => session?.leave());
   $("mute").addEventListener("click", onMute);
   $("debate").addEventListener("click", onDebate);
+  $("record-toggle").addEventListener("click", onRecordToggle);
   $("say").addEventListener("submit", onSay);
   window.addEventListener("pagehide", () => session?.connection?.close());
   try {
@@ -161,9 +194,14 @@ async function main() {
     return;
   }
   setConnection("connected", "Connected");
-  const roomId = new URLSearchParams(location.search).get("room");
+  const query = new URLSearchParams(location.search);
+  const roomId = query.get("room");
   if (roomId) await openRoom(roomId);
-  else await loadRooms($("rooms")).catch((error) => showError(error.message));
+  else if (query.get("recording")) await openReplay(query.get("recording"));
+  else {
+    await loadRooms($("rooms")).catch((error) => showError(error.message));
+    await loadRecordings($("recordings")).catch(() => {});
+  }
 }
 
 main();

@@ -22,9 +22,9 @@ export async function loadRooms(list) {
 }
 
 // Creates a room from the form; returns its id (the caller opens it).
-export async function createRoom({ topic, chosen, debate }) {
+export async function createRoom({ topic, chosen, debate, record }) {
   if (!topic) throw new Error("Give the debate a topic.");
   if (!chosen.length) throw new Error("Pick at least one debater.");
-  const room = await api("/rooms", { method: "POST", body: { topic, agents: chosen, debate } });
+  const room = await api("/rooms", { method: "POST", body: { topic, agents: chosen, debate, record } });
   return room.id;
 }

@@ -14,7 +14,7 @@ export class RoomSession {
     this.roomId = roomId;
     this.transcript = transcript;
     this.floor = floor;
-    this.ui = ui; // {setConnection, showError, renderRoom, audioElement, joined}
+    this.ui = ui; // {setConnection, showError, renderRoom, recording, audioElement, joined}
     this.events = null;
     this.connection = null;
     this.role = null;
@@ -31,6 +31,7 @@ export class RoomSession {
     return {
       subscribed: (e) => {
         this.ui.renderRoom(e.info);
+        this.ui.recording(e.info.recording?.id ?? null);
         t.clear();
         for (const earlier of e.transcript) this.handle(earlier);
         f.setAgents(e.info.agents, e.info.speaking);
@@ -80,6 +81,14 @@ export class RoomSession {
       },
       debate_finished: () => t.note("The debate is over."),
       engine_failed: (e) => t.note(`Problem in the room (${e.stage}): ${e.message}`),
+      recording_started: () => {
+        this.ui.recording(true);
+        t.note("This room is being recorded from now on.");
+      },
+      recording_stopped: (e) => {
+        this.ui.recording(null);
+        t.note(e.state === "failed" ? `The recording stopped: ${e.reason}` : "The recording stopped.");
+      },
       room_closed: () => this.ui.showError("This room was closed."),
     };
   }
