@@ -3,8 +3,9 @@ an Ogg container as they come (no second encode).
 
 FFmpeg's Ogg muxer (PyAV) writes a page about every second; each page is handed over as
 bytes at once (``take``), so whoever stores them loses at most the page being filled when the
-process dies. Packet times are the room clock's ticks from the first one recorded, so the
-recording's time is the room's time since it started, silence included.
+process dies. Packets follow each other 20 ms apart; time the room's clock skipped (a stalled
+loop) is filled with silent frames (``silence``), so the recording's time stays the time
+that passed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import av
 
 from media.opus import TIME_BASE, OpusPacket
 from media.pcm import OUT_FRAME, OUT_RATE
+
+SILENT_FRAME = b"\xf8\xff\xfe"  # one 20 ms Opus frame of silence (CELT, code 0)
 
 
 class _Pages(io.RawIOBase):
@@ -39,8 +42,7 @@ class OggOpusWriter:
         self._pages = _Pages()
         self._container = av.open(self._pages, "w", format="ogg", options={"flush_packets": "1"})
         self._stream = self._container.add_stream("libopus", rate=OUT_RATE, layout="mono")
-        self._first: int | None = None  # the tick of the first packet
-        self.ticks = 0  # the recording's length so far, in 20 ms ticks
+        self.ticks = 0  # the recording's length so far, in 20 ms frames
         self.size = 0  # bytes taken so far
         self._closed = False
 
@@ -48,23 +50,20 @@ class OggOpusWriter:
     def seconds(self) -> float:
         return self.ticks * OUT_FRAME / OUT_RATE
 
-    def position(self, tick: int) -> float:
-        """Seconds into the recording at room tick ``tick`` (0 before the first packet)."""
-        if self._first is None:
-            return 0.0
-        return max(0.0, (tick - self._first) * OUT_FRAME / OUT_RATE)
-
-    def add(self, packet: OpusPacket, tick: int) -> None:
+    def add(self, packet: OpusPacket | bytes) -> None:
+        """The next 20 ms."""
         if self._closed:
             return
-        if self._first is None:
-            self._first = tick
         copy: OpusPacket = av.Packet(bytes(packet))  # type: ignore[assignment]
-        copy.pts = copy.dts = (tick - self._first) * OUT_FRAME
+        copy.pts = copy.dts = self.ticks * OUT_FRAME
         copy.time_base = TIME_BASE
         copy.stream = self._stream
         self._container.mux(copy)
-        self.ticks = tick - self._first + 1
+        self.ticks += 1
+
+    def silence(self, frames: int) -> None:
+        for _ in range(frames):
+            self.add(SILENT_FRAME)
 
     def take(self) -> bytes:
         """The bytes written since the last call (whole pages)."""

@@ -2,7 +2,9 @@
 stored every ``store_seconds`` until it stops.
 
 The room hands it everyone's Opus packet every tick (``packet``, from the listeners' encoder)
-and every event (``event``); both are cheap and synchronous, on the room's loop. Its one
+and every event (``event``); both are cheap and synchronous, on the room's loop. Time the
+room's clock skipped (a loop stalled longer than the metronome catches up) is filled with
+silence, so a word's time in the recording is when it was heard (``frames_to_fill``). Its one
 background task (owned by the room) stores what came since the last store; a store that
 fails stops the recording (the room says so; the debate goes on).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,10 +21,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from media.ogg_opus import OggOpusWriter
 from media.opus import OpusPacket
+from media.pcm import FRAME_SECONDS
 from store.recordings import Chunk, Recording, RecordingStore, StoredEvent
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
+STEADY = 0.01  # seconds between packets at their pace (a catch-up burst comes faster)
 
 # The events a transcript is built from (``server.recordings.transcript``).
 KEPT = frozenset(
@@ -47,6 +52,7 @@ class Recorder:
         store: RecordingStore,
         store_seconds: float,
         stopped: Callable[[Recorder, str, str], None],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.recording = recording
         self._store = store
@@ -57,7 +63,9 @@ class Recorder:
         self._event_seq = 0
         self._chunk_seq = 0
         self._offset = 0
-        self._tick = -1
+        self._clock = clock
+        self._zero: float | None = None  # the clock when the first packet came
+        self._arrivals = (0.0, 0.0)  # when the two packets before came
         self._stop = asyncio.Event()
         self._ending: tuple[str, str] = ("finished", "stopped")
 
@@ -65,15 +73,22 @@ class Recorder:
     def id(self) -> str:
         return self.recording.id
 
-    def packet(self, packet: OpusPacket, tick: int) -> None:
-        self._tick = tick
-        self._writer.add(packet, tick)
+    def packet(self, packet: OpusPacket, _tick: int) -> None:
+        now = self._clock()
+        if self._zero is None:
+            self._zero = now
+        before, last = self._arrivals
+        self._arrivals = (last, now)
+        self._writer.silence(
+            frames_to_fill(now - self._zero, self._writer.ticks, now - last, last - before)
+        )
+        self._writer.add(packet)
 
     def event(self, data: Json) -> None:
         if data.get("type") in KEPT:
             self._event_seq += 1
-            t = self._writer.position(self._tick)
-            self._events.append(StoredEvent(self._event_seq, t, data))
+            playing = max(0, self._writer.ticks - 1) * FRAME_SECONDS  # the frame being heard
+            self._events.append(StoredEvent(self._event_seq, playing, data))
 
     def stop(self, reason: str) -> None:
         """Ends the recording; its task stores the rest and finishes it."""
@@ -111,6 +126,17 @@ class Recorder:
             self._offset += len(data)
         events, self._events = self._events, []
         return await self._store.store(self.id, chunk, events, self._writer.seconds, ended)
+
+
+def frames_to_fill(elapsed: float, written: int, gap: float, gap_before: float) -> int:
+    """Silent frames a recording of ``written`` frames lacks ``elapsed`` seconds after it
+    began: what it is behind the clock, once packets come at their pace again. After a short
+    stall the room's clock sends the frames it owes in a burst (no gap in the audio); after
+    a long one it skips them, and the recording would fall behind for good. Pure."""
+    if not STEADY <= gap <= 1.5 * FRAME_SECONDS or gap_before < STEADY:
+        return 0  # late (a burst may follow), or in a burst: the frames are coming
+    behind = round(elapsed / FRAME_SECONDS) - written
+    return behind if behind > 1 else 0
 
 
 def _one_line(error: BaseException) -> str:
