@@ -108,8 +108,8 @@ class LoopingTrack(ScriptedTrack):
         super().__init__(np.concatenate([pcm, pause] * 30), lead=0.5)
 
 
-async def debate_room(http: httpx.AsyncClient, url: str, index: int) -> str:
-    body = {"topic": f"Capacity {index}", "debate": True, "rounds": 20}
+async def debate_room(http: httpx.AsyncClient, url: str, index: int, record: bool = False) -> str:
+    body = {"topic": f"Capacity {index}", "debate": True, "rounds": 20, "record": record}
     response = await http.post(f"{url}/rooms", json=body)
     response.raise_for_status()
     return str(response.json()["id"])
@@ -148,8 +148,16 @@ def pacing(reading: Reading) -> str:
     )
 
 
+STORED: list[float] = []  # bytes per minute of each recording of the last recorded phase
+
+
 async def phase(
-    rooms: int, listeners: int, speakers: bool, seconds: float, source: str | None = None
+    rooms: int,
+    listeners: int,
+    speakers: bool,
+    seconds: float,
+    source: str | None = None,
+    record: bool = False,
 ) -> Reading:
     limits = {"PODIUM_ROOMS__MAX_ROOMS": "100", "PODIUM_ROOMS__MAX_LISTENERS": "1000"}
     limits["PODIUM_ROOMS__MAX_SPEAKERS"] = "1000"
@@ -159,7 +167,7 @@ async def phase(
     with podium_process(env=limits, source=source) as (url, server):
         pid = server.pid
         async with httpx.AsyncClient(timeout=30) as http:
-            ids = await asyncio.gather(*(debate_room(http, url, i) for i in range(rooms)))
+            ids = await asyncio.gather(*(debate_room(http, url, i, record) for i in range(rooms)))
             peers: list[Peer] = []
             for room in ids:
                 for _ in range(listeners):
@@ -171,6 +179,12 @@ async def phase(
                     track = LoopingTrack(clips[index % len(clips)].pcm)
                     talkers.append(await join(http, url, room, "speaker", track, decode=False))
             reading = await measure(url, pid, http, ids, peers, seconds)
+            if record:
+                STORED[:] = [
+                    r["size"] / r["duration"] * 60
+                    for r in (await http.get(f"{url}/recordings")).json()
+                    if r["duration"] > 0
+                ]
             for peer in [*peers, *talkers]:
                 await peer.close()
             return reading
@@ -246,6 +260,25 @@ async def side_by_side(rooms: int, seconds: float, baseline: str, rounds: int) -
         )
 
 
+async def recording_cost(rooms: int, seconds: float, rounds: int) -> None:
+    """Debating rooms with one listener each, recorded and not, in alternating rounds."""
+    costs: dict[bool, list[float]] = {False: [], True: []}
+    stored: list[float] = []
+    for _ in range(rounds):
+        for record in (False, True):
+            reading = await phase(rooms, 1, False, seconds, record=record)
+            costs[record].append(reading.cpu / rooms)
+            stored += STORED if record else []
+    plain, recorded = (float(np.median(costs[r])) for r in (False, True))
+    print(
+        f"per debating room with a listener: unrecorded {plain:.2f}% of a core"
+        f" ({' '.join(f'{c:.2f}' for c in costs[False])}), recorded {recorded:.2f}%"
+        f" ({' '.join(f'{c:.2f}' for c in costs[True])}): {recorded - plain:+.2f}% per"
+        f" recorded room; stored {np.median(stored) / 1024:.0f} KiB per minute",
+        flush=True,
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--rooms", type=int, default=2)
@@ -253,8 +286,11 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--baseline", help="also run the Podium checked out in this folder")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--recording", action="store_true", help="the cost of recording a room")
     args = parser.parse_args()
-    if args.baseline:
+    if args.recording:
+        asyncio.run(recording_cost(args.rooms, args.seconds, args.rounds))
+    elif args.baseline:
         asyncio.run(side_by_side(args.rooms, args.seconds, args.baseline, args.rounds))
     else:
         asyncio.run(main(args.rooms, args.listeners, args.seconds))
