@@ -24,6 +24,15 @@ class TurnInfo:
     wpm: float = 0.0  # a text debate's speaking clock (0: as fast as the brain)
 
 
+@dataclass(frozen=True)
+class HeardAudio:
+    """Where the audio of what the audience heard of a turn can be fetched."""
+
+    url: str
+    media_type: str
+    filename: str
+
+
 class DeliveryError(Exception):
     """The turn's text could not reach its audience (e.g. speech synthesis failed)."""
 
@@ -54,6 +63,10 @@ class Delivery(Protocol):
         """The turn's speaker reported progress: shown, not delivered as speech."""
         ...
 
+    def heard(self, task_id: str) -> HeardAudio | None:
+        """The audio of the turn as it was heard (a recorded room), once its delivery ended."""
+        ...
+
 
 class ImmediateDelivery:
     """Text turns: chunks as the brain produces them, or word by word at the turn's ``wpm``."""
@@ -77,6 +90,9 @@ class ImmediateDelivery:
 
     def progress(self, turn: TurnInfo, note: str) -> None:
         return None  # a text client reads it in the task's status
+
+    def heard(self, task_id: str) -> HeardAudio | None:
+        return None
 
 
 async def paced_words(chunks: AsyncIterator[str], wpm: float) -> AsyncIterator[str]:

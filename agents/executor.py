@@ -158,6 +158,7 @@ class DebaterExecutor(AgentExecutor):
         if task_id in self._stopping:
             await self._settle_canceled(task_id, conversation, delivered)
             return
+        await self._add_heard_audio(updater, delivery, task_id, speaker_meta)
         if (why := delivery.stopped(task_id)) is not None:  # cut where it was playing
             self._ending.add(task_id)  # a cancel arriving now finds it ending already
             await self._remember(conversation, delivered, task_id, interrupted=True)
@@ -175,6 +176,17 @@ class DebaterExecutor(AgentExecutor):
             )
         await self._remember(conversation, delivered, task_id, interrupted=False)
         await updater.update_status(pb.TaskState.TASK_STATE_COMPLETED, metadata=speaker_meta)
+
+    async def _add_heard_audio(
+        self, updater: TaskUpdater, delivery: Delivery, task_id: str, meta: dict[str, str]
+    ) -> None:
+        """A voiced turn in a recorded room: its audio, as heard, as an artifact."""
+        if (audio := delivery.heard(task_id)) is None:
+            return
+        part = pb.Part(url=audio.url, media_type=audio.media_type, filename=audio.filename)
+        await updater.add_artifact(
+            [part], artifact_id=f"{task_id}-audio", name="audio", metadata=meta
+        )
 
     async def _call_off(
         self, updater: TaskUpdater, held: str, artifact_id: str = "", first: bool = True

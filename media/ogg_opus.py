@@ -78,3 +78,21 @@ class OggOpusWriter:
             self._closed = True
             self._container.close()
         return self.take()
+
+
+def clip(data: bytes, start: float, end: float) -> bytes:
+    """The packets of the Ogg/Opus recording ``data`` from ``start`` to ``end`` seconds, as an
+    Ogg/Opus file of their own (remuxed, not re-encoded)."""
+    writer, out = OggOpusWriter(), bytearray()
+    with av.open(io.BytesIO(data), "r", format="ogg") as container:
+        stream = container.streams.audio[0]
+        for packet in container.demux(stream):
+            if packet.pts is None or packet.size == 0:
+                continue
+            at = float(packet.pts * (packet.time_base or TIME_BASE))
+            if at >= end:
+                break
+            if at >= start:
+                writer.add(bytes(packet))
+                out += writer.take()
+    return bytes(out + writer.close())

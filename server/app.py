@@ -25,6 +25,7 @@ from media.stt import RecognitionError, SpeechToText
 from media.stt_process import ProcessSpeechToText
 from media.tts import EspeakTextToSpeech, TextToSpeech
 from server.api.a2a_mount import mount_agents
+from server.api.broadcast import broadcast_router
 from server.api.recordings import recordings_router
 from server.api.rooms import rooms_router
 from server.api.stream import StreamHub, stream_router
@@ -112,6 +113,7 @@ def create_app(
         Metronome(),
         recordings,
         settings.recordings.store_seconds,
+        public_base(settings.base_url),
     )
     records = RoomRecords(runtime.database, settings.replicas.url or settings.base_url)
     rooms = Rooms(setup, runtime.floors, settings.rooms.max_rooms, records, metrics)
@@ -260,6 +262,7 @@ def create_app(
         )
     )
     app.include_router(recordings_router(recordings, rooms))
+    app.include_router(broadcast_router(rooms))
     app.state.rooms = rooms
 
     if WEB_DIR.is_dir():

@@ -7,21 +7,24 @@ stopped on the room (``POST``/``DELETE /rooms/{id}/recording``, in ``server.api.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from media.ogg_opus import clip
 from server.auth.gate import principal_of
 from server.auth.principal import Principal
-from server.http.errors import Forbidden, NotFound, RangeNotSatisfiable
+from server.http.errors import BadRequest, Forbidden, NotFound, RangeNotSatisfiable
 from server.recordings.transcript import transcript, webvtt
 from server.rooms.access import sees
 from server.rooms.rooms import Rooms
 from store.recordings import Recording, RecordingStore
 
 READ_BLOCK = 1 << 20  # bytes read from the database at a time while streaming
+MAX_CLIP = 600.0  # seconds: the longest clip (a turn's audio is far shorter)
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -79,9 +82,17 @@ def recordings_router(store: RecordingStore, rooms: Rooms) -> APIRouter:
         return described(await readable(recording_id, principal_of(request.scope)))
 
     @router.get("/{recording_id}/audio")
-    async def audio(recording_id: str, request: Request) -> Response:
-        """Ogg/Opus; one byte range at a time for seeking (``Range: bytes=a-b``)."""
+    async def audio(
+        recording_id: str,
+        request: Request,
+        start: float | None = Query(default=None, ge=0, description="seconds: a clip from"),
+        end: float | None = Query(default=None, gt=0, description="seconds: a clip to"),
+    ) -> Response:
+        """Ogg/Opus; one byte range at a time for seeking (``Range: bytes=a-b``); with
+        ``start`` and ``end``, that span as an Ogg/Opus file of its own (a turn's audio)."""
         recording = await readable(recording_id, principal_of(request.scope))
+        if start is not None or end is not None:
+            return await clipped(recording, start or 0.0, end)
         size = recording.size
         wanted = byte_range(request.headers.get("range"), size)
         headers = {
@@ -106,6 +117,19 @@ def recordings_router(store: RecordingStore, rooms: Rooms) -> APIRouter:
 
         status = 206 if wanted is not None else 200
         return StreamingResponse(body(), status, headers, media_type="audio/ogg")
+
+    async def clipped(recording: Recording, start: float, end: float | None) -> Response:
+        end = recording.duration if end is None else end
+        if end <= start or end - start > MAX_CLIP:
+            raise BadRequest(f"a clip runs from start to a later end, {MAX_CLIP:.0f} s at most")
+        whole = await store.read(recording.id, 0, max(0, recording.size - 1))
+        data = await asyncio.to_thread(clip, whole, start, end)
+        if not data:
+            raise RangeNotSatisfiable(
+                f"the recording has nothing from {start} to {end} s", recording.size
+            )
+        headers = {"cache-control": "private", "content-length": str(len(data))}
+        return Response(data, media_type="audio/ogg", headers=headers)
 
     @router.get("/{recording_id}/transcript.json")
     async def transcript_json(recording_id: str, request: Request) -> JSONResponse:

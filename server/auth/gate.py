@@ -32,9 +32,10 @@ PROVEN = "podium.forwarded"  # server.replicas.forward_proof marks a proven forw
 REALM = 'Bearer realm="podium"'
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 _CARD = re.compile(r"^(/agents/[^/]+)?/\.well-known/agent(-card)?\.json$|^/agents/[^/]+$")
+_BROADCAST = re.compile(r"^/rooms/[^/]+/live/[^/]+/(index\.m3u8|init\.mp4|\d+\.m4s)$")  # keyed
 _PUBLIC = {"/", "/healthz", "/agents", "/rooms/event-types", "/favicon.ico"}
 _GUEST_ROUTES = re.compile(
-    r"^/rooms/(?P<room>[^/]+)(/(events|ws|offer|audio|say|ice-servers|recording|participants/[^/]+))?$"
+    r"^/rooms/(?P<room>[^/]+)(/(events|ws|offer|audio|say|ice-servers|recording|live\.m3u8|participants/[^/]+))?$"
 )
 _JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json$")
 
@@ -42,7 +43,9 @@ _JSON_TYPE = re.compile(r"^application/([\w.+-]+\+)?json$")
 def is_public(method: str, path: str) -> bool:
     if method not in ("GET", "HEAD"):
         return False
-    return path in _PUBLIC or path.startswith("/web/") or bool(_CARD.match(path))
+    if path in _PUBLIC or path.startswith("/web/"):
+        return True
+    return bool(_CARD.match(path) or _BROADCAST.match(path))
 
 
 def guest_may(principal: Principal, path: str) -> bool:

@@ -66,6 +66,7 @@ class Recorder:
         self._clock = clock
         self._zero: float | None = None  # the clock when the first packet came
         self._arrivals = (0.0, 0.0)  # when the two packets before came
+        self._spans: dict[str, list[float]] = {}  # task id → [first word heard, turn ended]
         self._stop = asyncio.Event()
         self._ending: tuple[str, str] = ("finished", "stopped")
 
@@ -89,6 +90,16 @@ class Recorder:
             self._event_seq += 1
             playing = max(0, self._writer.ticks - 1) * FRAME_SECONDS  # the frame being heard
             self._events.append(StoredEvent(self._event_seq, playing, data))
+            if data["type"] == "words_played" and data["task_id"] not in self._spans:
+                self._spans[data["task_id"]] = [playing, playing]
+            elif data["type"] == "turn_ended" and (span := self._spans.get(data["task_id"])):
+                span[1] = playing
+
+    def span(self, task_id: str) -> tuple[float, float] | None:
+        """Seconds into the recording from a turn's first word heard to its end (None: not
+        heard here, or not ended yet)."""
+        span = self._spans.pop(task_id, None)
+        return None if span is None or span[1] <= span[0] else (span[0], span[1])
 
     def stop(self, reason: str) -> None:
         """Ends the recording; its task stores the rest and finishes it."""

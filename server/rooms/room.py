@@ -28,6 +28,7 @@ from a2a.utils.errors import A2AError
 from aiortc.mediastreams import MediaStreamTrack
 from sqlalchemy.exc import SQLAlchemyError
 
+from agents.delivery import HeardAudio
 from agents.floor.arbiter import Decision, Duck, Interrupt, Resume
 from agents.floor.floors import Floor
 from agents.turn import CancelReason
@@ -48,6 +49,7 @@ from server.background import BackgroundTasks
 from server.http.errors import Conflict, Unavailable
 from server.recordings.recorder import Recorder
 from server.rooms import events as ev
+from server.rooms.broadcast import IDLE, Broadcast
 from server.rooms.conversation import Conversation
 from server.rooms.event_hub import EventHub
 from server.rooms.participants import Participant, Participants
@@ -85,6 +87,7 @@ class Room:
         self._listening: dict[str, asyncio.Task[None]] = {}  # participant id → its hearing
         self._recorder: Recorder | None = None
         self._recording: asyncio.Task[None] | None = None  # the recorder's storing
+        self._broadcast: Broadcast | None = None
         self.voice = RoomVoice(
             room_id,
             setup,
@@ -94,6 +97,7 @@ class Room:
             stats,
             self._tasks,
             ready=lambda: self.conversation.announced(),
+            heard=self._heard_audio,
         )
         self.conversation = Conversation(
             self.context_id, topic, agents, setup, self.voice, self.events, self._tasks
@@ -303,6 +307,16 @@ class Room:
         await asyncio.wait({storing})
         return recorder.id
 
+    def _heard_audio(self, task_id: str) -> HeardAudio | None:
+        """A turn's audio as heard: a clip of the recording, while the room is recorded."""
+        recorder = self._recorder
+        span = recorder.span(task_id) if recorder is not None else None
+        if recorder is None or span is None:
+            return None
+        start, end = (round(t, 2) for t in span)
+        url = f"{self._setup.public_url}/recordings/{recorder.id}/audio?start={start}&end={end}"
+        return HeardAudio(url, "audio/ogg", f"{task_id}.ogg")
+
     def _recording_stopped(self, recorder: Recorder, state: str, reason: str) -> None:
         self.participants.untap(recorder.id)
         self.events.unlisten(recorder.id)
@@ -311,6 +325,32 @@ class Room:
         if state == "failed":
             self.events.publish(ev.EngineFailed("recording", reason))
         self.events.publish(ev.RecordingStopped(recorder.id, state, reason))
+
+    # ── broadcast ──────────────────────────────────────────────────────────────
+    @property
+    def running_broadcast(self) -> Broadcast | None:
+        return self._broadcast
+
+    def broadcast(self) -> Broadcast:
+        """The room's live broadcast (HLS), started if it was not running."""
+        if self._broadcast is None:
+            self._broadcast = Broadcast()
+            self.participants.tap("broadcast", self._broadcast.packet)
+            self._tasks.spawn(self._end_idle_broadcast(self._broadcast))
+        self._broadcast.asked()
+        return self._broadcast
+
+    async def _end_idle_broadcast(self, broadcast: Broadcast) -> None:
+        """Stops the broadcast once nobody asked for it for ``IDLE`` seconds (a watchdog)."""
+        try:
+            idle = False
+            while not idle:
+                await asyncio.sleep(IDLE / 3)
+                idle = broadcast.idle
+        finally:
+            self.participants.untap("broadcast")
+            self._broadcast = None
+            broadcast.close()
 
     # ── closing ────────────────────────────────────────────────────────────────
     async def close(self) -> None:

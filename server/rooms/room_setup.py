@@ -27,3 +27,4 @@ class RoomSetup:
     metronome: Metronome  # every room's 20 ms clock
     recordings: RecordingStore | None = None  # None: rooms cannot be recorded
     store_seconds: float = 2.0  # a recording's audio is stored this often
+    public_url: str = ""  # the server's base URL, for links given out (a turn's audio)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from agents.delivery import DeliveryError, TurnInfo
+from agents.delivery import DeliveryError, HeardAudio, TurnInfo
 from agents.floor.floors import Floor
 from agents.turn import CancelReason
 from media.mixer import Mixer
@@ -39,11 +39,13 @@ class RoomVoice:
         stats: RoomStats,
         tasks: BackgroundTasks,
         ready: Callable[[], Awaitable[None]],
+        heard: Callable[[str], HeardAudio | None] = lambda _: None,
     ) -> None:
         self._room_id = room_id
         self._setup, self._floor, self._mixer = setup, floor, mixer
         self._events, self._stats, self._tasks = events, stats, tasks
         self._ready = ready  # a turn waits on it before it speaks (a debate's announcement)
+        self._heard = heard  # a voiced turn's audio in the room's recording, if recorded
         self.timing = TurnTiming()
         self.speaking: str | None = None  # the agent whose voice is playing
         self._voiced: dict[str, str] = {}  # task id → agent, for turns voiced here
@@ -82,6 +84,9 @@ class RoomVoice:
 
     def finished(self, task_id: str) -> None:
         self._stopped.pop(task_id, None)
+
+    def heard(self, task_id: str) -> HeardAudio | None:
+        return self._heard(task_id)
 
     def progress(self, turn: TurnInfo, note: str) -> None:
         self._events.publish(ev.ProgressNoted(turn.agent, turn.task_id, note))

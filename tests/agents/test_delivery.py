@@ -8,7 +8,7 @@ from pathlib import Path
 from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
-from agents.delivery import Deliveries, ImmediateDelivery, TurnInfo
+from agents.delivery import Deliveries, HeardAudio, ImmediateDelivery, TurnInfo
 from agents.persona import BrainSpec
 from agents.service import call_context
 from agents.turn import CancelReason
@@ -47,6 +47,9 @@ class Stage:
         self.finished_turns.append(task_id)
 
     def progress(self, turn: TurnInfo, note: str) -> None:
+        return None
+
+    def heard(self, task_id: str) -> HeardAudio | None:
         return None
 
 

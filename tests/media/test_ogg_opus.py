@@ -8,7 +8,7 @@ import io
 import av
 import numpy as np
 
-from media.ogg_opus import OggOpusWriter
+from media.ogg_opus import OggOpusWriter, clip
 from media.opus import OpusLane
 from media.pcm import OUT_FRAME
 from server.recordings.recorder import frames_to_fill
@@ -66,3 +66,18 @@ def test_silence_fills_only_what_the_rooms_clock_skipped() -> None:
     assert frames_to_fill(1.0, 45, 0.001, 0.001) == 0  # the burst itself
     assert frames_to_fill(1.0, 40, 0.02, 0.3) == 10  # paced again after a skip: fill the gap
     assert frames_to_fill(1.0, 55, 0.02, 0.02) == 0  # ahead for a moment: nothing taken out
+
+
+def test_a_clip_holds_the_packets_of_its_span_and_decodes() -> None:
+    lane, writer, taken = OpusLane(), OggOpusWriter(), bytearray()
+    for tick in range(250):  # 5 s: silence, a second of tone from 2 s, silence
+        pcm = tone(tick) if 100 <= tick < 150 else np.zeros(OUT_FRAME, np.int16)
+        if (packet := lane.encode(pcm, tick)) is not None:
+            writer.add(packet)
+        taken += writer.take()
+    taken += writer.close()
+    piece = decode(clip(bytes(taken), 2.0, 3.0))
+    assert abs(len(piece) - 48000) <= 960  # one second (the pre-skip aside)
+    level = np.sqrt(np.mean(piece[4800:-4800] ** 2))
+    assert level > 1000  # the tone, not the silence around it
+    assert clip(bytes(taken), 6.0, 7.0) == b""  # past the end: nothing

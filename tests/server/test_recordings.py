@@ -15,7 +15,9 @@ import av
 import httpx
 import numpy as np
 import pytest
+from a2a.types import a2a_pb2 as pb
 
+from clients.a2a import fetch_card, make_client
 from clients.rtc import EventLog, join
 from server.settings import RecordingSettings
 from tests.server.test_room_links import ALICE, BOB, KEYS, bearer
@@ -117,6 +119,20 @@ async def test_a_recorded_room_plays_back_with_its_words_at_the_right_times(
             for start, who, _ in captions:
                 if who != "guest":
                     assert min(abs(at - start) for at in heard) < 0.1, (start, heard)
+
+            # The turn's A2A task has the audio as heard, fetched with the a2a-sdk client.
+            card = await fetch_card(http, f"{url}/agents/mei")
+            task = await make_client(http, card).get_task(
+                pb.GetTaskRequest(id=agent_turns[0]["task_id"])
+            )
+            (audio_artifact,) = [a for a in task.artifacts if a.name == "audio"]
+            (part,) = audio_artifact.parts
+            assert part.media_type == "audio/ogg" and part.url.startswith(f"{url}/recordings/")
+            heard_clip = await http.get(part.url)
+            assert heard_clip.status_code == 200, heard_clip.text
+            spoken, clip_rate = decoded(heard_clip.content)
+            assert abs(len(spoken) / clip_rate - (agent_turns[0]["end"] - first)) < 0.1
+            assert level_db(spoken, clip_rate, 0.0, len(spoken) / clip_rate) > -40
             await log.close()
 
 

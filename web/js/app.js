@@ -180,6 +180,7 @@ async function main() {
   $("create").addEventListener("submit", onCreate);
   $("join-speaker").addEventListener("click", () => session?.join("speaker"));
   $("join-listener").addEventListener("click", () => session?.join("listener"));
+  $("join-broadcast").addEventListener("click", () => session?.join("broadcast"));
   $("leave").addEventListener("click", () => session?.leave());
   $("mute").addEventListener("click", onMute);
   $("debate").addEventListener("click", onDebate);

@@ -4,6 +4,7 @@
 import { api, ApiError, serverUp, withCredential } from "./api.js";
 import { me, nameOf } from "./directory.js";
 import { IceBlocked, RoomConnection } from "./rtc.js";
+import { BroadcastConnection } from "./broadcast.js";
 import { SocketConnection } from "./socket_audio.js";
 
 const BLOCKED_WHY = "Your network blocks the audio connection; ask the operator to configure TURN.";
@@ -117,6 +118,7 @@ export class RoomSession {
     this.ui.showError("");
     await this.leave({ quiet: true });
     this.ui.setConnection("connecting", "Connecting audio…");
+    if (role === "broadcast") return this.joinBroadcast();
     if (this.overSocket) return this.joinOverSocket(role, null);
     const connection = new RoomConnection(this.roomId, {
       role,
@@ -133,6 +135,10 @@ export class RoomSession {
       this.connection = null;
       connection.release();
       await connection.close();
+      if (role === "listener" && error instanceof ApiError && error.status === 409) {
+        this.transcript.note("The room is full for live listeners: you hear it through the broadcast, a few seconds behind.");
+        return this.joinBroadcast();
+      }
       this.failed(error);
       return;
     }
@@ -148,6 +154,29 @@ export class RoomSession {
     else if (state === "disconnected") this.ui.setConnection("reconnecting", "Audio interrupted — waiting for the network…");
     else if (state === "failed" && wasConnected) this.reconnect(); // dropped: rejoin
     else if (state === "failed") this.fallBack(connection, role); // ICE never connected
+  }
+
+  // The broadcast: a few seconds behind, nothing per listener on the server.
+  async joinBroadcast() {
+    const connection = new BroadcastConnection(this.roomId, {
+      audioElement: this.ui.audioElement,
+      onState: (state, error) => {
+        if (connection !== this.connection) return;
+        if (state === "connected") this.ui.setConnection("connected", "Connected — listening to the broadcast (a few seconds behind)");
+        else if (state === "failed") this.failed(error);
+      },
+    });
+    this.connection = connection;
+    try {
+      await connection.open();
+    } catch (error) {
+      this.connection = null;
+      await connection.close();
+      this.failed(error);
+      return;
+    }
+    this.role = "listener";
+    this.ui.joined("listener");
   }
 
   // WebRTC cannot connect from here: say so, and carry the audio over the room's WebSocket.
