@@ -22,6 +22,7 @@ from a2a.server.tasks import TaskUpdater
 from a2a.types import a2a_pb2 as pb
 
 from agents import podium_meta
+from agents.audio_parts import Voicer
 from agents.brains.brain import Brain, BrainError, BrainRequest, ProgressNoted, Said, Utterance
 from agents.coalesce import Coalescer
 from agents.delivery import Deliveries, Delivery, DeliveryError, TurnInfo
@@ -67,6 +68,7 @@ class DebaterExecutor(AgentExecutor):
         self._stopping: set[str] = set()  # canceled through the SDK
         self._ending: set[str] = set()  # ending canceled on their own (delivery stopped)
         self._held: dict[str, Coalescer] = {}  # per running turn: text not yet in its task
+        self.voicer: Voicer | None = None  # speaks answers to clients that accept audio
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
@@ -170,12 +172,41 @@ class DebaterExecutor(AgentExecutor):
             await self._call_off(updater, rest, artifact_id, first=held.sent == 1)
             return
         text = "".join(delivered)
+        await self._add_spoken_answer(updater, context, task_id, text, speaker_meta)
         if self.persona.stream_mode == StreamMode.MESSAGE:
             await updater.add_artifact(
                 [pb.Part(text=text)], artifact_id=artifact_id, name="reply", metadata=speaker_meta
             )
         await self._remember(conversation, delivered, task_id, interrupted=False)
         await updater.update_status(pb.TaskState.TASK_STATE_COMPLETED, metadata=speaker_meta)
+
+    async def _add_spoken_answer(
+        self,
+        updater: TaskUpdater,
+        context: RequestContext,
+        task_id: str,
+        text: str,
+        meta: dict[str, str],
+    ) -> None:
+        """A client that accepts audio gets the answer spoken too, as an artifact."""
+        accepted = (
+            list(context.configuration.accepted_output_modes) if context.configuration else []
+        )
+        if self.voicer is None or not text.strip() or not accepted:
+            return
+        try:
+            spoken = await self.voicer(text, self.persona.voice, accepted)
+        except Exception as error:  # the engine failed: the text answer stands, said so in the log
+            log.warning("turn %s: the spoken answer failed: %s", task_id, error)
+            return
+        if spoken is None:
+            return
+        data, media_type = spoken
+        extension = "ogg" if media_type == "audio/ogg" else "wav"
+        part = pb.Part(raw=data, media_type=media_type, filename=f"{task_id}.{extension}")
+        await updater.add_artifact(
+            [part], artifact_id=f"{task_id}-speech", name="speech", metadata=meta
+        )
 
     async def _add_heard_audio(
         self, updater: TaskUpdater, delivery: Delivery, task_id: str, meta: dict[str, str]

@@ -22,22 +22,28 @@ from a2a.utils.errors import A2AError, InternalError, InvalidParamsError
 from google.protobuf.json_format import MessageToDict
 
 from agents import podium_meta
+from agents.audio_parts import Hearing, heard
 from agents.owner import owner_context
 from agents.persona import Persona
 from agents.task_states import TERMINAL_STATES
 from agents.turn import CancelReason, Turn, mark_followed, mark_new_context
+from media.audio_message import AUDIO_TYPES
+from media.spoken_reply import OGG, WAV
 
 log = logging.getLogger(__name__)
 PROTOCOL_BINDINGS = ("JSONRPC", "HTTP+JSON")
 
 
 class PodiumRequestHandler(DefaultRequestHandler):
-    """The SDK's handler, plus follow-ups to ended tasks.
+    """The SDK's handler, plus follow-ups to ended tasks and messages that speak.
 
     A message that names only the ``taskId`` of a task that already ended continues that
     task's conversation: it becomes a new task in the same ``contextId`` that refers back to
-    the old one (``referenceTaskIds``), instead of an error about a terminal task.
+    the old one (``referenceTaskIds``), instead of an error about a terminal task. Audio parts
+    are heard first (``agents.audio_parts``; ``hearing`` is set by the server).
     """
+
+    hearing: Hearing | None = None
 
     async def _follow_up(
         self, params: pb.SendMessageRequest, context: ServerCallContext
@@ -80,6 +86,7 @@ class PodiumRequestHandler(DefaultRequestHandler):
         settings = params.configuration
         if settings.return_immediately or settings.HasField("task_push_notification_config"):
             mark_followed(context)
+        params = await heard(params, self.hearing)
         result = await super().on_message_send(await self._follow_up(params, context), context)
         return cast("pb.Message | pb.Task", result)
 
@@ -88,7 +95,7 @@ class PodiumRequestHandler(DefaultRequestHandler):
     ) -> AsyncIterator[Any]:
         self._check(params, context)
         mark_followed(context)
-        rewritten = await self._follow_up(params, context)
+        rewritten = await self._follow_up(await heard(params, self.hearing), context)
         async for event in super().on_message_send_stream(rewritten, context):
             yield event
 
@@ -136,8 +143,8 @@ def build_card(
         supported_interfaces=interfaces,
         provider=pb.AgentProvider(organization="Podium", url=url),
         capabilities=pb.AgentCapabilities(streaming=True, push_notifications=push),
-        default_input_modes=["text/plain"],
-        default_output_modes=["text/plain"],
+        default_input_modes=["text/plain", *AUDIO_TYPES],  # speech is heard (audio_parts)
+        default_output_modes=["text/plain", OGG, WAV],  # answers spoken on request
         skills=skills,
     )
     if authenticated:

@@ -151,6 +151,21 @@ def pacing(reading: Reading) -> str:
 STORED: list[float] = []  # bytes per minute of each recording of the last recorded phase
 
 
+async def hls_listener(http: httpx.AsyncClient, url: str, room: str) -> None:
+    """One broadcast listener: blocking playlist reloads, every new segment fetched."""
+    live = await http.get(f"{url}/rooms/{room}/live.m3u8", follow_redirects=True)
+    playlist, base = live.text, str(live.url).removesuffix("index.m3u8")
+    await http.get(f"{base}init.mp4")
+    fetched = -1
+    while True:
+        seqs = [int(x.split(".")[0]) for x in playlist.splitlines() if x.endswith(".m4s")]
+        for seq in [s for s in seqs if s > fetched]:
+            await http.get(f"{base}{seq}.m4s")
+            fetched = seq
+        reply = await http.get(f"{base}index.m3u8", params={"_HLS_msn": fetched + 1})
+        playlist = reply.text
+
+
 async def phase(
     rooms: int,
     listeners: int,
@@ -158,6 +173,7 @@ async def phase(
     seconds: float,
     source: str | None = None,
     record: bool = False,
+    broadcast: bool = False,
 ) -> Reading:
     limits = {"PODIUM_ROOMS__MAX_ROOMS": "100", "PODIUM_ROOMS__MAX_LISTENERS": "1000"}
     limits["PODIUM_ROOMS__MAX_SPEAKERS"] = "1000"
@@ -178,7 +194,11 @@ async def phase(
                 for index, room in enumerate(ids):
                     track = LoopingTrack(clips[index % len(clips)].pcm)
                     talkers.append(await join(http, url, room, "speaker", track, decode=False))
+            hls = [asyncio.create_task(hls_listener(http, url, r)) for r in ids if broadcast]
             reading = await measure(url, pid, http, ids, peers, seconds)
+            for task in hls:
+                task.cancel()
+            await asyncio.gather(*hls, return_exceptions=True)
             if record:
                 STORED[:] = [
                     r["size"] / r["duration"] * 60
@@ -261,22 +281,27 @@ async def side_by_side(rooms: int, seconds: float, baseline: str, rounds: int) -
 
 
 async def recording_cost(rooms: int, seconds: float, rounds: int) -> None:
-    """Debating rooms with one listener each, recorded and not, in alternating rounds."""
-    costs: dict[bool, list[float]] = {False: [], True: []}
+    """Debating rooms with one WebRTC listener each: plain, recorded, and with a broadcast
+    listener, in alternating rounds."""
+    kinds = ("plain", "recorded", "broadcast")
+    costs: dict[str, list[float]] = {kind: [] for kind in kinds}
     stored: list[float] = []
     for _ in range(rounds):
-        for record in (False, True):
-            reading = await phase(rooms, 1, False, seconds, record=record)
-            costs[record].append(reading.cpu / rooms)
+        for kind in kinds:
+            record, broadcast = kind == "recorded", kind == "broadcast"
+            reading = await phase(rooms, 1, False, seconds, record=record, broadcast=broadcast)
+            costs[kind].append(reading.cpu / rooms)
             stored += STORED if record else []
-    plain, recorded = (float(np.median(costs[r])) for r in (False, True))
-    print(
-        f"per debating room with a listener: unrecorded {plain:.2f}% of a core"
-        f" ({' '.join(f'{c:.2f}' for c in costs[False])}), recorded {recorded:.2f}%"
-        f" ({' '.join(f'{c:.2f}' for c in costs[True])}): {recorded - plain:+.2f}% per"
-        f" recorded room; stored {np.median(stored) / 1024:.0f} KiB per minute",
-        flush=True,
-    )
+    median = {kind: float(np.median(costs[kind])) for kind in kinds}
+    for kind in kinds:
+        runs = " ".join(f"{c:.2f}" for c in costs[kind])
+        extra = median[kind] - median["plain"]
+        print(
+            f"per debating room, {kind}: {median[kind]:.2f}% of a core ({runs}),"
+            f" {extra:+.2f}% over plain",
+            flush=True,
+        )
+    print(f"recording stored: {np.median(stored) / 1024:.0f} KiB per minute", flush=True)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,16 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
 
+from agents.executor import DebaterExecutor
 from media.inbound import set_peer_timeout
 from media.metronome import Metronome
 from media.openai_speech import OpenAISpeechToText, OpenAITextToSpeech
+from media.spoken_reply import output_type, spoken
 from media.stt import RecognitionError, SpeechToText
 from media.stt_process import ProcessSpeechToText
 from media.tts import EspeakTextToSpeech, TextToSpeech
 from server.api.a2a_mount import mount_agents
+from server.api.audio_hearing import AudioHearing
 from server.api.broadcast import broadcast_router
 from server.api.recordings import recordings_router
 from server.api.rooms import rooms_router
@@ -136,6 +139,18 @@ def create_app(
     ice = IceServers(settings.webrtc)
     proof = ForwardProof()  # its key: the database's shared secret, once it is open
     forwarder = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=None))  # to other replicas
+    fetcher = httpx.AsyncClient(timeout=10.0)  # audio parts sent by URL
+    hearing = AudioHearing(stt, settings.voice.vad(), fetcher, settings.push.allow_private_urls)
+
+    async def voicer(text: str, voice: str, accepted: list[str]) -> tuple[bytes, str] | None:
+        if (media_type := output_type(accepted)) is None:
+            return None
+        return await asyncio.to_thread(spoken, tts, text, voice, media_type), media_type
+
+    for service in runtime.directory.all():
+        service.handler.hearing = hearing
+        if isinstance(service.executor, DebaterExecutor):
+            service.executor.voicer = voicer
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -163,6 +178,7 @@ def create_app(
             await drain()
             await background.aclose()
             await forwarder.aclose()
+            await fetcher.aclose()
             await hub.aclose()
             await runtime.aclose()
 

@@ -24,16 +24,16 @@ class Broadcast:
         self._segmenter = LiveSegmenter()
         self._clock = clock
         self.last_asked = clock()
-        self._new = asyncio.Condition()
-        self._waiting = 0
+        self._new = asyncio.Event()  # set (and replaced) when a segment is out, or at the end
+        self.closed = False
 
     def packet(self, packet: OpusPacket, _tick: int) -> None:
-        if self._segmenter.add(packet) is not None and self._waiting:
-            asyncio.get_running_loop().create_task(self._announce())
+        if self._segmenter.add(packet) is not None:
+            self._announce()
 
-    async def _announce(self) -> None:
-        async with self._new:
-            self._new.notify_all()
+    def _announce(self) -> None:
+        self._new.set()
+        self._new = asyncio.Event()
 
     def asked(self) -> None:
         self.last_asked = self._clock()
@@ -57,16 +57,17 @@ class Broadcast:
         blocking playlist reload (``_HLS_msn``), instead of polling."""
         if seq > self._segmenter.next_seq + 2:
             return  # too far ahead: answered at once
-        self._waiting += 1
-        try:
-            async with self._new:
-                await asyncio.wait_for(
-                    self._new.wait_for(lambda: self._segmenter.next_seq > seq), 3 * SEGMENT
-                )
-        except TimeoutError:
-            pass
-        finally:
-            self._waiting -= 1
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 3 * SEGMENT
+        while self._segmenter.next_seq <= seq and not self.closed:
+            try:
+                await asyncio.wait_for(self._new.wait(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                return
 
     def close(self) -> None:
-        self._segmenter.close()
+        """Ends the broadcast; a reload waiting for a segment is answered at once."""
+        if not self.closed:
+            self.closed = True
+            self._segmenter.close()
+            self._announce()
