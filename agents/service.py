@@ -254,14 +254,26 @@ class AgentDirectory:
     def __init__(self, root: AgentService | None = None) -> None:
         self.root = root
         self._debaters: dict[str, AgentService] = {}
+        self._invited: dict[str, AgentService] = {}  # remote agents a room invited by URL
 
     def add(self, service: AgentService) -> None:
         self._debaters[service.name] = service
 
+    def invite(self, service: AgentService) -> None:
+        """An agent one room invited: found by name, not listed with the debaters."""
+        self._invited[service.name] = service
+
+    @property
+    def invited(self) -> list[str]:
+        return list(self._invited)
+
+    def uninvite(self, name: str) -> AgentService | None:
+        return self._invited.pop(name, None)
+
     def get(self, name: str) -> AgentService | None:
         if self.root is not None and name == self.root.name:
             return self.root
-        return self._debaters.get(name.lower())
+        return self._debaters.get(name.lower()) or self._invited.get(name.lower())
 
     @property
     def debaters(self) -> list[AgentService]:

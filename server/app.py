@@ -51,6 +51,7 @@ from server.replicas.forward_proof import ForwardedCheck, ForwardProof
 from server.replicas.room_leases import RoomLeases
 from server.replicas.room_records import RoomRecords
 from server.replicas.task_leases import TaskLeases
+from server.rooms.invites import Invites
 from server.rooms.room_setup import RoomSetup
 from server.rooms.rooms import Rooms
 from server.runtime import VERSION, build_runtime
@@ -139,7 +140,7 @@ def create_app(
     ice = IceServers(settings.webrtc)
     proof = ForwardProof()  # its key: the database's shared secret, once it is open
     forwarder = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=None))  # to other replicas
-    fetcher = httpx.AsyncClient(timeout=10.0)  # audio parts sent by URL
+    fetcher = httpx.AsyncClient(timeout=settings.remote_agents.timeout)  # audio, agent cards
     hearing = AudioHearing(stt, settings.voice.vad(), fetcher, settings.push.allow_private_urls)
 
     async def voicer(text: str, voice: str, accepted: list[str]) -> tuple[bytes, str] | None:
@@ -272,9 +273,19 @@ def create_app(
 
     app.include_router(stream_router(runtime, hub))
     links = identity.links if identity.enabled else None
+    invites = Invites(runtime, settings, fetcher)
+    rooms.on_close.append(invites.release)
     app.include_router(
         rooms_router(
-            rooms, leases, forwarder, links, settings.auth.room_link_ttl, ice, proof, limiter
+            rooms,
+            leases,
+            forwarder,
+            links,
+            settings.auth.room_link_ttl,
+            ice,
+            proof,
+            limiter,
+            invites,
         )
     )
     app.include_router(recordings_router(recordings, rooms))

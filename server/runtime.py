@@ -47,6 +47,34 @@ class Runtime:
     push: Push | None = None
     events: TaskEventStream | None = None  # replicas: every replica's task events
 
+    def invite(self, persona: Persona, settings: Settings) -> AgentService:
+        """A remote agent invited into a room: its own debater service, in-process only."""
+        brain = make_brain(persona.brain)
+        executor = DebaterExecutor(persona, brain, self.transcript, self.turn_logs, self.deliveries)
+        service = _service(
+            persona,
+            f"/agents/{persona.name}",
+            executor,
+            self.database,
+            self.events,
+            self.turn_logs,
+            settings,
+            brain.label,
+            self.push,
+        )
+        self.directory.invite(service)
+        self.brains.append(brain)
+        return service
+
+    async def uninvite(self, name: str) -> None:
+        service = self.directory.uninvite(name)
+        if service is not None and isinstance(service.executor, DebaterExecutor):
+            brain = service.executor.brain
+            if brain in self.brains:
+                self.brains.remove(brain)
+            if (close := getattr(brain, "aclose", None)) is not None:
+                await close()
+
     async def fail_abandoned(self, turn: Abandoned) -> bool:
         """Ends ``turn``, left running by a replica that stopped, ``failed``."""
         service = self.directory.get(turn.agent) or self.directory.root

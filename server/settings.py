@@ -122,6 +122,16 @@ class RoomSettings(_Strict):
     )
 
 
+class RemoteAgentSettings(_Strict):
+    """``[remote_agents]``: agents a room's owner invites by the URL of their card."""
+
+    allow_private_urls: bool = Field(
+        default=False, description="allow cards on loopback, private and link-local addresses"
+    )
+    timeout: float = Field(default=10.0, gt=0, le=60, description="seconds to fetch a card")
+    per_room: int = Field(default=4, ge=0, le=8, description="invited agents per room")
+
+
 class RecordingSettings(_Strict):
     """``[recordings]``: rooms recorded to the database (audio and transcript)."""
 
@@ -295,6 +305,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     rooms: RoomSettings = RoomSettings()
     recordings: RecordingSettings = RecordingSettings()
+    remote_agents: RemoteAgentSettings = RemoteAgentSettings()
     voice: VoiceSettings = VoiceSettings()
     webrtc: WebRtcSettings = WebRtcSettings()
     debate: DebateSettings = DebateSettings()

@@ -147,8 +147,9 @@ class ModeratorExecutor(AgentExecutor):
         stage: Delivery | None,
     ) -> str:
         updater = recipient.updater
-        known = [s.name for s in self._directory.debaters]
-        plan = DebatePlan.parse(meta, self._order or tuple(known), self._rounds, known)
+        configured = [s.name for s in self._directory.debaters]
+        known = configured + self._directory.invited  # a room's invited agents debate too
+        plan = DebatePlan.parse(meta, self._order or tuple(configured), self._rounds, known)
         if not topic or isinstance(plan, str):
             reason = plan if isinstance(plan, str) else "send a topic (text) to debate"
             await updater.update_status(

@@ -28,7 +28,9 @@ from server.replicas.room_leases import RoomLeases
 from server.replicas.room_records import RoomRecord
 from server.rooms.access import Need, room_for, sees
 from server.rooms.events import EVENT_TYPES
+from server.rooms.invites import Invites, is_url
 from server.rooms.participants import RoomFull
+from server.rooms.room import Room
 from server.rooms.rooms import Rooms
 from server.webrtc import IceServers
 
@@ -104,6 +106,7 @@ def rooms_router(
     ice: IceServers,
     proof: ForwardProof,
     limiter: Limiter | None = None,
+    invites: Invites | None = None,
 ) -> APIRouter:
     """The room routes; ``links`` signs share links (None: authentication is off, a room's
     plain URL is its link)."""
@@ -116,12 +119,40 @@ def rooms_router(
         token, expires = links.issue(room_id, grant, ttl or link_ttl)
         return {"grant": grant, "url": f"{path}&token={token}", "token": token, "expires": expires}
 
+    async def create_room(body: CreateRoom, principal: Principal) -> Room:
+        """The room, with any agents named by URL invited into it (fetched and checked)."""
+        urls = [a for a in body.agents or [] if is_url(a)]
+        if not urls:
+            return await rooms.create(body.topic, body.agents, principal.name)
+        if invites is None or len(urls) > invites.per_room:
+            limit = invites.per_room if invites else 0
+            raise BadRequest(f"a room can invite at most {limit} agents by URL")
+        rooms.check_capacity()
+        local = [a for a in body.agents or [] if not is_url(a)]
+        personas = await invites.invite(urls, local)
+        try:
+            room = await rooms.create(
+                body.topic,
+                local + [p.name for p in personas],
+                principal.name,
+                [p.name for p in personas],
+            )
+        except BaseException:
+            await invites.release("", personas)
+            raise
+        invites.attach(room.id, personas)
+        room.invited = {
+            p.name: {"display_name": p.display_name, "color": p.color, "card_url": url}
+            for p, url in zip(personas, urls, strict=True)
+        }
+        return room
+
     @router.post("", status_code=201)
     async def create(body: CreateRoom, request: Request) -> JSONResponse:
         principal = principal_of(request.scope)
         if principal.is_room_guest:
             raise Forbidden("a room link cannot create rooms")
-        room = await rooms.create(body.topic, body.agents, principal.name)
+        room = await create_room(body, principal)
         if body.record:
             try:
                 await room.start_recording()

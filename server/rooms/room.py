@@ -74,6 +74,7 @@ class Room:
         self.id, self.topic, self.agents = room_id, topic, agents
         self.context_id = f"room-{room_id}"
         self.owner = ""  # the principal that created it
+        self.invited: dict[str, dict[str, str]] = {}  # agents invited by URL: name → who
         self.state = "open"
         self.floor, self.stats = floor, stats
         self.events = EventHub(room_id)
@@ -113,6 +114,7 @@ class Room:
             "id": self.id,
             "topic": self.topic,
             "agents": self.agents,
+            "invited": self.invited,
             "state": self.state,
             "speaking": self.speaking,
             "context_id": self.context_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 
 from agents.floor.floors import Floors
 from server.http.errors import NotFound, TooManyRequests, Unavailable
@@ -29,12 +30,23 @@ class Rooms:
         self._records = records
         self._rooms: dict[str, Room] = {}
         self._creating = 0
+        self.on_close: list[Callable[[str], Awaitable[None]]] = []  # e.g. invited agents go
 
-    async def create(self, topic: str, agents: list[str] | None, owner: str = "") -> Room:
-        """A new room, on record before it exists (no record: 503 and nothing was made)."""
+    async def _closed(self, room_id: str) -> None:
+        for hook in self.on_close:
+            await hook(room_id)
+
+    def check_capacity(self) -> None:
         if len(self._rooms) + self._creating >= self._max_rooms:
             raise TooManyRequests(f"room limit reached ({self._max_rooms}); delete a room first")
-        names = [s.name for s in self._setup.directory.debaters]
+
+    async def create(
+        self, topic: str, agents: list[str] | None, owner: str = "", invited: Sequence[str] = ()
+    ) -> Room:
+        """A new room, on record before it exists (no record: 503 and nothing was made);
+        ``invited``: names of agents invited into it (``server.rooms.invites``)."""
+        self.check_capacity()
+        names = [s.name for s in self._setup.directory.debaters] + list(invited)
         chosen = [a.lower() for a in agents] if agents else names
         unknown = [a for a in chosen if a not in names]
         if unknown:
@@ -66,6 +78,7 @@ class Rooms:
         if room is not None:
             await room.close()
             self._floors.close(room.context_id)
+            await self._closed(room_id)
 
     def _open(self, room_id: str, topic: str, agents: list[str], owner: str) -> Room:
         floor = self._floors.open(f"room-{room_id}")
@@ -99,6 +112,7 @@ class Rooms:
             return  # a concurrent delete got there first
         await room.close()
         self._floors.close(room.context_id)
+        await self._closed(room_id)
 
     async def aclose(self) -> None:
         """Server shutdown: rooms close but stay on record, to reopen at the next start (or on

@@ -1,7 +1,7 @@
 // Podium's page: the lobby, a room (session, floor, transcript) and the A2A directory.
 
 import { api, ApiError } from "./api.js";
-import { colorOf, loadAgents, me, nameOf } from "./directory.js";
+import { agents, colorOf, loadAgents, me, nameOf } from "./directory.js";
 import { FloorPanel } from "./floor.js";
 import { createRoom, loadRooms } from "./lobby.js";
 import { loadRecordings, openRecording } from "./replay.js";
@@ -28,6 +28,10 @@ const ui = {
   showError,
   audioElement: null,
   renderRoom(room) {
+    // Agents invited into this room by URL: their names and colours, as the debaters'.
+    for (const [name, guest] of Object.entries(room.invited || {})) {
+      agents.set(name, { display: guest.display_name, color: guest.color, card: guest.card_url });
+    }
     document.title = `${room.topic} — Podium`;
     $("room-title").textContent = room.topic;
     $("debate").textContent = room.debate_task_id ? "Restart debate" : "Start debate";

@@ -1,0 +1,152 @@
+"""Agents invited into a room by the URL of their A2A card.
+
+The card is fetched with the push notifications' address checks (private, loopback and
+link-local hosts refused unless ``remote_agents.allow_private_urls``; each redirect checked
+again), within ``remote_agents.timeout``, and checked: a name, an A2A interface (1.0 or 0.3)
+or a 0.3 card's URL, and streaming. The agent gets a voice and a colour no other agent of the
+room has, and becomes a debater of that room only (``AgentDirectory.invite``): its answers are
+voiced like a configured remote debater's, its progress notes shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from urllib.parse import urljoin, urlparse
+
+import httpx
+from a2a.types import a2a_pb2 as pb
+from google.protobuf.json_format import ParseDict, ParseError
+
+from agents.persona import BrainSpec, Persona, Temperament
+from server.api.push import url_problem
+from server.http.errors import BadRequest, PodiumError
+from server.runtime import Runtime
+from server.settings import Settings
+
+CARD_PATH = "/.well-known/agent-card.json"
+REDIRECTS = 3
+MAX_CARD = 256 * 1024
+VOICES = ("en-gb+m3", "en-us+f4", "en-gb+f3", "en-us+m7", "en-gb+m5", "en-us+f2")
+COLORS = ("#059669", "#d97706", "#7c3aed", "#0891b2", "#be123c", "#4d7c0f")
+
+
+class CardRefused(PodiumError):
+    """The URL answers, but not with an A2A agent card Podium can debate with."""
+
+    status_code = 422
+
+
+def is_url(name: str) -> bool:
+    return name.startswith(("http://", "https://"))
+
+
+def card_url(url: str) -> str:
+    """Where the card is: the URL itself when it names a JSON file, else its well-known path."""
+    return url if urlparse(url).path.endswith(".json") else url.rstrip("/") + CARD_PATH
+
+
+async def fetch_card(url: str, http: httpx.AsyncClient, allow_private: bool) -> pb.AgentCard:
+    """The agent card at (or under) ``url``, checked; BadRequest / CardRefused saying why."""
+    where = card_url(url)
+    for _ in range(REDIRECTS + 1):
+        if (why := await url_problem(where, allow_private)) is not None:
+            raise BadRequest(f"agent {url}: {why}")
+        try:
+            response = await http.get(where, follow_redirects=False)
+        except httpx.TimeoutException as error:
+            raise CardRefused(f"agent {url}: its card did not come in time ({where})") from error
+        except httpx.HTTPError as error:
+            raise CardRefused(f"agent {url}: its card could not be fetched ({error})") from error
+        if response.is_redirect and "location" in response.headers:
+            where = urljoin(where, response.headers["location"])
+            continue
+        if response.status_code != 200:
+            raise CardRefused(f"agent {url}: {where} answered {response.status_code}, not a card")
+        if len(response.content) > MAX_CARD:
+            raise CardRefused(f"agent {url}: its card is larger than {MAX_CARD} bytes")
+        return _checked(url, response.content)
+    raise CardRefused(f"agent {url}: more than {REDIRECTS} redirects")
+
+
+def _checked(url: str, body: bytes) -> pb.AgentCard:
+    try:
+        raw = json.loads(body)
+    except ValueError as error:
+        raise CardRefused(f"agent {url}: its card is not JSON") from error
+    if not isinstance(raw, dict):
+        raise CardRefused(f"agent {url}: its card is not a JSON object")
+    card = pb.AgentCard()
+    try:
+        ParseDict(raw, card, ignore_unknown_fields=True)
+    except ParseError as error:
+        raise CardRefused(f"agent {url}: not an A2A agent card ({error})") from error
+    versions = {i.protocol_version for i in card.supported_interfaces}
+    legacy = isinstance(raw.get("url"), str) and str(raw.get("protocolVersion", "")).startswith(
+        "0."
+    )
+    if not card.name.strip():
+        raise CardRefused(f"agent {url}: its card has no name")
+    if not (versions & {"1.0", "0.3"}) and not legacy:
+        raise CardRefused(f"agent {url}: its card names no A2A 1.0 or 0.3 interface")
+    if not card.capabilities.streaming and not raw.get("capabilities", {}).get("streaming"):
+        raise CardRefused(f"agent {url}: it does not stream (capabilities.streaming)")
+    return card
+
+
+def invited_persona(
+    card: pb.AgentCard, url: str, taken_names: set[str], taken_voices: set[str]
+) -> Persona:
+    """A debater persona for the invited agent: a name, voice and colour of its own."""
+    slug = re.sub(r"[^a-z0-9]+", "-", card.name.lower()).strip("-")[:20] or "guest"
+    name = f"{slug}-{hashlib.sha1(url.encode()).hexdigest()[:4]}"
+    while name in taken_names:
+        name += "x"
+    voice = next((v for v in VOICES if v not in taken_voices), VOICES[len(taken_voices) % 6])
+    color = COLORS[int(hashlib.sha1(name.encode()).hexdigest(), 16) % len(COLORS)]
+    return Persona(
+        name=name,
+        display_name=card.name[:60],
+        description=(card.description or "A remote A2A agent")[:300],
+        temperament=Temperament.ANALYTICAL,
+        style="as its own service answers",
+        voice=voice,
+        color=color,
+        brain=BrainSpec(kind="a2a", url=url.removesuffix(CARD_PATH)),
+    )
+
+
+class Invites:
+    """Invites agents into rooms and lets them go when the room closes."""
+
+    def __init__(self, runtime: Runtime, settings: Settings, http: httpx.AsyncClient) -> None:
+        self._runtime, self._settings, self._http = runtime, settings, http
+        self.by_room: dict[str, list[Persona]] = {}
+        self.per_room = settings.remote_agents.per_room
+
+    async def invite(self, urls: list[str], local: list[str]) -> list[Persona]:
+        """Personas for the agents at ``urls`` (next to the local debaters ``local``), their
+        services running; nothing is left running if one of them is refused."""
+        allow = self._settings.remote_agents.allow_private_urls
+        cards = [await fetch_card(url, self._http, allow) for url in urls]
+        directory = self._runtime.directory
+        taken = set(local)
+        voices = {s.persona.voice for n in local if (s := directory.get(n)) is not None}
+        personas = []
+        for url, card in zip(urls, cards, strict=True):
+            persona = invited_persona(card, url, taken | set(directory.invited), voices)
+            taken.add(persona.name)
+            voices.add(persona.voice)
+            personas.append(persona)
+        for persona in personas:
+            self._runtime.invite(persona, self._settings)
+        return personas
+
+    def attach(self, room_id: str, personas: list[Persona]) -> None:
+        if personas:
+            self.by_room[room_id] = personas
+
+    async def release(self, room_id: str, personas: list[Persona] | None = None) -> None:
+        for persona in personas or self.by_room.pop(room_id, []):
+            await self._runtime.uninvite(persona.name)

@@ -1,0 +1,79 @@
+"""Agents invited into a room by the URL of their card, on loopback: a remote a2a-sdk agent
+debates aloud next to a local debater (its note shown, its answer voiced), it is the room's
+and nobody else's, and a URL that is private, not an agent or not there is refused with the
+URL and the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from clients.launch import free_port
+from clients.rtc import EventLog
+from server.settings import RemoteAgentSettings
+from tests.fakes import FakeSpeechToText, FakeTextToSpeech
+from tests.remote_agents import ANSWER, NOTE, Shape, remote_agent
+from tests.serving import serve_app, serve_podium
+
+LOOPBACK_ALLOWED = RemoteAgentSettings(allow_private_urls=True)
+
+
+async def test_an_agent_invited_by_url_debates_aloud_next_to_a_local_debater(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    remote = f"http://localhost:{port}"
+    engines = (FakeSpeechToText(), FakeTextToSpeech(seconds_per_word=0.02))
+    with (
+        serve_app(remote_agent(Shape.NOTE_THEN_ARTIFACT, remote), port),
+        serve_podium(tmp_path, engines=engines, remote_agents=LOOPBACK_ALLOWED) as url,
+    ):
+        async with httpx.AsyncClient(timeout=30) as http:
+            body = {"topic": "Trams", "agents": ["mei", remote]}
+            created = await http.post(f"{url}/rooms", json=body)
+            assert created.status_code == 201, created.text
+            room = created.json()
+            (guest,) = [a for a in room["agents"] if a != "mei"]
+            assert room["invited"][guest]["card_url"] == remote
+            assert room["invited"][guest]["display_name"] == "remote note_then_artifact"
+            listed = [a["podium"]["name"] for a in (await http.get(f"{url}/agents")).json()]
+            assert guest not in listed  # the room's guest, not a debater of the server
+
+            log = EventLog(http, url, room["id"])
+            started = await http.post(f"{url}/rooms/{room['id']}/debate", json={"rounds": 1})
+            assert started.status_code == 202, started.text
+            await log.wait_for("debate_finished", timeout=60)
+            ended = {e["agent"]: e["state"] for e in log.of("turn_ended")}
+            assert ended == {"mei": "completed", guest: "completed"}
+            [progress] = log.of("progress_noted")
+            assert (progress["agent"], progress["text"]) == (guest, NOTE)
+            heard = "".join(e["text"] for e in log.of("words_played") if e["agent"] == guest)
+            assert heard.split() == ANSWER.split(), "its answer is voiced, its note is not"
+            await log.close()
+
+            assert (await http.delete(f"{url}/rooms/{room['id']}")).status_code == 204
+            again = await http.post(f"{url}/rooms", json={"topic": "x", "agents": [guest]})
+            assert again.status_code == 404  # gone with its room
+
+
+async def test_private_missing_and_non_agent_urls_are_refused_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    with serve_podium(tmp_path) as url:
+        async with httpx.AsyncClient(timeout=30) as http:
+            private = "http://127.0.0.1:9/agent"
+            refused = await http.post(f"{url}/rooms", json={"topic": "x", "agents": [private]})
+            assert refused.status_code == 400
+            message = refused.json()["error"]["message"]
+            assert private in message and "loopback" in message
+            assert (await http.get(f"{url}/rooms")).json() == []  # no room was made
+    with serve_podium(tmp_path / "b", remote_agents=LOOPBACK_ALLOWED) as url:
+        async with httpx.AsyncClient(timeout=30) as http:
+            not_agent = f"{url}/web"  # answers, but no card under it
+            refused = await http.post(f"{url}/rooms", json={"topic": "x", "agents": [not_agent]})
+            assert refused.status_code == 422
+            assert not_agent in refused.json()["error"]["message"]
+            gone = f"http://localhost:{free_port()}"  # nothing listens
+            refused = await http.post(f"{url}/rooms", json={"topic": "x", "agents": [gone]})
+            assert refused.status_code == 422 and gone in refused.json()["error"]["message"]
