@@ -10,15 +10,15 @@ get. Browsers play Opus in fMP4 through Media Source Extensions; the playlist is
 
 from __future__ import annotations
 
-import io
 import struct
 from collections import deque
 from dataclasses import dataclass
 
 import av
 
-from media.opus import TIME_BASE, OpusPacket
-from media.pcm import FRAME_SECONDS, OUT_FRAME, OUT_RATE
+from media.muxing import BytesSink, stamped
+from media.opus import OpusPacket
+from media.pcm import FRAME_SECONDS, OUT_RATE
 
 SEGMENT = 2.0  # seconds per segment
 KEEP = 6  # segments kept (and listed: 12 s of the room)
@@ -30,19 +30,6 @@ class Segment:
     seq: int
     duration: float  # seconds
     data: bytes  # moof + mdat
-
-
-class _Sink(io.RawIOBase):
-    def __init__(self) -> None:
-        super().__init__()
-        self.pending = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        self.pending += data
-        return len(data)
 
 
 def _boxes(data: bytes | bytearray) -> list[tuple[bytes, int]]:
@@ -59,7 +46,7 @@ def _boxes(data: bytes | bytearray) -> list[tuple[bytes, int]]:
 
 class LiveSegmenter:
     def __init__(self) -> None:
-        self._sink = _Sink()
+        self._sink = BytesSink()
         self._container = av.open(
             self._sink,
             "w",
@@ -82,12 +69,8 @@ class LiveSegmenter:
         """The next 20 ms; the segment it completed, if any."""
         if self._closed:
             return None
-        copy: OpusPacket = av.Packet(bytes(packet))  # type: ignore[assignment]
-        copy.pts = copy.dts = self._frames * OUT_FRAME
-        copy.time_base = TIME_BASE
-        copy.stream = self._stream
         before = self._frames
-        self._container.mux(copy)
+        self._container.mux(stamped(packet, before, self._stream))
         self._frames += 1
         return self._split(before)
 

@@ -14,32 +14,18 @@ import io
 
 import av
 
+from media.muxing import BytesSink, stamped
 from media.opus import TIME_BASE, OpusPacket
 from media.pcm import OUT_FRAME, OUT_RATE
 
 SILENT_FRAME = b"\xf8\xff\xfe"  # one 20 ms Opus frame of silence (CELT, code 0)
 
 
-class _Pages(io.RawIOBase):
-    """Where the muxer writes: bytes gathered until taken."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.pending = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        self.pending += data
-        return len(data)
-
-
 class OggOpusWriter:
     """Opus packets of one 48 kHz mono stream in, Ogg/Opus bytes out."""
 
     def __init__(self) -> None:
-        self._pages = _Pages()
+        self._pages = BytesSink()
         self._container = av.open(self._pages, "w", format="ogg", options={"flush_packets": "1"})
         self._stream = self._container.add_stream("libopus", rate=OUT_RATE, layout="mono")
         self.ticks = 0  # the recording's length so far, in 20 ms frames
@@ -54,11 +40,7 @@ class OggOpusWriter:
         """The next 20 ms."""
         if self._closed:
             return
-        copy: OpusPacket = av.Packet(bytes(packet))  # type: ignore[assignment]
-        copy.pts = copy.dts = self.ticks * OUT_FRAME
-        copy.time_base = TIME_BASE
-        copy.stream = self._stream
-        self._container.mux(copy)
+        self._container.mux(stamped(packet, self.ticks, self._stream))
         self.ticks += 1
 
     def silence(self, frames: int) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from media.ogg_opus import OggOpusWriter
 from media.opus import OpusLane
-from media.pcm import OUT_FRAME, OUT_RATE
+from media.pcm import OUT_FRAME, OUT_RATE, Pcm
 from media.tts import TextToSpeech
 from media.voice import at_48k
 
@@ -28,18 +28,23 @@ def output_type(accepted: list[str]) -> str | None:
     return None
 
 
+def wav_bytes(pcm: Pcm, rate: int) -> bytes:
+    """Mono 16-bit PCM as a WAV file."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(rate)
+        file.writeframes(pcm.astype("<i2").tobytes())
+    return out.getvalue()
+
+
 def spoken(tts: TextToSpeech, text: str, voice: str, media_type: str = OGG) -> bytes:
     """Blocking (run it in a thread): ``text`` in ``voice`` as a ``media_type`` file."""
     speech = at_48k(tts.synthesize(text, voice))
     pcm = speech.pcm
     if media_type == WAV:
-        out = io.BytesIO()
-        with wave.open(out, "wb") as file:
-            file.setnchannels(1)
-            file.setsampwidth(2)
-            file.setframerate(OUT_RATE)
-            file.writeframes(pcm.astype("<i2").tobytes())
-        return out.getvalue()
+        return wav_bytes(pcm, OUT_RATE)
     frames = -(-len(pcm) // OUT_FRAME) + 1  # whole frames, and one to let the encoder finish
     padded = np.zeros(frames * OUT_FRAME, np.int16)
     padded[: len(pcm)] = pcm

@@ -4,7 +4,6 @@ live listeners full is moved to the broadcast."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -12,19 +11,13 @@ import pytest
 
 from clients.rtc import EventLog
 from server.settings import RoomSettings
-from tests.browser.test_page import CHROMIUM, launch, new_page, playwright_api
+from tests.browser.test_page import CHROMIUM, new_page, playwright_api
 from tests.serving import serve_podium
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
     reason="system Chromium not found (apt-get install chromium; .ci/run installs it)",
 )
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[object]:
-    async with launch() as browser:
-        yield browser
 
 
 async def plays(page: object, seconds: float) -> None:

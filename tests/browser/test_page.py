@@ -193,16 +193,17 @@ async def test_page_reconnects_after_a_server_restart(browser: object, tmp_path:
 async def test_clear_errors_for_a_full_room_and_an_unknown_one(
     browser: object, tmp_path: Path
 ) -> None:
-    with serve_podium(tmp_path / "data", rooms=RoomSettings(max_listeners=1)) as url:
+    # (A listener who finds the listeners full is moved to the broadcast: test_broadcast.py.)
+    with serve_podium(tmp_path / "data", rooms=RoomSettings(max_speakers=1)) as url:
         async with httpx.AsyncClient() as http:
             room = (await http.post(f"{url}/rooms", json={"topic": "Small room"})).json()
         first = await new_page(browser, f"{url}/?room={room['id']}")
-        await first.get_by_role("button", name="Listen only").click()
+        await first.get_by_role("button", name="Join and speak").click()
         await playwright_api.expect(first.locator("#connection")).to_have_text(
-            "Connected — listening", timeout=15000
+            "Connected — speaking", timeout=15000
         )
         second = await new_page(browser, f"{url}/?room={room['id']}")
-        await second.get_by_role("button", name="Listen only").click()
+        await second.get_by_role("button", name="Join and speak").click()
         alert = second.get_by_role("alert")
         await playwright_api.expect(alert).to_contain_text("This room is full", timeout=15000)
         await shot(second, "room-full")
@@ -265,22 +266,15 @@ async def test_the_page_handles_exactly_the_room_event_types_and_people_who_leav
             assert page.errors == []
 
 
-@pytest.fixture
-async def beeping_browser() -> AsyncIterator[object]:
-    """Chromium's own fake microphone: a periodic beep, as a test machine's page gets."""
-    async with launch() as chromium:
-        yield chromium
-
-
 async def test_a_beeping_fake_microphone_never_takes_the_floor_and_the_debate_goes_on(
-    beeping_browser: object, tmp_path: Path
+    chromium: object, tmp_path: Path
 ) -> None:
     with serve_podium(tmp_path / "data") as url:
         async with httpx.AsyncClient(timeout=20) as http:
             body = {"topic": "Beeps", "debate": True, "rounds": 1, "interruptions": 0}
             room = (await http.post(f"{url}/rooms", json=body)).json()
             log = EventLog(http, url, room["id"])
-            page = await new_page(beeping_browser, f"{url}/?room={room['id']}")
+            page = await new_page(chromium, f"{url}/?room={room['id']}")
             await page.get_by_role("button", name="Join and speak").click()
             await log.wait_for("participant_joined", role="speaker", timeout=20)
             await log.wait_for("debate_finished", timeout=120)

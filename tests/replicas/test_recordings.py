@@ -1,6 +1,6 @@
 """A recording made on one replica is served by the other, from the PostgreSQL they share:
 its description, its audio (whole and by range) and its transcript; starting and stopping it
-through the replica that does not hold the room."""
+through the replica that does not hold the room; and the room's broadcast through it."""
 
 from __future__ import annotations
 
@@ -52,3 +52,12 @@ async def test_a_recording_made_on_one_replica_is_served_by_the_other(
             document = (await http.get(f"{b}/recordings/{recording_id}/transcript.json")).json()
             spoken = [t for t in document["turns"] if t["kind"] == "agent"]
             assert len(spoken) == 1 and spoken[0]["speaker"] == "mei" and spoken[0]["words"]
+
+            # The room's broadcast through B: the redirect, the playlist and a segment from A.
+            live = await http.get(f"{b}/rooms/{room['id']}/live.m3u8")
+            assert live.status_code == 302
+            keyed = f"{b}{live.headers['location']}"
+            playlist = (await http.get(keyed, params={"_HLS_msn": 0})).text
+            assert "0.m4s" in playlist
+            segment = await http.get(keyed.replace("index.m3u8", "0.m4s"))
+            assert segment.status_code == 200 and len(segment.content) > 1000

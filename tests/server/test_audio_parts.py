@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import io
-import wave
 from pathlib import Path
 
 import av
@@ -23,21 +22,12 @@ from clients.fixtures import labelled_speech
 from media.ogg_opus import OggOpusWriter
 from media.opus import OpusLane
 from media.pcm import OUT_FRAME
+from media.spoken_reply import wav_bytes
 from media.tts import Speech
 from media.voice import at_48k
 from tests.serving import serve_podium
 
 COMPLETED = pb.TaskState.TASK_STATE_COMPLETED
-
-
-def wav_bytes(pcm: np.ndarray, rate: int = 16000) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as file:
-        file.setnchannels(1)
-        file.setsampwidth(2)
-        file.setframerate(rate)
-        file.writeframes(pcm.astype("<i2").tobytes())
-    return out.getvalue()
 
 
 def ogg_bytes(pcm: np.ndarray) -> bytes:
@@ -62,7 +52,7 @@ async def test_an_agent_hears_an_audio_part_and_answers_in_text_and_speech(
     clip = labelled_speech()[0]
     silence = np.zeros(8000, np.int16)
     pcm = np.concatenate([silence, clip.pcm, silence])
-    data = wav_bytes(pcm) if container == "audio/wav" else ogg_bytes(pcm)
+    data = wav_bytes(pcm, 16000) if container == "audio/wav" else ogg_bytes(pcm)
     with serve_podium(tmp_path) as url:
         async with httpx.AsyncClient(timeout=60) as http:
             card = await fetch_card(http, f"{url}/agents/mei")
@@ -100,7 +90,7 @@ async def test_audio_that_cannot_be_heard_is_invalid_params_naming_the_part(
         message = {"messageId": "m1", "role": "ROLE_USER", "parts": parts}
         return {"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": message}}
 
-    silent = base64.b64encode(wav_bytes(np.zeros(16000, np.int16))).decode()
+    silent = base64.b64encode(wav_bytes(np.zeros(16000, np.int16), 16000)).decode()
     garbage = base64.b64encode(b"RIFF not really a wave file" * 10).decode()
     cases = {
         "could not be decoded": [{"raw": garbage, "mediaType": "audio/wav"}],
