@@ -22,7 +22,7 @@ from a2a.server.tasks import TaskUpdater
 from a2a.types import a2a_pb2 as pb
 
 from agents import podium_meta
-from agents.audio_parts import Voicer
+from agents.audio_parts import SpokenAnswer, Voicer
 from agents.brains.brain import Brain, BrainError, BrainRequest, ProgressNoted, Said, Utterance
 from agents.coalesce import Coalescer
 from agents.delivery import Deliveries, Delivery, DeliveryError, TurnInfo
@@ -128,12 +128,15 @@ class DebaterExecutor(AgentExecutor):
         followed = is_followed(context.call_context)  # followed as it goes: first words at once
         every = delivery.update_every(info)
         held = self._held[task_id] = Coalescer(clock, every, first_at_once=followed)
+        speaking = self._spoken_answer(updater, context, task_id, speaker_meta)
         try:
             reply = self._answer_only(self.brain.stream(request), updater, delivery, info)
             async for chunk in delivery.deliver(info, reply):
                 if task_id in self._stopping or self._deliveries.revoked(message_id):
                     break
                 delivered.append(chunk)
+                if speaking is not None:
+                    speaking.push(chunk)
                 await turn.append(chunk)
                 if task_id in self._stopping:  # canceled meanwhile: its cancel sends the rest
                     break
@@ -143,6 +146,8 @@ class DebaterExecutor(AgentExecutor):
                 await self._emit(updater, artifact_id, text, first=held.sent == 1)
         except (BrainError, DeliveryError) as error:
             log.warning("turn %s of %s failed: %s", task_id, self.persona.name, error)
+            if speaking is not None:
+                await speaking.close()
             if (text := held.take()) is not None:  # what was heard before it failed
                 await self._emit(updater, artifact_id, text, first=held.sent == 1)
             await self._remember(conversation, delivered, task_id, interrupted=True)
@@ -153,10 +158,16 @@ class DebaterExecutor(AgentExecutor):
             )
             return
         except asyncio.CancelledError:
+            if speaking is not None:
+                speaking.abandon()
             await asyncio.shield(self._settle_canceled(task_id, conversation, delivered))
             raise
         finally:
             self._held.pop(task_id, None)
+        ended_early = task_id in self._stopping or delivery.stopped(task_id)
+        if speaking is not None and (ended_early or self._deliveries.revoked(message_id)):
+            await speaking.close()  # cut or canceled: what was voiced stays, no more
+            speaking = None
         if task_id in self._stopping:
             await self._settle_canceled(task_id, conversation, delivered)
             return
@@ -172,7 +183,8 @@ class DebaterExecutor(AgentExecutor):
             await self._call_off(updater, rest, artifact_id, first=held.sent == 1)
             return
         text = "".join(delivered)
-        await self._add_spoken_answer(updater, context, task_id, text, speaker_meta)
+        if speaking is not None:
+            await speaking.finish()
         if self.persona.stream_mode == StreamMode.MESSAGE:
             await updater.add_artifact(
                 [pb.Part(text=text)], artifact_id=artifact_id, name="reply", metadata=speaker_meta
@@ -180,33 +192,21 @@ class DebaterExecutor(AgentExecutor):
         await self._remember(conversation, delivered, task_id, interrupted=False)
         await updater.update_status(pb.TaskState.TASK_STATE_COMPLETED, metadata=speaker_meta)
 
-    async def _add_spoken_answer(
-        self,
-        updater: TaskUpdater,
-        context: RequestContext,
-        task_id: str,
-        text: str,
-        meta: dict[str, str],
-    ) -> None:
-        """A client that accepts audio gets the answer spoken too, as an artifact."""
-        accepted = (
-            list(context.configuration.accepted_output_modes) if context.configuration else []
-        )
-        if self.voicer is None or not text.strip() or not accepted:
-            return
-        try:
-            spoken = await self.voicer(text, self.persona.voice, accepted)
-        except Exception as error:  # the engine failed: the text answer stands, said so in the log
-            log.warning("turn %s: the spoken answer failed: %s", task_id, error)
-            return
-        if spoken is None:
-            return
-        data, media_type = spoken
-        extension = "ogg" if media_type == "audio/ogg" else "wav"
-        part = pb.Part(raw=data, media_type=media_type, filename=f"{task_id}.{extension}")
-        await updater.add_artifact(
-            [part], artifact_id=f"{task_id}-speech", name="speech", metadata=meta
-        )
+    def _spoken_answer(
+        self, updater: TaskUpdater, context: RequestContext, task_id: str, meta: dict[str, str]
+    ) -> SpokenAnswer | None:
+        """A client that accepts audio gets the answer spoken too, phrase by phrase."""
+        config = context.configuration
+        accepted = list(config.accepted_output_modes) if config is not None else []
+        if self.voicer is None or not any(m.lower().startswith("audio/") for m in accepted):
+            return None
+
+        async def emit(part: pb.Part, append: bool) -> None:
+            await updater.add_artifact(
+                [part], artifact_id=f"{task_id}-speech", name="speech", append=append, metadata=meta
+            )
+
+        return SpokenAnswer(self.voicer, self.persona.voice, accepted, emit, task_id)
 
     async def _add_heard_audio(
         self, updater: TaskUpdater, delivery: Delivery, task_id: str, meta: dict[str, str]

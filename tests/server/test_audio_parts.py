@@ -17,6 +17,7 @@ import pytest
 from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
+from agents.persona import BrainSpec
 from clients.a2a import fetch_card, make_client
 from clients.fixtures import labelled_speech
 from media.ogg_opus import OggOpusWriter
@@ -53,7 +54,8 @@ async def test_an_agent_hears_an_audio_part_and_answers_in_text_and_speech(
     silence = np.zeros(8000, np.int16)
     pcm = np.concatenate([silence, clip.pcm, silence])
     data = wav_bytes(pcm, 16000) if container == "audio/wav" else ogg_bytes(pcm)
-    with serve_podium(tmp_path) as url:
+    paced = BrainSpec(words_per_second=30)  # the answer streams for a second or two
+    with serve_podium(tmp_path, brain=paced) as url:
         async with httpx.AsyncClient(timeout=60) as http:
             card = await fetch_card(http, f"{url}/agents/mei")
             assert container in card.default_input_modes
@@ -76,11 +78,22 @@ async def test_an_agent_hears_an_audio_part_and_answers_in_text_and_speech(
             answer = "".join(p.text for a in task.artifacts if a.name != "speech" for p in a.parts)
             assert len(answer.split()) > 5
             (speech,) = [a for a in task.artifacts if a.name == "speech"]
-            (file,) = speech.parts
-            assert file.media_type == "audio/ogg" and file.filename.endswith(".ogg")
-            with av.open(io.BytesIO(file.raw)) as decoded:
-                samples = sum(f.samples for f in decoded.decode(audio=0))
-            assert samples / 48000 > 0.5 * len(answer.split()) / 5  # about the answer's length
+            assert len(speech.parts) >= 2  # phrase by phrase, each a file of its own
+            seconds = 0.0
+            for file in speech.parts:
+                assert file.media_type == "audio/ogg" and file.filename.endswith(".ogg")
+                with av.open(io.BytesIO(file.raw)) as decoded:
+                    seconds += sum(f.samples for f in decoded.decode(audio=0)) / 48000
+            assert seconds > 0.1 * len(answer.split())  # about the answer's length
+            # Streamed: the first phrase's audio came before the answer's text had ended.
+            kinds = [
+                "speech" if r.artifact_update.artifact.name == "speech" else "text"
+                for r in responses
+                if r.HasField("artifact_update")
+            ]
+            assert "speech" in kinds and kinds.index("speech") < len(kinds) - 1 - kinds[::-1].index(
+                "text"
+            )
 
 
 async def test_audio_that_cannot_be_heard_is_invalid_params_naming_the_part(
