@@ -58,6 +58,7 @@ class Costs:
 
 
 COSTS = Costs()
+SPLITS: list[bool] = []  # per whole sentence of the last corpus run: split before its end
 
 
 @dataclass
@@ -161,6 +162,7 @@ def corpus_runs(
 ) -> tuple[dict[float, list[bool]], list[float | None]]:
     cut_offs: dict[float, list[bool]] = {p: [] for p in PAUSES}
     ends: list[float | None] = []
+    SPLITS.clear()
     for sentence in sentences:
         speech_level = voiced_level_dbfs(sentence.pcm)
         for kind in kinds:
@@ -171,7 +173,9 @@ def corpus_runs(
                 tail = background(kind, 2.0, hiss_level)
                 last = sentence.words[-1][2]
                 whole = np.concatenate([pcm[: int(last * IN_RATE)], tail])
-                ends.append(play(whole, list(sentence.words), config, model, last).waited)
+                outcome = play(whole, list(sentence.words), config, model, last)
+                SPLITS.append(outcome.cut_off)  # the whole sentence, ended before its end
+                ends.append(outcome.waited)
                 for k, (_, _, cut_at) in enumerate(sentence.words[:-1]):
                     for length in PAUSES:
                         cut = int(cut_at * IN_RATE)
@@ -196,7 +200,8 @@ def report(name: str, cut_offs: dict[float, list[bool]], ends: list[float | None
     print(
         f"{name:<34} false cut-offs (pauses >= 300 ms) {100 * np.mean(long):4.1f} %  [{rates}]\n"
         f"{'':<34} after true ends: silence waited p50 {np.median(waited):.0f} ms, "
-        f"p95 {np.quantile(waited, 0.95):.0f} ms (n={len(waited)}, not ended {never})"
+        f"p95 {np.quantile(waited, 0.95):.0f} ms (n={len(waited)}, not ended {never});"
+        f" whole sentences split before their end: {sum(SPLITS)} of {len(SPLITS)}"
     )
 
 
