@@ -64,17 +64,22 @@ class OggOpusWriter:
 
 def clip(data: bytes, start: float, end: float) -> bytes:
     """The packets of the Ogg/Opus recording ``data`` from ``start`` to ``end`` seconds, as an
-    Ogg/Opus file of their own (remuxed, not re-encoded)."""
+    Ogg/Opus file of their own (remuxed, not re-encoded); empty when none are there."""
     writer, out = OggOpusWriter(), bytearray()
-    with av.open(io.BytesIO(data), "r", format="ogg") as container:
-        stream = container.streams.audio[0]
-        for packet in container.demux(stream):
-            if packet.pts is None or packet.size == 0:
-                continue
-            at = float(packet.pts * (packet.time_base or TIME_BASE))
-            if at >= end:
-                break
-            if at >= start:
-                writer.add(bytes(packet))
-                out += writer.take()
+    if not data:
+        return b""
+    try:
+        with av.open(io.BytesIO(data), "r", format="ogg") as container:
+            stream = container.streams.audio[0]
+            for packet in container.demux(stream):
+                if packet.pts is None or packet.size == 0:
+                    continue
+                at = float(packet.pts * (packet.time_base or TIME_BASE))
+                if at >= end:
+                    break
+                if at >= start:
+                    writer.add(bytes(packet))
+                    out += writer.take()
+    except (av.FFmpegError, IndexError):
+        pass  # a recording cut short (its last page partly stored): what was read so far
     return bytes(out + writer.close())

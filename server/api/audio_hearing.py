@@ -65,7 +65,10 @@ class AudioHearing:
             try:
                 async with self._http.stream("GET", url, follow_redirects=False) as response:
                     if response.is_redirect and "location" in response.headers:
-                        url = urljoin(url, response.headers["location"])
+                        try:
+                            url = urljoin(url, response.headers["location"])
+                        except ValueError as error:
+                            raise AudioProblem(f"a redirect to a bad URL ({error})") from error
                         continue
                     if response.status_code != 200:
                         raise AudioProblem(f"the audio URL answered {response.status_code}")

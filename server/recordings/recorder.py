@@ -88,7 +88,10 @@ class Recorder:
     def event(self, data: Json) -> None:
         if data.get("type") in KEPT:
             self._event_seq += 1
-            playing = max(0, self._writer.ticks - 1) * FRAME_SECONDS  # the frame being heard
+            # When it was played out, on the clock the recording keeps to (silence fills what
+            # the room's clock skips): the event's own time, not the mix's, which a short
+            # stall holds back until the burst that catches up.
+            playing = 0.0 if self._zero is None else max(0.0, self._clock() - self._zero)
             self._events.append(StoredEvent(self._event_seq, playing, data))
             if data["type"] == "words_played" and data["task_id"] not in self._spans:
                 self._spans[data["task_id"]] = [playing, playing]

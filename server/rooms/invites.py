@@ -49,7 +49,10 @@ def card_url(url: str) -> str:
 
 async def fetch_card(url: str, http: httpx.AsyncClient, allow_private: bool) -> pb.AgentCard:
     """The agent card at (or under) ``url``, checked; BadRequest / CardRefused saying why."""
-    where = card_url(url)
+    try:
+        where = card_url(url)
+    except ValueError as error:
+        raise BadRequest(f"agent {url}: not a URL ({error})") from error
     for _ in range(REDIRECTS + 1):
         if (why := await url_problem(where, allow_private)) is not None:
             raise BadRequest(f"agent {url}: {why}")
@@ -60,7 +63,10 @@ async def fetch_card(url: str, http: httpx.AsyncClient, allow_private: bool) -> 
         except httpx.HTTPError as error:
             raise CardRefused(f"agent {url}: its card could not be fetched ({error})") from error
         if response.is_redirect and "location" in response.headers:
-            where = urljoin(where, response.headers["location"])
+            try:
+                where = urljoin(where, response.headers["location"])
+            except ValueError as error:
+                raise CardRefused(f"agent {url}: a redirect to a bad URL ({error})") from error
             continue
         if response.status_code != 200:
             raise CardRefused(f"agent {url}: {where} answered {response.status_code}, not a card")

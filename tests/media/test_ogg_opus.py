@@ -81,3 +81,6 @@ def test_a_clip_holds_the_packets_of_its_span_and_decodes() -> None:
     level = np.sqrt(np.mean(piece[4800:-4800] ** 2))
     assert level > 1000  # the tone, not the silence around it
     assert clip(bytes(taken), 6.0, 7.0) == b""  # past the end: nothing
+    assert clip(b"", 0.0, 1.0) == b""  # a recording with nothing stored yet
+    assert clip(b"OggS broken", 0.0, 1.0) == b""  # or nothing readable
+    assert decode(clip(bytes(taken)[: len(taken) // 2], 1.0, 2.0)).size > 0  # cut short

@@ -110,6 +110,7 @@ async def test_audio_that_cannot_be_heard_is_invalid_params_naming_the_part(
         "empty": [{"raw": "", "mediaType": "audio/wav"}],
         "no speech": [{"text": "listen:"}, {"raw": silent, "mediaType": "audio/wav"}],
         "loopback": [{"url": "http://127.0.0.1:9/a.wav", "mediaType": "audio/wav"}],
+        "not a URL": [{"url": "http://[::1/a.wav", "mediaType": "audio/wav"}],
         "not an audio type": [{"raw": silent, "mediaType": "audio/x-unknown"}],
     }
     with serve_podium(tmp_path) as url:

@@ -61,6 +61,8 @@ async def test_the_broadcast_plays_the_room_and_caches_can_serve_it(tmp_path: Pa
             )
             assert loudest > 300  # the voiced turn is in the broadcast
 
+            for msn in ("-5", "abc"):
+                assert (await http.get(keyed, params={"_HLS_msn": msn})).status_code == 422
             wrong = keyed.replace("/live/", "/live/x")
             assert (await http.get(wrong)).status_code == 404
             assert (await http.get(f"{base}999999.m4s")).status_code == 404

@@ -68,6 +68,9 @@ async def test_private_missing_and_non_agent_urls_are_refused_with_the_reason(
             message = refused.json()["error"]["message"]
             assert private in message and "loopback" in message
             assert (await http.get(f"{url}/rooms")).json() == []  # no room was made
+            for bad in ("https://", "http://[::1"):  # not URLs at all
+                refused = await http.post(f"{url}/rooms", json={"topic": "x", "agents": [bad]})
+                assert refused.status_code == 400 and bad in refused.json()["error"]["message"]
     with serve_podium(tmp_path / "b", remote_agents=LOOPBACK_ALLOWED) as url:
         async with httpx.AsyncClient(timeout=30) as http:
             not_agent = f"{url}/web"  # answers, but no card under it

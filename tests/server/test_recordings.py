@@ -168,6 +168,15 @@ async def test_ranges_for_seeking_and_a_range_past_the_end(tmp_path: Path) -> No
             assert beyond.status_code == 416
             assert beyond.headers["content-range"] == f"bytes */{size}"
             assert (await http.get(f"{url}/recordings/nope/audio")).status_code == 404
+            for span, status in (
+                ("start=5&end=2", 400),
+                ("start=-1", 422),
+                ("start=900&end=901", 416),
+            ):
+                assert (await http.get(f"{audio}?{span}")).status_code == status, span
+            for header in ("bytes=abc", "items=0-5", "bytes=0-1,5-9"):  # not one range: all of it
+                whole_again = await http.get(audio, headers={"Range": header})
+                assert whole_again.status_code == 200 and whole_again.content == whole
             assert (await http.delete(f"{url}/recordings/{recording_id}")).status_code == 204
             assert (await http.get(f"{url}/recordings/{recording_id}")).status_code == 404
             await log.close()
