@@ -8,7 +8,6 @@ off the event loop.
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urljoin
 
 import httpx
 from a2a.types import a2a_pb2 as pb
@@ -17,10 +16,9 @@ from agents.audio_parts import AudioProblem
 from media.audio_message import AUDIO_TYPES, AudioRejected, decode_speech, transcribe
 from media.stt import RecognitionError, SpeechToText
 from media.vad import VadConfig
-from server.api.push import url_problem
+from server.http.checked_fetch import FetchRefused, fetch_checked
 
 MAX_BYTES = 10 * 1024 * 1024
-REDIRECTS = 3
 
 
 class AudioHearing:
@@ -59,25 +57,7 @@ class AudioHearing:
             raise AudioProblem(f"the recognizer failed: {error}") from error
 
     async def _fetch(self, url: str) -> bytes:
-        for _ in range(REDIRECTS + 1):
-            if (why := await url_problem(url, self._allow_private)) is not None:
-                raise AudioProblem(f"the audio URL cannot be fetched: {why}")
-            try:
-                async with self._http.stream("GET", url, follow_redirects=False) as response:
-                    if response.is_redirect and "location" in response.headers:
-                        try:
-                            url = urljoin(url, response.headers["location"])
-                        except ValueError as error:
-                            raise AudioProblem(f"a redirect to a bad URL ({error})") from error
-                        continue
-                    if response.status_code != 200:
-                        raise AudioProblem(f"the audio URL answered {response.status_code}")
-                    data = bytearray()
-                    async for chunk in response.aiter_bytes():
-                        data += chunk
-                        if len(data) > self._max_bytes:
-                            raise AudioProblem(f"the audio is larger than {self._max_bytes} bytes")
-                    return bytes(data)
-            except httpx.HTTPError as error:
-                raise AudioProblem(f"the audio URL could not be fetched ({error})") from error
-        raise AudioProblem(f"the audio URL redirected more than {REDIRECTS} times")
+        try:
+            return await fetch_checked(url, self._http, self._allow_private, self._max_bytes)
+        except FetchRefused as refused:
+            raise AudioProblem(f"the audio URL: {refused}") from refused

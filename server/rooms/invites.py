@@ -13,20 +13,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urlparse
 
 import httpx
 from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import ParseDict, ParseError
 
 from agents.persona import BrainSpec, Persona, Temperament
-from server.api.push import url_problem
+from server.http.checked_fetch import FetchRefused, fetch_checked
 from server.http.errors import BadRequest, PodiumError
 from server.runtime import Runtime
 from server.settings import Settings
 
 CARD_PATH = "/.well-known/agent-card.json"
-REDIRECTS = 3
 MAX_CARD = 256 * 1024
 VOICES = ("en-gb+m3", "en-us+f4", "en-gb+f3", "en-us+m7", "en-gb+m5", "en-us+f2")
 COLORS = ("#059669", "#d97706", "#7c3aed", "#0891b2", "#be123c", "#4d7c0f")
@@ -53,27 +52,12 @@ async def fetch_card(url: str, http: httpx.AsyncClient, allow_private: bool) -> 
         where = card_url(url)
     except ValueError as error:
         raise BadRequest(f"agent {url}: not a URL ({error})") from error
-    for _ in range(REDIRECTS + 1):
-        if (why := await url_problem(where, allow_private)) is not None:
-            raise BadRequest(f"agent {url}: {why}")
-        try:
-            response = await http.get(where, follow_redirects=False)
-        except httpx.TimeoutException as error:
-            raise CardRefused(f"agent {url}: its card did not come in time ({where})") from error
-        except httpx.HTTPError as error:
-            raise CardRefused(f"agent {url}: its card could not be fetched ({error})") from error
-        if response.is_redirect and "location" in response.headers:
-            try:
-                where = urljoin(where, response.headers["location"])
-            except ValueError as error:
-                raise CardRefused(f"agent {url}: a redirect to a bad URL ({error})") from error
-            continue
-        if response.status_code != 200:
-            raise CardRefused(f"agent {url}: {where} answered {response.status_code}, not a card")
-        if len(response.content) > MAX_CARD:
-            raise CardRefused(f"agent {url}: its card is larger than {MAX_CARD} bytes")
-        return _checked(url, response.content)
-    raise CardRefused(f"agent {url}: more than {REDIRECTS} redirects")
+    try:
+        body = await fetch_checked(where, http, allow_private, MAX_CARD)
+    except FetchRefused as refused:
+        kind = BadRequest if refused.address else CardRefused
+        raise kind(f"agent {url}: its card: {refused}") from refused
+    return _checked(url, body)
 
 
 def _checked(url: str, body: bytes) -> pb.AgentCard:
