@@ -79,7 +79,11 @@ def recordings_router(store: RecordingStore, rooms: Rooms) -> APIRouter:
 
     @router.get("/{recording_id}")
     async def describe(recording_id: str, request: Request) -> dict[str, object]:
-        return described(await readable(recording_id, principal_of(request.scope)))
+        """As listed, and who spoke in it (agents and people, in order of first turn)."""
+        recording = await readable(recording_id, principal_of(request.scope))
+        turns = transcript(recording, await store.events(recording.id))["turns"]
+        speakers = list(dict.fromkeys(turn["speaker"] for turn in turns))
+        return described(recording) | {"speakers": speakers}
 
     @router.get("/{recording_id}/audio")
     async def audio(

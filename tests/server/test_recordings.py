@@ -74,6 +74,7 @@ async def test_a_recorded_room_plays_back_with_its_words_at_the_right_times(
             info = (await http.get(f"{url}/recordings/{recording_id}")).json()
             assert info["state"] == "finished" and info["room"] == room["id"]
             assert info["topic"] == "Tides" and info["size"] > 1000
+            assert info["speakers"] == ["guest", "mei"]  # who spoke, in order
             listed = (await http.get(f"{url}/recordings")).json()
             assert [r["id"] for r in listed] == [recording_id]
 
