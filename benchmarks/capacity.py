@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import resource
 import sys
@@ -98,6 +99,7 @@ class Reading:
     gaps: np.ndarray  # ms between packets at the listeners
     send_p50: float  # ms, server send side
     send_p99: float
+    stored: tuple[float, ...] = ()  # bytes per minute of each recording (recorded rooms)
 
 
 class LoopingTrack(ScriptedTrack):
@@ -146,9 +148,6 @@ def pacing(reading: Reading) -> str:
         f"; listeners p50 {p50:.1f} / p99 {p99:.1f} ms, server send p50 {reading.send_p50:.1f}"
         f" / p99 {reading.send_p99:.1f} ms"
     )
-
-
-STORED: list[float] = []  # bytes per minute of each recording of the last recorded phase
 
 
 async def hls_listener(http: httpx.AsyncClient, url: str, room: str) -> None:
@@ -200,11 +199,9 @@ async def phase(
                 task.cancel()
             await asyncio.gather(*hls, return_exceptions=True)
             if record:
-                STORED[:] = [
-                    r["size"] / r["duration"] * 60
-                    for r in (await http.get(f"{url}/recordings")).json()
-                    if r["duration"] > 0
-                ]
+                recordings = (await http.get(f"{url}/recordings")).json()
+                per_minute = [r["size"] / r["duration"] * 60 for r in recordings if r["duration"]]
+                reading = dataclasses.replace(reading, stored=tuple(per_minute))
             for peer in [*peers, *talkers]:
                 await peer.close()
             return reading
@@ -291,7 +288,7 @@ async def recording_cost(rooms: int, seconds: float, rounds: int) -> None:
             record, broadcast = kind == "recorded", kind == "broadcast"
             reading = await phase(rooms, 1, False, seconds, record=record, broadcast=broadcast)
             costs[kind].append(reading.cpu / rooms)
-            stored += STORED if record else []
+            stored += reading.stored
     median = {kind: float(np.median(costs[kind])) for kind in kinds}
     for kind in kinds:
         runs = " ".join(f"{c:.2f}" for c in costs[kind])

@@ -38,9 +38,6 @@ KEPT = frozenset(
         "final_transcript",
         "interrupted",
         "bid_made",
-        "debate_started",
-        "debate_finished",
-        "progress_noted",
     }
 )
 
