@@ -43,6 +43,9 @@ SPOKEN = (
 VOICES = ("en-us", "en-us+f3", "en-gb+m3")
 
 
+ONCE = EndOfTurnConfig(judgments=1)  # one judgment per pause (the policy before)
+
+
 @dataclass(frozen=True)
 class Sentence:
     name: str
@@ -95,9 +98,11 @@ def synthesized() -> list[Sentence]:
             pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in out])
             starts = [w.start for w in speech.words]
             ends = [*starts[1:], len(speech.pcm) / speech.sample_rate]
-            texts = text.split()
+            # eSpeak may voice two words as one ("that the"): each timing's text runs from
+            # the previous one's end to its own
+            offsets = [0, *(w.text_end for w in speech.words)]
             words = tuple(
-                (texts[i] if i < len(texts) else "", s, e)
+                (text[offsets[i] : offsets[i + 1]].strip(), s, e)
                 for i, (s, e) in enumerate(zip(starts, ends, strict=True))
             )
             sentences.append(Sentence(f"{voice}-{index}", pcm, words))
@@ -223,20 +228,22 @@ def main() -> None:
     kinds = tuple(args.backgrounds.split(","))
     levels = tuple(float(g) for g in args.levels.split(","))
     model = turn_model.load(None)
-    words_only = VadConfig(turn_model=False)
     print(f"{len(sentences)} sentences x {len(kinds)} backgrounds x {len(levels)} levels")
-    report(
-        "words only (the room without model)",
-        *corpus_runs(sentences, words_only, None, kinds, levels),
-    )
+    for name, config in (
+        ("words only (the function-word list)", VadConfig(turn_model=False, sentence_ends=False)),
+        ("words only, and where sentences end", VadConfig(turn_model=False)),
+    ):
+        report(name, *corpus_runs(sentences, config, None, kinds, levels))
     if model is None:
         print("no end-of-turn model installed: run tools/install_turn_weights.py")
         return
     COSTS.judgments, COSTS.cpu, COSTS.speech = 0, 0.0, 0.0
-    report(
-        "model, words as second opinion",
-        *corpus_runs(sentences, VadConfig(), model, kinds, levels),
-    )
+    for name, config in (
+        ("model once, the word list second", VadConfig(sentence_ends=False, end_of_turn=ONCE)),
+        ("model once, words and sentence ends", VadConfig(end_of_turn=ONCE)),
+        ("model twice, words and sentence ends", VadConfig()),
+    ):
+        report(name, *corpus_runs(sentences, config, model, kinds, levels))
     per = COSTS.cpu / max(1, COSTS.judgments)
     rate = COSTS.judgments / max(1e-9, COSTS.speech)
     print(

@@ -14,7 +14,7 @@ import numpy as np
 from clients.fixtures import Labelled
 from clients.noise_corpus import Mixed, mix
 from media.pcm import IN_FRAME, IN_RATE
-from media.vad import SpeechStarted, VadEvent, VadSegmenter
+from media.vad import SpeechStarted, SpeechSuspected, VadEvent, VadSegmenter
 
 ONSET_WINDOW = 0.5  # an onset found later than this after the label is missed
 
@@ -32,6 +32,7 @@ class ClassScore:
     kind: str
     noise_seconds: float = 0.0
     false_onsets: int = 0
+    false_holds: int = 0  # onsets suspected in noise alone (the agent pauses, then goes on)
     trials: int = 0
     missed: int = 0
     delays: list[float] = field(default_factory=list)
@@ -44,6 +45,7 @@ class ClassScore:
         delays = np.array(self.delays or [float("nan")]) * 1000
         return (
             f"{self.kind:14} false onsets {self.false_per_minute:5.1f}/min  "
+            f"holds {60 * self.false_holds / max(self.noise_seconds, 1e-9):5.1f}/min  "
             f"missed {self.missed}/{self.trials}  onset delay "
             f"p50 {np.median(delays):4.0f} ms  max {np.max(delays):4.0f} ms"
         )
@@ -71,6 +73,8 @@ def tally(result: ClassScore, mixed: Mixed, events: list[VadEvent]) -> None:
     starts = [e for e in events if isinstance(e, SpeechStarted)]
     result.noise_seconds += mixed.noise_alone
     result.false_onsets += sum(1 for e in starts if e.at < mixed.noise_alone)
+    suspected = [e for e in events if isinstance(e, SpeechSuspected)]
+    result.false_holds += sum(1 for e in suspected if e.at < mixed.noise_alone)
     result.trials += 1
     found = [e.at for e in starts if mixed.noise_alone <= e.at <= mixed.onset + ONSET_WINDOW]
     if found:

@@ -10,7 +10,9 @@ silence that ends an utterance depends on what was said so far (the recognizer's
 words) and how it ended (the voice's level falling away):
 
 - a sentence that ends in a word that needs a continuation ("and", "but", "because", "the",
-  "to", "I", …) or trails off in a filler ("um") is unfinished: ``incomplete`` (long);
+  "to", "I", …), trails off in a filler ("um"), or stops on two words a sentence hardly ends
+  on ("have been", "might be": the recognizer's language model, ``media.sentence_end``) is
+  unfinished: ``incomplete`` (long);
   when the voice fell away as it does at an end, the cues disagree (the recognizer may not
   have the last word yet, or the speaker drew breath): halfway between;
 - two words or more ending in any other word, a question, or a voice falling away at the end
@@ -48,8 +50,11 @@ class EndOfTurnConfig:
     falling_db: float = 6.0  # the voice's last 100 ms this far below its utterance level
     fallback: float = 1.4  # …when the voice sounds unfinished (or its judgment never came)
     judge_after: float = 0.1  # the model judges a pause this long (shorter gaps are in words)
+    judgments: int = 2  # …and again each ``judge_after`` more; the least sure one counts
     sure: float = 0.8  # the model's probability of "finished" above which it is believed
     doubt: float = 0.5  # …and below which the voice sounds unfinished
+    unlikely_end: float = 0.05  # a sentence ends after its last two words less often than
+    # this (``media.sentence_end``): the words need more
 
     @property
     def conflicted(self) -> float:
@@ -61,13 +66,27 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower())
 
 
-def silence_needed(partial: str, fell: float = 0.0, config: EndOfTurnConfig | None = None) -> float:
+def _need_more(words: list[str], ending: float, config: EndOfTurnConfig) -> bool:
+    """The words stop where a sentence hardly ends: on a word that needs a continuation, or
+    (two words or more) where a sentence ends less often than ``unlikely_end``."""
+    if not words:
+        return False
+    return words[-1] in CONTINUATIONS or (len(words) >= 2 and ending < config.unlikely_end)
+
+
+def silence_needed(
+    partial: str,
+    fell: float = 0.0,
+    config: EndOfTurnConfig | None = None,
+    ending: float = 1.0,
+) -> float:
     """Seconds of silence that end an utterance whose words so far are ``partial`` and whose
-    level fell ``fell`` dB at its end."""
+    level fell ``fell`` dB at its end; ``ending`` is the probability that a sentence ends
+    after those words (``media.sentence_end``; 1.0: not known)."""
     config = config or EndOfTurnConfig()
     words = _words(partial)
     falling = fell >= config.falling_db
-    if words and words[-1] in CONTINUATIONS:  # the voice falling away as at an end, too:
+    if _need_more(words, ending, config):  # the voice falling away as at an end, too:
         return config.conflicted if falling else config.incomplete  # the cues disagree
     if len(words) >= 2 or (words and falling):
         return config.complete
@@ -75,18 +94,21 @@ def silence_needed(partial: str, fell: float = 0.0, config: EndOfTurnConfig | No
 
 
 def silence_judged(
-    finished: float | None, partial: str, fell: float = 0.0, config: EndOfTurnConfig | None = None
+    finished: float | None,
+    partial: str,
+    fell: float = 0.0,
+    config: EndOfTurnConfig | None = None,
+    ending: float = 1.0,
 ) -> float:
     """Seconds of silence that end an utterance when the end-of-turn model judged the pause:
     ``finished`` is its probability that the person is done (None: not yet judged, so only
     the fallback ends it). The model decides; the words, as a second opinion, lengthen a wait
     they disagree with: a voice that sounds done after "because the" waits ``incomplete``, one
-    that only may be done waits for the fallback."""
+    that only may be done waits for the fallback. ``ending`` as for ``silence_needed``."""
     config = config or EndOfTurnConfig()
     if finished is None or finished < config.doubt:
         return config.fallback
-    words = _words(partial)
-    unfinished_words = bool(words) and words[-1] in CONTINUATIONS
+    unfinished_words = _need_more(_words(partial), ending, config)
     if finished >= config.sure:
         return config.incomplete if unfinished_words else config.complete
     return config.fallback if unfinished_words else config.unsure

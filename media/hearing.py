@@ -4,7 +4,9 @@
 (``FrameSlicer``), judged by the VAD (``VadSegmenter``) and, while the person speaks, fed to a
 recognizer in 100 ms batches (off the event loop). It yields, in order for each utterance,
 ``VoiceStarted``, ``VoiceContinued`` per frame, ``WordsRecognized`` as partial words change,
-``VoiceStopped`` and then ``UtteranceRecognized`` (or ``RecognitionFailed``). When the track
+``VoiceStopped`` and then ``UtteranceRecognized`` (or ``RecognitionFailed``). Before an
+utterance, ``VoiceSuspected`` (breath or frication) may come, followed by ``VoiceStarted`` or
+``VoiceUnconfirmed``. When the track
 ends, ``TrackEnded`` comes first; an utterance it cut short is then closed and recognized.
 """
 
@@ -24,7 +26,15 @@ from media.inbound import FrameSlicer
 from media.pcm import FRAME_SECONDS, IN_RATE, Pcm
 from media.stt import RecognitionError, Recognizer, SpeechToText
 from media.turn_model import TurnModel
-from media.vad import SpeechStarted, SpeechStopped, VadConfig, VadEvent, VadSegmenter
+from media.vad import (
+    SpeechStarted,
+    SpeechStopped,
+    SpeechSuspected,
+    SuspicionCleared,
+    VadConfig,
+    VadEvent,
+    VadSegmenter,
+)
 
 log = logging.getLogger(__name__)
 BATCH_FRAMES = 5  # 100 ms of audio per recognizer call
@@ -35,6 +45,19 @@ FLUSH = np.zeros(0, np.int16)  # to an utterance's recognizer task: a pause bega
 class VoiceStarted:
     onset: float  # stream seconds at which speech began
     detected: float = 0.0  # stream seconds at which the detector confirmed it
+
+
+@dataclass(frozen=True)
+class VoiceSuspected:
+    """Breath or frication that may be a voice starting ("h", "s", "sh", "f")."""
+
+    onset: float  # stream seconds at which the sound began
+    detected: float
+
+
+@dataclass(frozen=True)
+class VoiceUnconfirmed:
+    """No voice came of the suspected one."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +92,9 @@ class TrackEnded:
 
 
 Heard = (
-    VoiceStarted
+    VoiceSuspected
+    | VoiceUnconfirmed
+    | VoiceStarted
     | VoiceContinued
     | VoiceStopped
     | WordsRecognized
@@ -133,6 +158,10 @@ async def _read(
         nonlocal feed
         for event in events:
             match event:
+                case SpeechSuspected(onset=onset, at=at):
+                    heard.put_nowait(VoiceSuspected(onset, at))
+                case SuspicionCleared():
+                    heard.put_nowait(VoiceUnconfirmed())
                 case SpeechStarted(onset=onset, at=at):
                     heard.put_nowait(VoiceStarted(onset, at))
                     feed = asyncio.Queue()

@@ -44,6 +44,7 @@ class SteadyPitch:
         self._pitches: deque[float] = deque(maxlen=hold)
         self._steady: deque[bool] = deque(maxlen=memory)  # the last 500 ms
         self._held = 0  # how many of them held a steady pitch
+        self.periodic = False  # the latest block (measured: audible) was strongly periodic
 
     @property
     def fraction(self) -> float:
@@ -53,9 +54,10 @@ class SteadyPitch:
     def push(self, block: Pcm, audible: bool) -> float:
         """Adds a 10 ms block (``audible``: worth measuring); returns :attr:`fraction`."""
         self._samples.append(block)
-        steady = False
+        steady = self.periodic = False
         if audible and sum(len(b) for b in self._samples) >= WINDOW:
             f0, strength = pitch(np.concatenate(self._samples)[-WINDOW:].astype(np.float64))
+            self.periodic = strength >= self._periodic
             self._pitches.append(f0 if strength >= self._periodic else 0.0)
             held = list(self._pitches)
             if len(held) == self._hold and min(held) > 0:

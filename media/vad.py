@@ -32,6 +32,8 @@ import webrtcvad
 from media.end_of_turn import EndOfTurnConfig, silence_judged, silence_needed
 from media.pcm import IN_FRAME, IN_RATE, Pcm
 from media.pitch import SteadyPitch
+from media.sentence_end import SentenceEnds
+from media.sentence_end import load as load_sentence_ends
 from media.speech_model import SpeechModel
 
 BLOCK_SAMPLES = IN_FRAME // 2  # webrtcvad judges 10 ms blocks: onsets resolve to 10 ms
@@ -54,6 +56,11 @@ class VadConfig:
     # and an onset needs ``sure_probability``
     turn_model: bool = True  # pauses judged by the end-of-turn model, when it is installed
     turn_weights: Path | None = None  # its weights (default: the installed ones)
+    sentence_ends: bool = True  # the words weighed by where sentences end (language model)
+    suspect_blocks: int = 3  # 10 ms blocks clear of the noise floor in a row, not yet called
+    # voiced: an onset is suspected (the frication of "s", "sh", "f", breath of "h")
+    suspect_window: float = 0.25  # …and cleared if speech is not confirmed this soon after
+    suspect_flatness: float = 0.1  # …with a noise-like spectrum (breath, frication)
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,24 @@ class SpeechStopped:
     silence: float = 0.0  # seconds of trailing silence that ended it
 
 
-VadEvent = SpeechStarted | SpeechStopped
+@dataclass(frozen=True)
+class SpeechSuspected:
+    """Sound stands out of the noise floor in the speech band, steadily, but is not (yet)
+    called voiced: the start of "s", "sh", "f", "h". ``SpeechStarted`` or
+    ``SuspicionCleared`` follows within ``suspect_window``."""
+
+    at: float
+    onset: float
+
+
+@dataclass(frozen=True)
+class SuspicionCleared:
+    """No speech came of the suspected onset."""
+
+    at: float
+
+
+VadEvent = SpeechStarted | SpeechStopped | SpeechSuspected | SuspicionCleared
 
 
 # The model is not run on blocks this far below ``min_level_db`` (a silent microphone); it does
@@ -78,20 +102,34 @@ REST_BELOW_DB = 30.0
 _WINDOW = np.hanning(BLOCK_SAMPLES)
 _BIN_HZ = IN_RATE / BLOCK_SAMPLES  # 100 Hz
 _BAND = np.arange(round(700 / _BIN_HZ), round(4000 / _BIN_HZ) + 1)
+# Above the speech band: the frication of "s", "f", "th" lies mostly over 4 kHz. It does not
+# start an utterance, but it makes an onset suspected (``SpeechSuspected``).
+_HIGH = np.arange(round(4000 / _BIN_HZ) + 1, round(7500 / _BIN_HZ) + 1)
 _POWER_SCALE = 2.0 / (float(np.sum(_WINDOW**2)) * BLOCK_SAMPLES * 32768.0**2)
-# The band's DFT bins as one matrix (windowed cosines, then sines): a block times it holds
+# Both bands' DFT bins as one matrix (windowed cosines, then sines): a block times it holds
 # the real and imaginary parts of just those bins, so a frame's levels are one product.
-_PHASE = 2 * np.pi * np.outer(np.arange(BLOCK_SAMPLES), _BAND) / BLOCK_SAMPLES
-_BAND_BASIS = (np.hstack([np.cos(_PHASE), np.sin(_PHASE)]) * _WINDOW[:, None]).astype(np.float32)
+_BINS = np.concatenate([_BAND, _HIGH])
+_PHASE = 2 * np.pi * np.outer(np.arange(BLOCK_SAMPLES), _BINS) / BLOCK_SAMPLES
+_BASIS = (np.hstack([np.cos(_PHASE), np.sin(_PHASE)]) * _WINDOW[:, None]).astype(np.float32)
 
 
-def band_levels_db(blocks: Pcm) -> list[float]:
-    """The level (dBFS) in the speech band, 700 Hz to 4 kHz, of each 10 ms block in
-    ``blocks`` (consecutive ``BLOCK_SAMPLES``-sample blocks, e.g. a 20 ms frame)."""
-    parts = blocks.reshape(-1, BLOCK_SAMPLES).astype(np.float32) @ _BAND_BASIS
-    power = np.einsum("ij,ij->i", parts, parts) * _POWER_SCALE
-    levels: list[float] = (10.0 * np.log10(power + 1e-12)).tolist()
-    return levels
+def band_levels_db(blocks: Pcm) -> tuple[list[float], list[float], list[float]]:
+    """The levels (dBFS) of each 10 ms block in ``blocks`` (consecutive ``BLOCK_SAMPLES``-sample
+    blocks, e.g. a 20 ms frame): in the speech band, 700 Hz to 4 kHz, and above it, to 7.5 kHz;
+    and each block's spectral flatness over both (near 0 for a tone or harmonics, about 0.5
+    for noise, breath or frication)."""
+    parts = blocks.reshape(-1, BLOCK_SAMPLES).astype(np.float32) @ _BASIS
+    half = len(_BINS)
+    power = parts[:, :half] ** 2 + parts[:, half:] ** 2  # per bin
+    speech = power[:, : len(_BAND)].sum(axis=1) * _POWER_SCALE
+    high = power[:, len(_BAND) :].sum(axis=1) * _POWER_SCALE
+    power += 1e-20
+    flatness = np.exp(np.log(power).mean(axis=1)) / power.mean(axis=1)
+    return (
+        (10.0 * np.log10(speech + 1e-12)).tolist(),
+        (10.0 * np.log10(high + 1e-12)).tolist(),
+        flatness.tolist(),
+    )
 
 
 class NoiseFloor:
@@ -116,8 +154,13 @@ class VadSegmenter:
         self.config = config or VadConfig()
         self._vad = webrtcvad.Vad(self.config.aggressiveness)
         self._model = SpeechModel()
+        self._ends: SentenceEnds | None = (
+            load_sentence_ends() if self.config.sentence_ends else None
+        )
+        self._ending = 1.0  # P(a sentence ends after ``partial``)
         self._pitch = SteadyPitch()
         self.floor = NoiseFloor()
+        self.high_floor = NoiseFloor()  # above the speech band (see ``band_levels_db``)
         size = max(1, round(self.config.preroll / BLOCK_SECONDS))
         self._preroll: deque[Pcm] = deque(maxlen=size)
         self._run = 0
@@ -129,10 +172,15 @@ class VadSegmenter:
         self.partial = ""  # the running utterance's words so far (see ``hear``)
         self._fresh = False  # ``partial`` covers the speech up to the running silence
         self._db = 0.0  # the latest block's speech-band level
+        self._high_db = 0.0  # …and its level above the speech band
+        self._stands_out = False  # the latest block is clear of the floor (not tonal)
+        self._suspect_run = 0  # consecutive blocks that stood out
+        self._suspected_at: float | None = None  # a suspected onset awaits its speech
         self._levels: list[float] = []  # speech-band level of the utterance's speech blocks
         self.judging = False  # an end-of-turn model judges pauses (see ``hear``)
         self._pause = 0  # the running pause's number
         self._finished: float | None = None  # the model's judgment of the running pause
+        self._judgments = 0  # …how many of its judgments are in
 
     @property
     def speaking(self) -> bool:
@@ -152,6 +200,7 @@ class VadSegmenter:
         """The recognizer's words so far; words heard before a silence began are not trusted
         to end it (the last word may still be on its way)."""
         self.partial = partial
+        self._ending = self._ends.probability(partial) if self._ends else 1.0
         self._fresh = True
 
     @property
@@ -161,12 +210,12 @@ class VadSegmenter:
             return 0.0
         return float(np.median(self._levels) - np.mean(self._levels[-10:]))
 
-    def _judge(self, block: Pcm, db: float) -> bool:
-        """Takes in the 10 ms ``block``, whose speech-band level is ``db`` (the noise floor,
-        the speech model's and the pitch context's state move on), and says whether it is
-        speech."""
+    def _judge(self, block: Pcm, db: float, high_db: float, flatness: float) -> bool:
+        """Takes in the 10 ms ``block``, whose speech-band level is ``db``, level above the
+        band ``high_db`` and spectral flatness ``flatness`` (the noise floors, the speech
+        model's and the pitch context's state move on), and says whether it is speech."""
         config = self.config
-        self._db = db
+        self._db, self._high_db = db, high_db
         audible = db >= config.min_level_db
         if db >= config.min_level_db - REST_BELOW_DB or self._speaking:  # one stream while heard
             probability = self._model.feed(block)
@@ -174,11 +223,19 @@ class VadSegmenter:
             self._model.rest(block)
             probability = 0.0
         floor = self.floor.db if self.floor.db is not None else db
+        high_floor = self.high_floor.db if self.high_floor.db is not None else high_db
         voiced = self._vad.is_speech(block.tobytes(), IN_RATE)
         if not self._speaking or not voiced:
             self.floor.update(db)
+            self.high_floor.update(high_db)
         # Only an onset weighs the pitch context: while someone speaks it is not measured.
         tonal = self._pitch.push(block, audible and not self._speaking) >= config.tonal_context
+        hissing = high_db >= config.min_level_db and high_db >= high_floor + config.margin_db
+        clear = hissing or (audible and db >= floor + config.margin_db)
+        # a suspected onset sounds like breath or frication: not a tone, not harmonics, not
+        # periodic (a beep, a fan's blades, music, the voiced part of a cough)
+        noisy = flatness >= config.suspect_flatness and not self._pitch.periodic
+        self._stands_out = clear and not tonal and noisy
         if not voiced or not audible or probability < config.speech_probability:
             return False
         sure = probability >= config.sure_probability
@@ -190,22 +247,29 @@ class VadSegmenter:
         """``frame``: 20 ms (320 samples); ``t``: the time at the frame's end."""
         if len(frame) != IN_FRAME:
             raise ValueError(f"frames are {IN_FRAME} samples, got {len(frame)}")
-        first, second = band_levels_db(frame)
-        events = self._push_block(frame[:BLOCK_SAMPLES], first, t - BLOCK_SECONDS)
-        return events + self._push_block(frame[BLOCK_SAMPLES:], second, t)
+        levels = zip(*band_levels_db(frame), strict=True)
+        first, second = frame[:BLOCK_SAMPLES], frame[BLOCK_SAMPLES:]
+        events = self._push_block(first, *next(levels), t - BLOCK_SECONDS)
+        return events + self._push_block(second, *next(levels), t)
 
     def flush(self, t: float) -> list[VadEvent]:
-        """Ends a running utterance (the stream ended)."""
+        """Ends a running utterance (the stream ended); a suspected onset is cleared."""
         if not self._speaking:
-            return []
+            if self._suspected_at is None:
+                return []
+            self._suspected_at = None
+            return [SuspicionCleared(at=t)]
         self._speaking = False
         self._run = 0
+        self._suspect_run = -1  # what trails the utterance (a breath) is no new suspicion
         audio = np.concatenate(self._utterance)
         self._utterance, self._levels, self.partial = [], [], ""
         return [SpeechStopped(at=t, audio=audio, silence=self._silence * BLOCK_SECONDS)]
 
-    def _push_block(self, block: Pcm, db: float, t: float) -> list[VadEvent]:
-        speech = self._judge(block, db)
+    def _push_block(
+        self, block: Pcm, db: float, high_db: float, flatness: float, t: float
+    ) -> list[VadEvent]:
+        speech = self._judge(block, db, high_db, flatness)
         if not self._speaking:
             self._preroll.append(block)
             self._run = self._run + 1 if speech else 0
@@ -216,14 +280,16 @@ class VadSegmenter:
                 self._utterance = list(self._preroll)
                 self._started_at = t
                 self._voiced = self._run
+                self._suspected_at = None
                 return [SpeechStarted(at=t, onset=t - self._run * BLOCK_SECONDS)]
-            return []
+            return self._suspect(t)
         self._utterance.append(block)
         self._silence = 0 if speech else self._silence + 1
         if self._silence == 1:  # a pause begins: its words and judgment are still to come
             self._fresh = False
             self._pause += 1
             self._finished = None
+            self._judgments = 0
         self._voiced += speech
         if speech and len(self._levels) < 6000:
             self._levels.append(self._db)
@@ -233,22 +299,54 @@ class VadSegmenter:
             return self.flush(t)
         return []
 
+    def _suspect(self, t: float) -> list[VadEvent]:
+        """Before an onset: a steady sound clear of the floor is suspected to be one; cleared
+        when no speech follows in ``suspect_window``. A new suspicion needs the sound to have
+        stopped standing out first (a noise that rose is suspected once, not over and over)."""
+        run = self._suspect_run
+        self._suspect_run = run + 1 if self._stands_out else 0
+        if self._suspected_at is not None:
+            if t - self._suspected_at < self.config.suspect_window:
+                return []
+            self._suspected_at = None
+            self._suspect_run = -1 if self._stands_out else 0  # -1: it must stop first
+            self._absorb()
+            return [SuspicionCleared(at=t)]
+        if run < 0:
+            self._suspect_run = -1 if self._stands_out else 0
+            return []
+        if self._suspect_run == self.config.suspect_blocks:
+            self._suspected_at = t
+            return [SpeechSuspected(at=t, onset=t - self._suspect_run * BLOCK_SECONDS)]
+        return []
+
+    def _absorb(self) -> None:
+        """What stood out for a whole suspicion and was no voice is background: the noise
+        floors rise to it at once (they fall again as fast as it goes)."""
+        for floor, db in ((self.floor, self._db), (self.high_floor, self._high_db)):
+            floor.db = db if floor.db is None else max(floor.db, db)
+
     def _over(self) -> bool:
         silence = self._silence * BLOCK_SECONDS
         end = self.config.end_of_turn
         if silence < min(end.complete, end.unsure):
             return False
-        words = self.partial if self._fresh else ""
+        words, ending = (self.partial, self._ending) if self._fresh else ("", 1.0)
         if self.judging:
-            return silence >= silence_judged(self._finished, words, self.fell, end)
-        return silence >= silence_needed(words, self.fell, end)
+            complete = self._judgments >= end.judgments  # every judgment due is in
+            finished = self._finished if complete else None
+            return silence >= silence_judged(finished, words, self.fell, end, ending)
+        return silence >= silence_needed(words, self.fell, end, ending)
 
     @property
     def judgeable(self) -> bool:
-        """The running pause has just grown long enough for the end-of-turn model: true for
-        exactly one frame of each pause that lasts (a frame holds two blocks)."""
-        due = round(self.config.end_of_turn.judge_after / BLOCK_SECONDS)
-        return self._speaking and due <= self._silence < due + BLOCKS_PER_FRAME
+        """The running pause has just grown long enough for one of the end-of-turn model's
+        judgments (``judgments`` of them, ``judge_after`` apart): true for exactly one frame
+        each (a frame holds two blocks)."""
+        end = self.config.end_of_turn
+        every = round(end.judge_after / BLOCK_SECONDS)
+        due, offset = divmod(self._silence, every)
+        return self._speaking and 1 <= due <= end.judgments and offset < BLOCKS_PER_FRAME
 
     def pause(self) -> tuple[int, Pcm]:
         """The running pause's number and the utterance so far (for the end-of-turn model)."""
@@ -258,4 +356,7 @@ class VadSegmenter:
         """The model's probability that the person finished, for pause ``pause`` (a stale
         judgment, from before the voice came back, is dropped)."""
         if self._speaking and pause == self._pause and self._silence > 0:
-            self._finished = finished
+            # the least sure of the pause's judgments speaks (one alone wavers with 20 ms of
+            # audio more or less)
+            self._finished = finished if self._finished is None else min(self._finished, finished)
+            self._judgments += 1

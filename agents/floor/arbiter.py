@@ -4,7 +4,9 @@ A pure state machine — events in, decisions out, time from an injected clock. 
 agents are speakers alike; the drivers (a voice room, a debate) report what happens and carry
 out the decisions:
 
-human barge-in   onset over a speaking agent → ``Duck`` (unless the echo guard holds);
+human barge-in   a suspected onset (breath, frication) over a speaking agent → ``Hold``,
+                 given back (``Release``) if no speech follows;
+                 onset over a speaking agent → ``Duck`` (unless the echo guard holds);
                  confirmed by a real word (partial, once ``confirm_after`` seconds are
                  voiced, or the final transcript) → ``Interrupt``; ended with no words or a
                  backchannel, voiced too long with no word (a beep, a fan), or the person
@@ -100,6 +102,25 @@ class Duck:
     agent: str
     turn_id: str
     by: str
+    held: bool = False  # the voice was already held (a suspected onset): only say so
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Pause the agent's voice: someone may be starting to speak."""
+
+    agent: str
+    turn_id: str
+    by: str
+
+
+@dataclass(frozen=True)
+class Release:
+    """Go on where the voice was held: no speech came."""
+
+    agent: str
+    turn_id: str
+    by: str
 
 
 @dataclass(frozen=True)
@@ -126,7 +147,7 @@ class Deny:
     reason: str
 
 
-Decision = Duck | Resume | Interrupt | Deny
+Decision = Duck | Hold | Release | Resume | Interrupt | Deny
 
 
 @dataclass
@@ -135,6 +156,7 @@ class _AgentTurn:
     turn_id: str
     started: float
     claimants: list[str] = field(default_factory=list)  # people whose speech ducked it
+    holders: list[str] = field(default_factory=list)  # people whose suspected onset holds it
 
     @property
     def ducked_by(self) -> str | None:
@@ -245,6 +267,33 @@ class Arbiter:
         return Interrupt(turn.agent, turn.turn_id, agent, "agent", reason, self.policy.overlap)
 
     # ── people ───────────────────────────────────────────────────────────────
+    def _may_barge_in(self, turn: _AgentTurn) -> bool:
+        """People may cut into ``turn`` (not a half-duplex room; past the echo guard)."""
+        warm = self.clock() - turn.started >= self.policy.echo_warmup
+        return warm and not self.policy.half_duplex
+
+    def speech_suspected(self, who: str) -> list[Decision]:
+        """Breath or frication that may start ``who``'s speech: the speaking agent holds its
+        voice at once (speech is confirmed tens of ms later, or the hold is released)."""
+        turn = self.turn
+        if turn is None or who in self.humans or who in turn.holders:
+            return []
+        if not self._may_barge_in(turn):
+            return []
+        paused = bool(turn.holders) or turn.ducked_by is not None
+        turn.holders.append(who)
+        return [] if paused else [Hold(turn.agent, turn.turn_id, who)]
+
+    def suspicion_cleared(self, who: str) -> list[Decision]:
+        """No speech came of ``who``'s suspected onset: a voice only it held goes on."""
+        turn = self.turn
+        if turn is None or who not in turn.holders:
+            return []
+        turn.holders.remove(who)
+        if turn.holders or turn.ducked_by is not None:
+            return []
+        return [Release(turn.agent, turn.turn_id, who)]
+
     def speech_started(self, who: str) -> list[Decision]:
         now = self.clock()
         human = _Human(onset=now)
@@ -252,7 +301,10 @@ class Arbiter:
         turn = self.turn
         if turn is None:
             return []
-        if self.policy.half_duplex or now - turn.started < self.policy.echo_warmup:
+        held = bool(turn.holders)
+        if who in turn.holders:
+            turn.holders.remove(who)
+        if not self._may_barge_in(turn):
             # The echo guard: the agent's own voice coming back, or a half-duplex room.
             del self.humans[who]
             return []
@@ -262,7 +314,7 @@ class Arbiter:
         if who not in turn.claimants:
             turn.claimants.append(who)
         human.ducked = turn
-        return [] if ducked else [Duck(turn.agent, turn.turn_id, who)]
+        return [] if ducked else [Duck(turn.agent, turn.turn_id, who, held)]
 
     def speech_progress(self, who: str, voiced: float, words: str = "") -> list[Decision]:
         """While a person speaks: ``voiced`` seconds of speech so far, the words heard so far."""
@@ -298,8 +350,9 @@ class Arbiter:
 
     def left(self, who: str) -> list[Decision]:
         """The person left the room (page closed, track ended, socket dropped)."""
+        released = self.suspicion_cleared(who)
         human = self.humans.pop(who, None)
-        return [] if human is None else self._release(who, human, "left")
+        return released if human is None else released + self._release(who, human, "left")
 
     def handed_off(self, who: str) -> None:
         """The person's utterance has become a turn: agents may take the floor again."""

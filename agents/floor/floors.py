@@ -28,6 +28,12 @@ class Floor:
         return decisions
 
     # people
+    def speech_suspected(self, who: str) -> list[Decision]:
+        return self._decided(self.arbiter.speech_suspected(who))
+
+    def suspicion_cleared(self, who: str) -> list[Decision]:
+        return self._decided(self.arbiter.suspicion_cleared(who))
+
     def speech_started(self, who: str) -> list[Decision]:
         return self._decided(self.arbiter.speech_started(who))
 

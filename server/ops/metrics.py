@@ -23,6 +23,7 @@ HISTOGRAMS = {
 COUNTERS = {
     "interruptions": ("turns cut short, by who cut them", ("kind",)),
     "false_starts": ("speech onsets that turned out not to be a turn", ()),
+    "holds_released": ("agent voices held for breath or frication that was not speech", ()),
     "turns": ("agent turns ended, by agent and end state", ("agent", "state")),
 }
 

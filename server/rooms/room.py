@@ -29,7 +29,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from sqlalchemy.exc import SQLAlchemyError
 
 from agents.delivery import HeardAudio
-from agents.floor.arbiter import Decision, Duck, Interrupt, Resume
+from agents.floor.arbiter import Decision, Duck, Hold, Interrupt, Release, Resume
 from agents.floor.floors import Floor
 from agents.turn import CancelReason
 from media.hearing import (
@@ -39,6 +39,8 @@ from media.hearing import (
     VoiceContinued,
     VoiceStarted,
     VoiceStopped,
+    VoiceSuspected,
+    VoiceUnconfirmed,
     WordsRecognized,
     hear,
 )
@@ -167,6 +169,10 @@ class Room:
             async with contextlib.aclosing(hear(track, setup.vad, setup.stt, live.push)) as heard:
                 async for event in heard:
                     match event:
+                        case VoiceSuspected():
+                            self._apply(floor.speech_suspected(who))
+                        case VoiceUnconfirmed():
+                            self._apply(floor.suspicion_cleared(who))
                         case VoiceStarted(onset=onset, detected=detected):
                             self.stats.observe("vad_onset", max(0.0, detected - onset))
                             partial, voiced = "", 0.0
@@ -224,8 +230,16 @@ class Room:
         """Carries out the floor's decisions about people (the moderator handles bids)."""
         for decision in decisions:
             match decision:
-                case Duck(agent=agent, turn_id=turn_id, by=by):
+                case Hold(turn_id=turn_id):  # a suspected onset: held at once, quietly
                     if (channel := self._mixer.get(turn_id)) is not None:
+                        channel.pause()
+                        self._time_duck(_now())
+                case Release(turn_id=turn_id):  # …and no speech came: it goes on
+                    if (channel := self._mixer.get(turn_id)) is not None:
+                        channel.resume()
+                    self.stats.count("holds_released")
+                case Duck(agent=agent, turn_id=turn_id, by=by, held=held):
+                    if not held and (channel := self._mixer.get(turn_id)) is not None:
                         channel.pause()
                         self._time_duck(_now())
                     self.events.publish(ev.Ducked(agent, turn_id, by))

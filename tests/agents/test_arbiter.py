@@ -6,7 +6,16 @@ from dataclasses import replace
 
 import pytest
 
-from agents.floor.arbiter import Arbiter, Deny, Duck, FloorPolicy, Interrupt, Resume
+from agents.floor.arbiter import (
+    Arbiter,
+    Deny,
+    Duck,
+    FloorPolicy,
+    Hold,
+    Interrupt,
+    Release,
+    Resume,
+)
 
 
 class FakeClock:
@@ -192,6 +201,57 @@ def test_a_cough_is_no_turn_whatever_words_it_is_heard_as() -> None:
     arb.speech_progress("ana", voiced=0.05)
     assert not arb.is_turn("ana", "are")
     assert arb.speech_ended("ana", "are") == [Resume("mei", "t1", "ana", "too short")]
+
+
+# ── suspected onsets (breath, frication) ──────────────────────────────────────
+def test_a_suspected_onset_holds_the_agent_and_speech_that_follows_ducks_it_held() -> None:
+    arb, _ = speaking()
+    assert arb.speech_suspected("ana") == [Hold("mei", "t1", "ana")]
+    assert arb.speech_started("ana") == [Duck("mei", "t1", "ana", held=True)]
+    assert arb.suspicion_cleared("ana") == [], "the suspicion became speech"
+    assert arb.speech_ended("ana", "") == [Resume("mei", "t1", "ana", "no words")]
+
+
+def test_a_suspicion_that_comes_to_nothing_releases_the_agent() -> None:
+    arb, _ = speaking()
+    assert arb.speech_suspected("ana") == [Hold("mei", "t1", "ana")]
+    assert arb.suspicion_cleared("ana") == [Release("mei", "t1", "ana")]
+    assert arb.agents_may_start and arb.holder == "mei"
+    assert arb.speech_started("ana") == [Duck("mei", "t1", "ana")], "a later onset ducks anew"
+
+
+def test_holds_of_two_people_release_only_when_both_came_to_nothing() -> None:
+    arb, _ = speaking()
+    assert arb.speech_suspected("ana") == [Hold("mei", "t1", "ana")]
+    assert arb.speech_suspected("bo") == [], "already held"
+    assert arb.suspicion_cleared("ana") == []
+    assert arb.suspicion_cleared("bo") == [Release("mei", "t1", "bo")]
+
+
+def test_a_hold_is_not_released_over_someone_who_speaks() -> None:
+    arb, _ = speaking()
+    assert arb.speech_suspected("ana") == [Hold("mei", "t1", "ana")]
+    assert arb.speech_started("bo") == [Duck("mei", "t1", "bo", held=True)]
+    assert arb.suspicion_cleared("ana") == [], "bo still claims the turn"
+    assert arb.speech_suspected("cy") == [], "ducked already: nothing to hold"
+
+
+def test_suspicions_follow_the_echo_guard_and_half_duplex() -> None:
+    arb, clock = arbiter()
+    arb.agent_started("mei", "t1")
+    clock.advance(0.1)
+    assert arb.speech_suspected("ana") == [], "the agent's own voice coming back"
+    assert arb.suspicion_cleared("ana") == []
+    arb, _ = speaking(half_duplex=True)
+    assert arb.speech_suspected("ana") == []
+    arb, _ = arbiter()
+    assert arb.speech_suspected("ana") == [], "nobody speaking: nothing to hold"
+
+
+def test_a_person_who_leaves_while_suspected_releases_the_hold() -> None:
+    arb, _ = speaking()
+    arb.speech_suspected("ana")
+    assert arb.left("ana") == [Release("mei", "t1", "ana")]
 
 
 def test_echo_guard_ignores_onsets_right_after_the_agent_starts() -> None:

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import av
 import numpy as np
 import pytest
 
 from clients.fixtures import labelled_speech, noise
 from media.pcm import IN_FRAME
+from media.tts import EspeakTextToSpeech
 from media.vad import (
     SpeechStarted,
     SpeechStopped,
+    SpeechSuspected,
+    SuspicionCleared,
     VadConfig,
     VadEvent,
     VadSegmenter,
@@ -24,9 +28,21 @@ def run(pcm: np.ndarray) -> list[VadEvent]:
     return events
 
 
+def _to_16k(pcm: np.ndarray, rate: int) -> np.ndarray:
+    frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), "s16", "mono")
+    frame.sample_rate = rate
+    resampler = av.AudioResampler("s16", "mono", 16000)
+    out = [*resampler.resample(frame), *resampler.resample(None)]
+    return np.concatenate([f.to_ndarray().reshape(-1) for f in out])
+
+
+def utterances(events: list[VadEvent]) -> list[VadEvent]:
+    return [e for e in events if isinstance(e, SpeechStarted | SpeechStopped)]
+
+
 @pytest.mark.parametrize("clip", labelled_speech(), ids=lambda c: c.name[-4:])
 def test_onset_and_offset_match_the_labels(clip) -> None:  # type: ignore[no-untyped-def]
-    events = run(clip.pcm)
+    events = utterances(run(clip.pcm))
     assert [type(e) for e in events] == [SpeechStarted, SpeechStopped], "one utterance"
     started, stopped = events
     assert isinstance(started, SpeechStarted) and isinstance(stopped, SpeechStopped)
@@ -45,8 +61,16 @@ def test_no_onset_on_noise(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", ["white", "loud-white", "pink", "clicks"])
 def test_no_onset_on_noise_bursting_out_of_silence(kind: str) -> None:
-    """The noise floor has no time to adapt: the speech model must hold alone."""
-    assert run(np.concatenate([np.zeros(16000, np.int16), noise(kind, 2.0)])) == []
+    """The noise floor has no time to adapt: the speech model must hold alone. A hiss that
+    bursts out may be suspected to be breath (the agent's voice held for a moment), once, and
+    the suspicion is cleared."""
+    events = run(np.concatenate([np.zeros(16000, np.int16), noise(kind, 2.0)]))
+    assert utterances(events) == []
+    kinds = [type(e) for e in events]
+    assert kinds in ([], [SpeechSuspected, SuspicionCleared]), kinds
+    if events:
+        held = events[1].at - events[0].at
+        assert held == pytest.approx(VadConfig().suspect_window, abs=0.011)
 
 
 def test_speech_after_noise_is_still_found() -> None:
@@ -89,3 +113,21 @@ def test_a_silent_microphone_is_not_judged_and_speech_out_of_it_is_found_as_soon
     started = next(e for e in found if isinstance(e, SpeechStarted))
     reference = next(e for e in run(clip.pcm) if isinstance(e, SpeechStarted))
     assert started.at - 2.0 == pytest.approx(reference.at, abs=0.021)
+
+
+@pytest.mark.parametrize("text", ["so what do you think", "shall we stop here", "how long is it"])
+def test_a_breathy_or_hissing_onset_is_suspected_before_its_voice_is_sure(text: str) -> None:
+    """ "s", "sh", "h" before the first vowel: the agent can be held at the first 30 to 50 ms
+    of frication or breath, long before the voiced part confirms the utterance."""
+    speech = EspeakTextToSpeech(175).synthesize(text, "en-us")
+    pcm = _to_16k(speech.pcm, speech.sample_rate)
+    hiss = noise("white", 1.0 + len(pcm) / 16000 + 0.5) // 10  # -50 dBFS
+    hiss[16000 : 16000 + len(pcm)] = np.clip(
+        hiss[16000 : 16000 + len(pcm)].astype(np.int32) + pcm, -32768, 32767
+    )
+    events = run(hiss)
+    suspected = [e for e in events if isinstance(e, SpeechSuspected)]
+    started = [e for e in events if isinstance(e, SpeechStarted)]
+    assert len(suspected) == 1 and len(started) == 1
+    assert suspected[0].at <= started[0].at - 0.04, (suspected, started)
+    assert not any(isinstance(e, SuspicionCleared) for e in events), "speech came of it"

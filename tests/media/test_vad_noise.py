@@ -12,7 +12,7 @@ import pytest
 from clients.fixtures import labelled_speech
 from clients.noise_corpus import CLASSES, sound, to_pcm
 from clients.vad_scores import run, score
-from media.vad import SpeechStarted, VadSegmenter
+from media.vad import SpeechStarted, SpeechSuspected, SuspicionCleared, VadSegmenter
 
 # Coughs are vocal: the detector may start on one; the floor resumes the speaker (no words).
 REJECTED = [kind for kind in CLASSES if kind not in ("music", "cough")]
@@ -46,3 +46,26 @@ def test_music_rarely_starts_an_utterance() -> None:
             false += sum(isinstance(e, SpeechStarted) for e in events)
             seconds += 10.0
     assert false / seconds <= 1 / 20
+
+
+# Hiss bursting out of silence sounds like the start of an "s" (it is suspected once, and the
+# suspicion is cleared); a cough is vocal.
+UNSUSPECTED = [kind for kind in CLASSES if kind not in ("white", "pink", "cough")]
+
+
+@pytest.mark.parametrize("kind", UNSUSPECTED)
+@pytest.mark.parametrize("level", [-20.0, -35.0])
+def test_everyday_non_speech_holds_no_agent_voice(kind: str, level: float) -> None:
+    """A suspected onset pauses a speaking agent until speech follows or the suspicion is
+    cleared: tones, beeps, hums, fans, music, typing and clicks are never suspected."""
+    clip = np.concatenate([np.zeros(8000), sound(kind, 10.0, level, seed=5)])
+    events = run(VadSegmenter(), to_pcm(clip))
+    assert [e for e in events if isinstance(e, SpeechSuspected)] == []
+
+
+@pytest.mark.parametrize("kind", ["white", "pink"])
+def test_hiss_is_suspected_at_most_once_and_cleared(kind: str) -> None:
+    clip = np.concatenate([np.zeros(8000), sound(kind, 10.0, -35.0, seed=5)])
+    events = run(VadSegmenter(), to_pcm(clip))
+    kinds = [type(e) for e in events]
+    assert kinds in ([], [SpeechSuspected, SuspicionCleared]), kinds
