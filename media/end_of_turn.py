@@ -108,7 +108,12 @@ def silence_judged(
     config = config or EndOfTurnConfig()
     if finished is None or finished < config.doubt:
         return config.fallback
-    unfinished_words = _need_more(_words(partial), ending, config)
+    words = _words(partial)
+    unfinished_words = _need_more(words, ending, config)
     if finished >= config.sure:
         return config.incomplete if unfinished_words else config.complete
-    return config.fallback if unfinished_words else config.unsure
+    if unfinished_words:
+        return config.fallback
+    # a voice that may be done: words that sound finished second it; with no words yet there
+    # is no second opinion, and a longer wait
+    return config.unsure if words else config.incomplete

@@ -15,7 +15,8 @@ import pytest
 from clients.fixtures import labelled_speech, noise
 from clients.rtc import EventLog, join
 from clients.tracks import ScriptedTrack
-from media.end_of_turn import EndOfTurnConfig, silence_judged, silence_needed
+from media import sentence_end
+from media.end_of_turn import CONTINUATIONS, EndOfTurnConfig, silence_judged, silence_needed
 from media.turn_model import installed_weights
 from media.vad import VadConfig
 from server.settings import VoiceSettings
@@ -67,6 +68,27 @@ async def test_without_the_model_words_say_whether_a_pause_ends_the_turn(
                 assert final["text"] == "trams are better", "answered in the pause"
             await speaker.close()
             await log.close()
+
+
+@pytest.mark.parametrize(
+    "partial", ["he might even have been", "unless to be", "to be rather", "i think"]
+)
+def test_words_that_stop_where_sentences_hardly_end_need_more(partial: str) -> None:
+    """Words no list of function words knows: the recognizer's language model says a
+    sentence seldom ends there, with or without the end-of-turn model."""
+    config = EndOfTurnConfig()
+    ending = sentence_end.load().probability(partial)
+    assert ending < config.unlikely_end or partial.split()[-1] in CONTINUATIONS
+    assert silence_needed(partial, 0.0, config, ending) == config.incomplete
+    assert silence_judged(0.95, partial, 0.0, config, ending) == config.incomplete
+    assert silence_judged(0.6, partial, 0.0, config, ending) == config.fallback
+
+
+@pytest.mark.parametrize("partial", ["we need more buses", "he did it for them", "young man"])
+def test_words_that_end_sentences_still_end_turns_soon(partial: str) -> None:
+    config = EndOfTurnConfig()
+    ending = sentence_end.load().probability(partial)
+    assert silence_needed(partial, 0.0, config, ending) == config.complete
 
 
 @pytest.mark.parametrize(
@@ -153,6 +175,8 @@ async def test_a_finished_sentence_is_answered_after_a_short_silence(tmp_path: P
         (0.95, "because the", "incomplete"),  # the words disagree: a longer wait
         (0.6, "we need more buses", "unsure"),
         (0.6, "it is cheaper to", "fallback"),
+        (0.6, "", "incomplete"),  # a maybe, and no words to second it
+        (0.95, "", "complete"),
     ],
 )
 def test_the_model_decides_and_the_words_second_it(
