@@ -333,8 +333,7 @@ class VadSegmenter:
             return False
         words, ending = (self.partial, self._ending) if self._fresh else ("", 1.0)
         if self.judging:
-            complete = self._judgments >= end.judgments  # every judgment due is in
-            finished = self._finished if complete else None
+            finished = self._finished if self._judged_enough else None
             return silence >= silence_judged(finished, words, self.fell, end, ending)
         return silence >= silence_needed(words, self.fell, end, ending)
 
@@ -346,7 +345,17 @@ class VadSegmenter:
         end = self.config.end_of_turn
         every = round(end.judge_after / BLOCK_SECONDS)
         due, offset = divmod(self._silence, every)
+        if due > 1 and self._judged_enough:  # an unfinished voice needs no second judgment
+            return False
         return self._speaking and 1 <= due <= end.judgments and offset < BLOCKS_PER_FRAME
+
+    @property
+    def _judged_enough(self) -> bool:
+        """Every judgment due is in, or one that already says the voice is unfinished (the
+        least sure counts: no later one can change that)."""
+        end = self.config.end_of_turn
+        unfinished = self._finished is not None and self._finished < end.doubt
+        return unfinished or self._judgments >= end.judgments
 
     def pause(self) -> tuple[int, Pcm]:
         """The running pause's number and the utterance so far (for the end-of-turn model)."""

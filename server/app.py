@@ -51,7 +51,7 @@ from server.replicas.forward_proof import ForwardedCheck, ForwardProof
 from server.replicas.room_leases import RoomLeases
 from server.replicas.room_records import RoomRecords
 from server.replicas.task_leases import TaskLeases
-from server.rooms.invites import Invites
+from server.rooms.invites import DebateGuests, Invites
 from server.rooms.room_setup import RoomSetup
 from server.rooms.rooms import Rooms
 from server.runtime import VERSION, build_runtime
@@ -275,6 +275,9 @@ def create_app(
     links = identity.links if identity.enabled else None
     invites = Invites(runtime, settings, fetcher)
     rooms.on_close.append(invites.release)
+    rooms.reinvite = invites.reinvite
+    if runtime.moderator is not None:
+        runtime.moderator.guests = DebateGuests(invites)
     app.include_router(
         rooms_router(
             rooms,

@@ -46,6 +46,7 @@ class Runtime:
     brains: list[Brain] = field(default_factory=list)
     push: Push | None = None
     events: TaskEventStream | None = None  # replicas: every replica's task events
+    moderator: ModeratorExecutor | None = None  # the root agent's executor
 
     def invite(self, persona: Persona, settings: Settings) -> AgentService:
         """A remote agent invited into a room: its own debater service, in-process only."""
@@ -248,4 +249,5 @@ def build_runtime(settings: Settings) -> Runtime:
         brains,
         push,
         events,
+        moderator_executor,
     )

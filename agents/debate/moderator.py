@@ -29,6 +29,7 @@ from a2a.types import a2a_pb2 as pb
 from agents import podium_meta
 from agents.debate.bidding import Bidder, Rival, TurnBids
 from agents.debate.events import DebateEvent, DebateFinished, DebateStarted, Routed
+from agents.debate.guests import GuestRefused, Guests, is_url
 from agents.debate.plan import DebatePlan
 from agents.debate.relay import Recipient, TurnRelay, announce
 from agents.debate.router import route
@@ -91,6 +92,7 @@ class ModeratorExecutor(AgentExecutor):
         self._order = tuple(order)
         self._relay = TurnRelay(directory, floors, deliveries)
         self._debates: dict[str, Debate] = {}
+        self.guests: Guests | None = None  # invites speakers named by card URL (None: refused)
 
     # ── entry ──────────────────────────────────────────────────────────────────
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
@@ -138,6 +140,43 @@ class ModeratorExecutor(AgentExecutor):
 
     # ── debate ─────────────────────────────────────────────────────────────────
     async def _run_debate(
+        self,
+        context_id: str,
+        topic: str,
+        meta: dict[str, Any],
+        recipient: Recipient,
+        task_id: str,
+        stage: Delivery | None,
+    ) -> str:
+        """A debate; speakers named by card URL are invited for its length."""
+        speakers = meta.get("speakers")
+        urls = (
+            [s for s in speakers if isinstance(s, str) and is_url(s)]
+            if isinstance(speakers, list)
+            else []
+        )
+        if not urls:
+            return await self._debate(context_id, topic, meta, recipient, task_id, stage)
+        assert isinstance(speakers, list)
+        local = [s for s in speakers if not (isinstance(s, str) and is_url(s))]
+        try:
+            if self.guests is None:
+                raise GuestRefused("this server does not invite agents by URL")
+            names = await self.guests.invite(urls, local)
+        except GuestRefused as refused:
+            await recipient.updater.update_status(
+                pb.TaskState.TASK_STATE_REJECTED,
+                message=recipient.updater.new_agent_message([pb.Part(text=str(refused))]),
+            )
+            return "rejected"
+        named = dict(zip(urls, names, strict=True))
+        meta = meta | {"speakers": [named.get(s, s) for s in speakers]}
+        try:
+            return await self._debate(context_id, topic, meta, recipient, task_id, stage)
+        finally:
+            await self.guests.release(names)
+
+    async def _debate(
         self,
         context_id: str,
         topic: str,

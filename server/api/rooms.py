@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from agents.debate.guests import is_url
 from media.peer import BadOffer, NoRelay
 from media.socket_audio import SOCKET_RATE, PcmInTrack, to_16k
 from server.auth.gate import principal_of
@@ -28,7 +29,7 @@ from server.replicas.room_leases import RoomLeases
 from server.replicas.room_records import RoomRecord
 from server.rooms.access import Need, room_for, sees
 from server.rooms.events import EVENT_TYPES
-from server.rooms.invites import Invites, is_url
+from server.rooms.invites import Invites, described
 from server.rooms.participants import RoomFull
 from server.rooms.room import Room
 from server.rooms.rooms import Rooms
@@ -135,16 +136,12 @@ def rooms_router(
                 body.topic,
                 local + [p.name for p in personas],
                 principal.name,
-                [p.name for p in personas],
+                described(personas, urls),
             )
         except BaseException:
             await invites.release("", personas)
             raise
         invites.attach(room.id, personas)
-        room.invited = {
-            p.name: {"display_name": p.display_name, "color": p.color, "card_url": url}
-            for p, url in zip(personas, urls, strict=True)
-        }
         return room
 
     @router.post("", status_code=201)

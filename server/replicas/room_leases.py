@@ -63,7 +63,7 @@ class RoomLeases:
     async def _take(self, room_id: str, force: bool = False) -> RoomRecord | None:
         record = await self._records.claim(room_id, self.lease, force=force)
         if record is not None:
-            self._rooms.adopt(record)
+            await self._rooms.adopt(record)
             log.info("room %s is held by this replica", room_id)
         return record
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from urllib.parse import urlparse
 
 import httpx
 from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import ParseDict, ParseError
 
+from agents.debate.guests import GuestRefused
 from agents.persona import BrainSpec, Persona, Temperament
 from server.http.checked_fetch import FetchRefused, fetch_checked
 from server.http.errors import BadRequest, PodiumError
@@ -35,10 +37,6 @@ class CardRefused(PodiumError):
     """The URL answers, but not with an A2A agent card Podium can debate with."""
 
     status_code = 422
-
-
-def is_url(name: str) -> bool:
-    return name.startswith(("http://", "https://"))
 
 
 def card_url(url: str) -> str:
@@ -107,6 +105,14 @@ def invited_persona(
     )
 
 
+def described(personas: Sequence[Persona], urls: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Invited agents as room info shows them (name → display name, colour, card URL)."""
+    return {
+        p.name: {"display_name": p.display_name, "color": p.color, "card_url": url}
+        for p, url in zip(personas, urls, strict=True)
+    }
+
+
 class Invites:
     """Invites agents into rooms and lets them go when the room closes."""
 
@@ -133,6 +139,14 @@ class Invites:
             self._runtime.invite(persona, self._settings)
         return personas
 
+    async def reinvite(
+        self, room_id: str, urls: list[str], local: list[str]
+    ) -> dict[str, dict[str, str]]:
+        """A reopened room's agents invited by URL, invited again (``Rooms.reinvite``)."""
+        personas = await self.invite(urls, local)
+        self.attach(room_id, personas)
+        return described(personas, urls)
+
     def attach(self, room_id: str, personas: list[Persona]) -> None:
         if personas:
             self.by_room[room_id] = personas
@@ -140,3 +154,29 @@ class Invites:
     async def release(self, room_id: str, personas: list[Persona] | None = None) -> None:
         for persona in personas or self.by_room.pop(room_id, []):
             await self._runtime.uninvite(persona.name)
+
+    async def uninvite(self, name: str) -> None:
+        await self._runtime.uninvite(name)
+
+
+class DebateGuests:
+    """The moderator's ``Guests``: speakers a debate names by URL, invited with the same checks
+    and limit as a room's, for the debate's length."""
+
+    def __init__(self, invites: Invites) -> None:
+        self._invites = invites
+
+    async def invite(self, urls: Sequence[str], local: Sequence[str]) -> list[str]:
+        if len(urls) > self._invites.per_room:
+            raise GuestRefused(
+                f"a debate can invite at most {self._invites.per_room} agents by URL"
+            )
+        try:
+            personas = await self._invites.invite(list(urls), list(local))
+        except PodiumError as refused:
+            raise GuestRefused(str(refused)) from refused
+        return [p.name for p in personas]
+
+    async def release(self, names: Sequence[str]) -> None:
+        for name in names:
+            await self._invites.uninvite(name)

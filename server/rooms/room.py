@@ -55,6 +55,7 @@ from server.rooms.broadcast import IDLE, Broadcast
 from server.rooms.conversation import Conversation
 from server.rooms.event_hub import EventHub
 from server.rooms.participants import Participant, Participants
+from server.rooms.pause_timing import PauseTiming
 from server.rooms.room_setup import RoomSetup
 from server.rooms.room_voice import RoomVoice
 from server.rooms.stats import RoomStats
@@ -87,6 +88,9 @@ class Room:
         self._setup = setup
         self._tasks = BackgroundTasks(f"room {room_id}")
         self._mixer = Mixer()
+        self._pauses = PauseTiming(
+            self.participants, self._tasks, lambda s: self.stats.observe("bargein", s)
+        )
         self._listening: dict[str, asyncio.Task[None]] = {}  # participant id → its hearing
         self._recorder: Recorder | None = None
         self._recording: asyncio.Task[None] | None = None  # the recorder's storing
@@ -233,15 +237,17 @@ class Room:
                 case Hold(turn_id=turn_id):  # a suspected onset: held at once, quietly
                     if (channel := self._mixer.get(turn_id)) is not None:
                         channel.pause()
-                        self._time_duck(_now())
+                        self._pauses.held(turn_id, _now())
                 case Release(turn_id=turn_id):  # …and no speech came: it goes on
                     if (channel := self._mixer.get(turn_id)) is not None:
                         channel.resume()
+                    self._pauses.released(turn_id)
                     self.stats.count("holds_released")
                 case Duck(agent=agent, turn_id=turn_id, by=by, held=held):
-                    if not held and (channel := self._mixer.get(turn_id)) is not None:
+                    channel = None if held else self._mixer.get(turn_id)
+                    if channel is not None:
                         channel.pause()
-                        self._time_duck(_now())
+                    self._pauses.ducked(turn_id, _now(), paused_now=channel is not None)
                     self.events.publish(ev.Ducked(agent, turn_id, by))
                 case Resume(agent=agent, turn_id=turn_id, by=by, reason=reason):
                     if (channel := self._mixer.get(turn_id)) is not None:
@@ -251,18 +257,6 @@ class Room:
                 case Interrupt(agent=agent, turn_id=turn_id, by=by, kind=kind, reason=reason):
                     self.events.publish(ev.Interrupted(agent, turn_id, by, kind, reason))
                     self.voice.stop(turn_id, CancelReason(f"interrupted by {by}", by, kind))
-
-    def _time_duck(self, onset: float) -> None:
-        """Drops every queued frame so the duck is on the wire next; times onset → wire."""
-        watchers = [p.track.drop_queued() for p in self.participants]
-        if watchers:
-            self._tasks.spawn(self._observe_duck(onset, watchers))
-
-    async def _observe_duck(self, onset: float, watchers: list[asyncio.Future[float]]) -> None:
-        done, pending = await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
-        for watcher in pending:
-            watcher.cancel()
-        self.stats.observe("bargein", next(iter(done)).result() - onset)
 
     # ── turns ──────────────────────────────────────────────────────────────────
     async def say(self, text: str, who: str, typed: bool = True) -> str | None:

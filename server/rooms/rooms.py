@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 
+from agents.debate.guests import is_url
 from agents.floor.floors import Floors
-from server.http.errors import NotFound, TooManyRequests, Unavailable
+from server.http.errors import NotFound, PodiumError, TooManyRequests, Unavailable
 from server.ops.metrics import Metrics
 from server.replicas.room_records import RecordFailed, RoomRecord, RoomRecords
 from server.rooms.room import Room
 from server.rooms.room_setup import RoomSetup
 from server.rooms.stats import RoomStats
+
+log = logging.getLogger(__name__)
+Guest = dict[str, str]  # an invited agent as room info shows it: display_name, color, card_url
+# Invites the agents at card URLs into a reopened room (its id, the URLs, its local debaters):
+# their names and descriptions; raises PodiumError saying why one could not be.
+Reinvite = Callable[[str, list[str], list[str]], Awaitable[dict[str, Guest]]]
 
 
 class Rooms:
@@ -31,6 +40,8 @@ class Rooms:
         self._rooms: dict[str, Room] = {}
         self._creating = 0
         self.on_close: list[Callable[[str], Awaitable[None]]] = []  # e.g. invited agents go
+        self.reinvite: Reinvite | None = None  # a reopened room's agents invited by URL
+        self._adopting = asyncio.Lock()
 
     async def _closed(self, room_id: str) -> None:
         for hook in self.on_close:
@@ -41,11 +52,17 @@ class Rooms:
             raise TooManyRequests(f"room limit reached ({self._max_rooms}); delete a room first")
 
     async def create(
-        self, topic: str, agents: list[str] | None, owner: str = "", invited: Sequence[str] = ()
+        self,
+        topic: str,
+        agents: list[str] | None,
+        owner: str = "",
+        invited: Mapping[str, Guest] | None = None,
     ) -> Room:
         """A new room, on record before it exists (no record: 503 and nothing was made);
-        ``invited``: names of agents invited into it (``server.rooms.invites``)."""
+        ``invited``: agents invited into it by URL (``server.rooms.invites``), recorded by
+        their card URL so that a reopened room invites them again."""
         self.check_capacity()
+        invited = invited or {}
         names = [s.name for s in self._setup.directory.debaters] + list(invited)
         chosen = [a.lower() for a in agents] if agents else names
         unknown = [a for a in chosen if a not in names]
@@ -54,23 +71,42 @@ class Rooms:
         room_id = uuid.uuid4().hex[:10]
         self._creating += 1  # counted toward the limit while its record is written
         try:
-            await self._records.add(room_id, topic, chosen, owner)
+            recorded = [invited[a]["card_url"] if a in invited else a for a in chosen]
+            await self._records.add(room_id, topic, recorded, owner)
         except RecordFailed as error:
             raise Unavailable(
                 f"the room could not be recorded (database: {error}); try again"
             ) from error
         finally:
             self._creating -= 1
-        return self._open(room_id, topic, chosen, owner)
+        room = self._open(room_id, topic, chosen, owner)
+        room.invited = dict(invited)
+        return room
 
-    def adopt(self, record: RoomRecord) -> Room:
+    async def adopt(self, record: RoomRecord) -> Room:
         """Opens a room on record here (a restart, or a take-over from a replica that stopped);
-        its people rejoin (the page reconnects by itself)."""
-        if record.id in self._rooms:
-            return self._rooms[record.id]
+        its people rejoin (the page reconnects by itself), its agents invited by URL are
+        invited again (one that cannot be is left out, and the log says why)."""
+        async with self._adopting:  # one at a time: a room is opened (and invites) once
+            if record.id in self._rooms:
+                return self._rooms[record.id]
+            return await self._reopen(record)
+
+    async def _reopen(self, record: RoomRecord) -> Room:
         names = {s.name for s in self._setup.directory.debaters}
-        agents = [a for a in record.agents if a in names] or sorted(names)
-        return self._open(record.id, record.topic, agents, record.owner)
+        local = [a for a in record.agents if a in names]
+        urls = [a for a in record.agents if is_url(a)]
+        guests: dict[str, Guest] = {}
+        if urls and self.reinvite is not None:
+            try:
+                guests = await self.reinvite(record.id, urls, local)
+            except PodiumError as error:
+                log.warning("room %s reopened without its invited agents: %s", record.id, error)
+        by_url = {guest["card_url"]: name for name, guest in guests.items()}
+        agents = [by_url.get(a, a) for a in record.agents if a in names or a in by_url]
+        room = self._open(record.id, record.topic, agents or sorted(names), record.owner)
+        room.invited = guests
+        return room
 
     async def drop(self, room_id: str) -> None:
         """Closes a room here without touching its record (another replica holds it now)."""
