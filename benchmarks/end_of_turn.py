@@ -237,19 +237,19 @@ def main() -> None:
     if model is None:
         print("no end-of-turn model installed: run tools/install_turn_weights.py")
         return
-    COSTS.judgments, COSTS.cpu, COSTS.speech = 0, 0.0, 0.0
     for name, config in (
         ("model once, the word list second", VadConfig(sentence_ends=False, end_of_turn=ONCE)),
         ("model once, words and sentence ends", VadConfig(end_of_turn=ONCE)),
         ("model twice, words and sentence ends", VadConfig()),
     ):
+        COSTS.judgments, COSTS.cpu, COSTS.speech = 0, 0.0, 0.0
         report(name, *corpus_runs(sentences, config, model, kinds, levels))
-    per = COSTS.cpu / max(1, COSTS.judgments)
-    rate = COSTS.judgments / max(1e-9, COSTS.speech)
-    print(
-        f"{'':<34} {COSTS.judgments} judgments, {per * 1000:.0f} ms of CPU each, "
-        f"{rate:.2f} per second of speech: {100 * per * rate:.1f} % of a core per speaking person"
-    )
+        per = COSTS.cpu / max(1, COSTS.judgments)
+        rate = COSTS.judgments / max(1e-9, COSTS.speech)
+        print(
+            f"{'':<34} {COSTS.judgments} judgments, {per * 1000:.0f} ms of CPU each, {rate:.2f}"
+            f" per second of speech: {100 * per * rate:.1f} % of a core per speaking person"
+        )
     if args.settings:
         for sure, fallback in ((0.9, 1.4), (0.7, 1.4), (0.8, 1.0), (0.8, 1.8)):
             end = dataclasses.replace(EndOfTurnConfig(), sure=sure, fallback=fallback)
