@@ -70,6 +70,10 @@ async function openRoom(roomId) {
   const transcript = new Transcript($("transcript"), colorOf, nameOf);
   const floor = new FloorPanel($("floor"), $("speakers"));
   session = new RoomSession(roomId, { transcript, floor, ui });
+  // The room's controls act on its session: enabled once it exists (a click before would be lost).
+  for (const id of ["join-speaker", "join-listener", "join-broadcast", "debate", "record-toggle"]) {
+    $(id).disabled = false;
+  }
   await checkEventTypes(session);
   $("room-share").textContent = `Share this room: ${await shareUrl(roomId)}`;
   session.subscribe();
