@@ -16,8 +16,9 @@ words-per-minute speaking clock, so text clients see interruptions too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,7 +114,14 @@ class ModeratorExecutor(AgentExecutor):
         elif debate is not None and not meta.get("debate"):
             await self._answer(context_id, text, recipient, task_id, stage)
         else:
-            await self._run_debate(context_id, text, meta, recipient, task_id, stage)
+            try:
+                async with self._invited(meta) as meta:
+                    await self._run_debate(context_id, text, meta, recipient, task_id, stage)
+            except GuestRefused as refused:
+                await recipient.updater.update_status(
+                    pb.TaskState.TASK_STATE_REJECTED,
+                    message=recipient.updater.new_agent_message([pb.Part(text=str(refused))]),
+                )
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
@@ -139,44 +147,28 @@ class ModeratorExecutor(AgentExecutor):
         )
 
     # ── debate ─────────────────────────────────────────────────────────────────
-    async def _run_debate(
-        self,
-        context_id: str,
-        topic: str,
-        meta: dict[str, Any],
-        recipient: Recipient,
-        task_id: str,
-        stage: Delivery | None,
-    ) -> str:
-        """A debate; speakers named by card URL are invited for its length."""
+    @contextlib.asynccontextmanager
+    async def _invited(self, meta: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """``meta`` with its speakers named by card URL invited (by their names) for the
+        debate's length; raises ``GuestRefused`` if one cannot be."""
         speakers = meta.get("speakers")
-        urls = (
-            [s for s in speakers if isinstance(s, str) and is_url(s)]
-            if isinstance(speakers, list)
-            else []
-        )
-        if not urls:
-            return await self._debate(context_id, topic, meta, recipient, task_id, stage)
-        assert isinstance(speakers, list)
-        local = [s for s in speakers if not (isinstance(s, str) and is_url(s))]
-        try:
-            if self.guests is None:
-                raise GuestRefused("this server does not invite agents by URL")
-            names = await self.guests.invite(urls, local)
-        except GuestRefused as refused:
-            await recipient.updater.update_status(
-                pb.TaskState.TASK_STATE_REJECTED,
-                message=recipient.updater.new_agent_message([pb.Part(text=str(refused))]),
-            )
-            return "rejected"
+        if not isinstance(speakers, list) or not any(
+            isinstance(s, str) and is_url(s) for s in speakers
+        ):
+            yield meta
+            return
+        if self.guests is None:
+            raise GuestRefused("this server does not invite agents by URL")
+        urls = [s for s in speakers if isinstance(s, str) and is_url(s)]
+        local = [s for s in speakers if s not in urls]
+        names = await self.guests.invite(urls, local)
         named = dict(zip(urls, names, strict=True))
-        meta = meta | {"speakers": [named.get(s, s) for s in speakers]}
         try:
-            return await self._debate(context_id, topic, meta, recipient, task_id, stage)
+            yield meta | {"speakers": [named.get(s, s) for s in speakers]}
         finally:
             await self.guests.release(names)
 
-    async def _debate(
+    async def _run_debate(
         self,
         context_id: str,
         topic: str,
