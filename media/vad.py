@@ -57,6 +57,7 @@ class VadConfig:
     turn_model: bool = True  # pauses judged by the end-of-turn model, when it is installed
     turn_weights: Path | None = None  # its weights (default: the installed ones)
     sentence_ends: bool = True  # the words weighed by where sentences end (language model)
+    suspect_onsets: bool = True  # breath and frication before a voice are suspected onsets
     suspect_blocks: int = 3  # 10 ms blocks clear of the noise floor in a row, not yet called
     # voiced: an onset is suspected (the frication of "s", "sh", "f", breath of "h")
     suspect_window: float = 0.25  # …and cleared if speech is not confirmed this soon after
@@ -303,6 +304,8 @@ class VadSegmenter:
         """Before an onset: a steady sound clear of the floor is suspected to be one; cleared
         when no speech follows in ``suspect_window``. A new suspicion needs the sound to have
         stopped standing out first (a noise that rose is suspected once, not over and over)."""
+        if not self.config.suspect_onsets:
+            return []
         run = self._suspect_run
         self._suspect_run = run + 1 if self._stands_out else 0
         if self._suspected_at is not None:

@@ -174,6 +174,14 @@ class VoiceSettings(_Strict):
         default=None, description="the end-of-turn model's ONNX file; empty: the installed one"
     )
     words_per_minute: int = Field(default=175, ge=80, le=450, description="eSpeak NG's rate")
+    hold_on_breath: bool = Field(
+        default=VadConfig.suspect_onsets,
+        description="a speaking agent pauses at the breath or hiss of an 'h', 's', 'sh' onset",
+    )
+    sentence_ends: bool = Field(
+        default=VadConfig.sentence_ends,
+        description="the words weighed by where sentences end (the recognizer's language model)",
+    )
 
     def vad(self) -> VadConfig:
         end = EndOfTurnConfig(
@@ -187,6 +195,8 @@ class VoiceSettings(_Strict):
             end_of_turn=end,
             turn_model=self.turn_model,
             turn_weights=self.turn_weights,
+            suspect_onsets=self.hold_on_breath,
+            sentence_ends=self.sentence_ends,
         )
 
 

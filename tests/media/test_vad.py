@@ -18,8 +18,8 @@ from media.vad import (
 )
 
 
-def run(pcm: np.ndarray) -> list[VadEvent]:
-    segmenter = VadSegmenter()
+def run(pcm: np.ndarray, config: VadConfig | None = None) -> list[VadEvent]:
+    segmenter = VadSegmenter(config)
     padded = np.concatenate([pcm, np.zeros(16000, np.int16)])
     events: list[VadEvent] = []
     for start in range(0, len(padded) - IN_FRAME + 1, IN_FRAME):
@@ -115,17 +115,26 @@ def test_a_silent_microphone_is_not_judged_and_speech_out_of_it_is_found_as_soon
     assert started.at - 2.0 == pytest.approx(reference.at, abs=0.021)
 
 
-@pytest.mark.parametrize("text", ["so what do you think", "shall we stop here", "how long is it"])
-def test_a_breathy_or_hissing_onset_is_suspected_before_its_voice_is_sure(text: str) -> None:
-    """ "s", "sh", "h" before the first vowel: the agent can be held at the first 30 to 50 ms
-    of frication or breath, long before the voiced part confirms the utterance."""
+def _spoken_over_hiss(text: str) -> np.ndarray:
     speech = EspeakTextToSpeech(175).synthesize(text, "en-us")
     pcm = _to_16k(speech.pcm, speech.sample_rate)
     hiss = noise("white", 1.0 + len(pcm) / 16000 + 0.5) // 10  # -50 dBFS
     hiss[16000 : 16000 + len(pcm)] = np.clip(
         hiss[16000 : 16000 + len(pcm)].astype(np.int32) + pcm, -32768, 32767
     )
-    events = run(hiss)
+    return hiss
+
+
+def test_suspected_onsets_can_be_switched_off() -> None:
+    events = run(_spoken_over_hiss("so what do you think"), VadConfig(suspect_onsets=False))
+    assert [type(e) for e in events] == [SpeechStarted, SpeechStopped]
+
+
+@pytest.mark.parametrize("text", ["so what do you think", "shall we stop here", "how long is it"])
+def test_a_breathy_or_hissing_onset_is_suspected_before_its_voice_is_sure(text: str) -> None:
+    """ "s", "sh", "h" before the first vowel: the agent can be held at the first 30 to 50 ms
+    of frication or breath, long before the voiced part confirms the utterance."""
+    events = run(_spoken_over_hiss(text))
     suspected = [e for e in events if isinstance(e, SpeechSuspected)]
     started = [e for e in events if isinstance(e, SpeechStarted)]
     assert len(suspected) == 1 and len(started) == 1
