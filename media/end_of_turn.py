@@ -62,7 +62,8 @@ class EndOfTurnConfig:
         return (self.unsure + self.incomplete) / 2
 
 
-def _words(text: str) -> list[str]:
+def words_of(text: str) -> list[str]:
+    """The words of a transcript, lower case (what the policies weigh)."""
     return re.findall(r"[a-z']+", text.lower())
 
 
@@ -84,7 +85,7 @@ def silence_needed(
     level fell ``fell`` dB at its end; ``ending`` is the probability that a sentence ends
     after those words (``media.sentence_end``; 1.0: not known)."""
     config = config or EndOfTurnConfig()
-    words = _words(partial)
+    words = words_of(partial)
     falling = fell >= config.falling_db
     if _need_more(words, ending, config):  # the voice falling away as at an end, too:
         return config.conflicted if falling else config.incomplete  # the cues disagree
@@ -108,7 +109,7 @@ def silence_judged(
     config = config or EndOfTurnConfig()
     if finished is None or finished < config.doubt:
         return config.fallback
-    words = _words(partial)
+    words = words_of(partial)
     unfinished_words = _need_more(words, ending, config)
     if finished >= config.sure:
         return config.incomplete if unfinished_words else config.complete

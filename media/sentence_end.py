@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from pathlib import Path
 
 import pocketsphinx
+
+from media.end_of_turn import words_of
 
 _LOG_BASE = math.log(1.0001)  # the model's scores are logarithms to base 1.0001
 
@@ -29,7 +30,7 @@ class SentenceEnds:
     def probability(self, text: str) -> float:
         """P(the sentence ends here | its last two words); 1.0 for no words at all (nothing
         to say either way is left to the other cues)."""
-        words = re.findall(r"[a-z']+", text.lower())
+        words = words_of(text)
         if not words:
             return 1.0
         history = ["<s>", *words[-2:]] if len(words) < 2 else words[-2:]

@@ -176,6 +176,7 @@ class VadSegmenter:
         self._high_db = 0.0  # …and its level above the speech band
         self._stands_out = False  # the latest block is clear of the floor (not tonal)
         self._suspect_run = 0  # consecutive blocks that stood out
+        self._armed = True  # a new suspicion may start (the sound stopped standing out since)
         self._suspected_at: float | None = None  # a suspected onset awaits its speech
         self._levels: list[float] = []  # speech-band level of the utterance's speech blocks
         self.judging = False  # an end-of-turn model judges pauses (see ``hear``)
@@ -262,7 +263,7 @@ class VadSegmenter:
             return [SuspicionCleared(at=t)]
         self._speaking = False
         self._run = 0
-        self._suspect_run = -1  # what trails the utterance (a breath) is no new suspicion
+        self._armed = False  # what trails the utterance (a breath) is no new suspicion
         audio = np.concatenate(self._utterance)
         self._utterance, self._levels, self.partial = [], [], ""
         return [SpeechStopped(at=t, audio=audio, silence=self._silence * BLOCK_SECONDS)]
@@ -306,19 +307,16 @@ class VadSegmenter:
         stopped standing out first (a noise that rose is suspected once, not over and over)."""
         if not self.config.suspect_onsets:
             return []
-        run = self._suspect_run
-        self._suspect_run = run + 1 if self._stands_out else 0
+        self._suspect_run = self._suspect_run + 1 if self._stands_out else 0
+        self._armed = self._armed or not self._stands_out
         if self._suspected_at is not None:
             if t - self._suspected_at < self.config.suspect_window:
                 return []
             self._suspected_at = None
-            self._suspect_run = -1 if self._stands_out else 0  # -1: it must stop first
+            self._armed = False
             self._absorb()
             return [SuspicionCleared(at=t)]
-        if run < 0:
-            self._suspect_run = -1 if self._stands_out else 0
-            return []
-        if self._suspect_run == self.config.suspect_blocks:
+        if self._armed and self._suspect_run == self.config.suspect_blocks:
             self._suspected_at = t
             return [SpeechSuspected(at=t, onset=t - self._suspect_run * BLOCK_SECONDS)]
         return []

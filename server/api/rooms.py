@@ -125,9 +125,8 @@ def rooms_router(
         urls = [a for a in body.agents or [] if is_url(a)]
         if not urls:
             return await rooms.create(body.topic, body.agents, principal.name)
-        if invites is None or len(urls) > invites.per_room:
-            limit = invites.per_room if invites else 0
-            raise BadRequest(f"a room can invite at most {limit} agents by URL")
+        if invites is None:
+            raise BadRequest("this server does not invite agents by URL")
         rooms.check_capacity()
         local = [a for a in body.agents or [] if not is_url(a)]
         personas = await invites.invite(urls, local)

@@ -124,6 +124,8 @@ class Invites:
     async def invite(self, urls: list[str], local: list[str]) -> list[Persona]:
         """Personas for the agents at ``urls`` (next to the local debaters ``local``), their
         services running; nothing is left running if one of them is refused."""
+        if len(urls) > self.per_room:
+            raise BadRequest(f"at most {self.per_room} agents can be invited by URL at once")
         allow = self._settings.remote_agents.allow_private_urls
         cards = [await fetch_card(url, self._http, allow) for url in urls]
         directory = self._runtime.directory
@@ -167,10 +169,6 @@ class DebateGuests:
         self._invites = invites
 
     async def invite(self, urls: Sequence[str], local: Sequence[str]) -> list[str]:
-        if len(urls) > self._invites.per_room:
-            raise GuestRefused(
-                f"a debate can invite at most {self._invites.per_room} agents by URL"
-            )
         try:
             personas = await self._invites.invite(list(urls), list(local))
         except PodiumError as refused:

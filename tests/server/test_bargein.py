@@ -149,3 +149,6 @@ async def test_people_and_debaters_cut_in_and_noise_does_not(tmp_path: Path) -> 
     }
     assert samples[("podium_interruptions_total", (("kind", "human"),))] == 1
     assert samples[("podium_bargein_seconds_count", ())] == 1
+    # The white noise bursting over Shuai was taken for an "s" once: held, given back, and
+    # the turn completed (the released hold is no barge-in above).
+    assert samples[("podium_holds_released_total", ())] == 1

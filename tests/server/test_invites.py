@@ -75,6 +75,9 @@ async def test_private_missing_and_non_agent_urls_are_refused_with_the_reason(
                 assert refused.status_code == 400 and bad in refused.json()["error"]["message"]
     with serve_podium(tmp_path / "b", remote_agents=LOOPBACK_ALLOWED) as url:
         async with httpx.AsyncClient(timeout=30) as http:
+            many = [f"{url}/agent-{i}" for i in range(5)]  # one more than a room may invite
+            refused = await http.post(f"{url}/rooms", json={"topic": "x", "agents": many})
+            assert refused.status_code == 400 and "at most 4" in refused.json()["error"]["message"]
             not_agent = f"{url}/web"  # answers, but no card under it
             refused = await http.post(f"{url}/rooms", json={"topic": "x", "agents": [not_agent]})
             assert refused.status_code == 422
