@@ -43,6 +43,7 @@ from server.http.public_url import ProxyBase, public_base, rebased_card
 from server.http.ratelimit import Limiter, RateLimiter
 from server.http.shared_ratelimit import SharedRateLimiter
 from server.http.throttle import Throttle
+from server.ops import heap
 from server.ops.metrics import CONTENT_TYPE, Metrics
 from server.ops.telemetry import exporting
 from server.recordings.retention import expire
@@ -169,6 +170,7 @@ def create_app(
         background.spawn(ice.probe())  # a TURN server that does not work is said at start
         if settings.recordings.retention_days > 0:
             background.spawn(expire(recordings, settings.recordings.retention_days))
+        heap.settle()  # what start-up made lives on: later collections skip it
         try:
             yield
         finally:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from agents.debate.events import BidMade
-from agents.floor.arbiter import Interrupt
+from agents.floor.arbiter import Deny, Interrupt
 from agents.floor.floors import Floor
 from agents.persona import Persona
 
@@ -55,7 +55,7 @@ class TurnBids:
         topic: str,
         rivals: list[Rival],
         announce: Callable[[BidMade], Awaitable[None]],
-        cut: Callable[[Interrupt], Awaitable[None]],
+        cut: Callable[[Interrupt], Awaitable[bool]],  # False: the turn had already ended
     ) -> None:
         self._floor = floor
         self._speaker = speaker
@@ -66,6 +66,7 @@ class TurnBids:
         self._text = ""
         self._sentence = ""
         self._asks: set[asyncio.Task[None]] = set()
+        self._cutting: asyncio.Task[None] | None = None
         self.granted: Interrupt | None = None
         self.cut_after = ""  # the sentence the interrupter answers
 
@@ -94,18 +95,38 @@ class TurnBids:
         if urgency is None or self.granted is not None:
             return
         decision = self._floor.bid(rival.name, urgency)
-        granted = isinstance(decision, Interrupt)
-        await self._announce(
-            BidMade(rival.name, self._speaker, round(urgency, 2), granted, decision.reason)
-        )
         if isinstance(decision, Interrupt):
+            # Claimed at once (no second grant meanwhile); the cut and its announcement run
+            # to their end even when the turn closes its bidding as the cut ends it.
             self.granted = decision
+            self._cutting = asyncio.create_task(self._grant(decision, request, urgency))
+            return
+        await self._announce(
+            BidMade(rival.name, self._speaker, round(urgency, 2), False, decision.reason)
+        )
+
+    async def _grant(self, decision: Interrupt, request: BidRequest, urgency: float) -> None:
+        """Cuts the turn, then says how the bid ended: a turn that finished on its own while
+        the bid was decided is not cut, and the bid lapses (its budget is given back)."""
+        outcome: Interrupt | Deny = decision
+        if not await self._cut(decision):
+            log.info("%s's bid lapsed: %s had finished", decision.by, self._speaker)
+            self.granted = None
+            self._floor.bid_lapsed(decision)
+            outcome = Deny(decision.by, "the speaker had finished")
+        else:
             self.cut_after = request.heard
-            await asyncio.shield(self._cut(decision))
+        granted = isinstance(outcome, Interrupt)
+        await self._announce(
+            BidMade(decision.by, self._speaker, round(urgency, 2), granted, outcome.reason)
+        )
 
     async def aclose(self) -> None:
+        """Drops the bids still being decided; a grant being carried out is finished first."""
         asks = list(self._asks)
         for task in asks:
             task.cancel()
         if asks:
             await asyncio.wait(asks)  # (a cancel of the caller still propagates)
+        if self._cutting is not None:
+            await asyncio.shield(self._cutting)

@@ -316,17 +316,20 @@ class ModeratorExecutor(AgentExecutor):
 
         return TurnBids(debate.floor, service.name, debate.topic, rivals, publish, self._cut_in)
 
-    async def _cut_in(self, decision: Interrupt) -> None:
-        """A granted bid: the speaker's turn ends ``canceled``, naming the interrupter."""
+    async def _cut_in(self, decision: Interrupt) -> bool:
+        """A granted bid: the speaker's turn ends ``canceled``, naming the interrupter. False
+        when the turn had already ended on its own."""
         service = self._directory.get(decision.agent)
-        if service is not None:
-            why = CancelReason(
-                f"interrupted by {self._relay.display(decision.by)}",
-                by=decision.by,
-                kind=decision.kind,
-                trail=decision.overlap,
-            )
-            await service.cancel(decision.turn_id, why)
+        if service is None:
+            return False
+        why = CancelReason(
+            f"interrupted by {self._relay.display(decision.by)}",
+            by=decision.by,
+            kind=decision.kind,
+            trail=decision.overlap,
+        )
+        task = await service.cancel(decision.turn_id, why)
+        return task is not None and task.status.state == pb.TaskState.TASK_STATE_CANCELED
 
     # ── helpers ───────────────────────────────────────────────────────────────
     async def _finish_like(self, updater: TaskUpdater, state: str) -> str:

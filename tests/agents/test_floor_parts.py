@@ -62,8 +62,9 @@ async def test_rivals_bid_at_sentence_ends_and_one_grant_cuts_the_speaker() -> N
     async def announce(event: BidMade) -> None:
         announced.append(event)
 
-    async def cut(decision: Interrupt) -> None:
+    async def cut(decision: Interrupt) -> bool:
         cuts.append(decision)
+        return True
 
     bids = TurnBids(
         floor,
@@ -91,6 +92,42 @@ async def test_rivals_bid_at_sentence_ends_and_one_grant_cuts_the_speaker() -> N
         "granted": True,
         "reason": "bid",
     }
+
+
+async def test_a_bid_granted_as_the_turn_ends_on_its_own_lapses_and_spends_no_budget() -> None:
+    """The speaker's last sentence is also a sentence end: a bid granted on it can find the
+    turn already over. Nothing is cut, the bid is told as not granted, the budget is intact."""
+    clock = Clock()
+    floor = Floor(Arbiter(FloorPolicy(min_floor=0.0, budget=1), clock))
+    floor.agent_started("mei", "t1")
+    announced: list[BidMade] = []
+    attempts: list[Interrupt] = []
+    cutting, turn_over = asyncio.Event(), asyncio.Event()
+
+    async def announce(event: BidMade) -> None:
+        announced.append(event)
+
+    async def cut(decision: Interrupt) -> bool:
+        attempts.append(decision)
+        cutting.set()
+        await turn_over.wait()
+        return False  # the turn had already ended
+
+    persona = DEFAULT_DEBATERS[1]
+    bids = TurnBids(floor, "mei", "Cars", [Rival("shuai", persona, Bidder(0.9))], announce, cut)
+    bids.heard("That is all. ")
+    await asyncio.wait_for(cutting.wait(), 1)
+    closing = asyncio.ensure_future(bids.aclose())  # the relay closes the turn's bidding
+    turn_over.set()
+    await asyncio.wait_for(closing, 1)  # a grant under way is carried out, never dropped
+    assert len(attempts) == 1 and bids.granted is None and bids.cut_after == ""
+    assert [(e.agent, e.granted, e.reason) for e in announced] == [
+        ("shuai", False, "the speaker had finished")
+    ]
+    assert floor.arbiter.interruptions == 0
+    floor.agent_ended("t1")
+    floor.agent_started("lin", "t2")
+    assert isinstance(floor.bid("shuai", 0.9), Interrupt), "the budget is still there"
 
 
 async def test_turn_log_readers_follow_from_any_offset_until_it_finishes() -> None:
