@@ -144,13 +144,14 @@ def play(
         if segmenter.silent > 0 and not paused:  # a pause began: its words so far
             segmenter.hear(" ".join(w for w, _, end in words if end <= t))
         if model is not None and segmenter.judgeable:  # long enough to judge
-            number, utterance = segmenter.pause()
-            clock, cpu = time.perf_counter(), time.process_time()
-            finished = model.finished(utterance)
-            frames = int((time.perf_counter() - clock) / 0.02) + 1
-            COSTS.judgments += 1
-            COSTS.cpu += time.process_time() - cpu
-            due.append((index + frames, number, finished))
+            number, views = segmenter.pause()
+            for view in views:  # judged in parallel in a room: each lands after its own time
+                clock, cpu = time.perf_counter(), time.process_time()
+                finished = model.finished(view)
+                frames = int((time.perf_counter() - clock) / 0.02) + 1
+                COSTS.judgments += 1
+                COSTS.cpu += time.process_time() - cpu
+                due.append((index + frames, number, finished))
         paused = segmenter.silent > 0
         for item in [d for d in due if d[0] == index]:
             segmenter.judged(item[1], item[2])

@@ -173,9 +173,10 @@ async def _read(
 
     async def judge(model: TurnModel) -> None:
         """The end-of-turn model's view of the pause that just began."""
-        pause, utterance = segmenter.pause()
-        try:
-            segmenter.judged(pause, await turn_model.judge(model, utterance))
+        pause, views = segmenter.pause()
+        try:  # the views at once, one judging thread each: the verdict in one judgment's time
+            for finished in await asyncio.gather(*(turn_model.judge(model, v) for v in views)):
+                segmenter.judged(pause, finished)
         except Exception as error:  # onnxruntime failed: words and silence judge from now on
             log.warning("the end-of-turn model failed (%s); judging by words alone", error)
             segmenter.judging = False

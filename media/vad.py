@@ -14,10 +14,11 @@ Measured on the noise corpus (``benchmarks/vad_noise.py``): the model rejects to
 (Chromium's fake microphone), typing, clicks, music and noise that webrtcvad and spectral
 flatness let through. Onset needs ``onset_blocks`` consecutive speech blocks. The silence
 that ends an utterance adapts (:mod:`media.end_of_turn`): with the end-of-turn model
-(``judging``), a pause that reaches ``judge_after`` is judged (``pause()`` gives the audio,
-``judged()`` takes the answer) and the words so far (``partial``, from the recognizer) second
-it; without it, short when the words or a falling voice sound finished, long mid-sentence.
-The segmenter is pure: frames and their timestamps in, events out.
+(``judging``), a pause is judged when the answer can matter (``media.pause_judgments``;
+``pause()`` gives the views, ``judged()`` takes each answer) and the words so far
+(``partial``, from the recognizer) second it; without it, short when the words or a falling
+voice sound finished, long mid-sentence. The segmenter is pure: frames and their timestamps
+in, events out.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 import webrtcvad
 
 from media.end_of_turn import EndOfTurnConfig, silence_judged, silence_needed
+from media.pause_judgments import PauseJudgments
 from media.pcm import IN_FRAME, IN_RATE, Pcm
 from media.pitch import SteadyPitch
 from media.sentence_end import SentenceEnds
@@ -38,7 +40,6 @@ from media.speech_model import SpeechModel
 
 BLOCK_SAMPLES = IN_FRAME // 2  # webrtcvad judges 10 ms blocks: onsets resolve to 10 ms
 BLOCK_SECONDS = BLOCK_SAMPLES / IN_RATE
-BLOCKS_PER_FRAME = IN_FRAME // BLOCK_SAMPLES
 
 
 @dataclass(frozen=True)
@@ -180,9 +181,7 @@ class VadSegmenter:
         self._suspected_at: float | None = None  # a suspected onset awaits its speech
         self._levels: list[float] = []  # speech-band level of the utterance's speech blocks
         self.judging = False  # an end-of-turn model judges pauses (see ``hear``)
-        self._pause = 0  # the running pause's number
-        self._finished: float | None = None  # the model's judgment of the running pause
-        self._judgments = 0  # …how many of its judgments are in
+        self._judgments = PauseJudgments(self.config.end_of_turn, BLOCK_SECONDS)
 
     @property
     def speaking(self) -> bool:
@@ -289,9 +288,7 @@ class VadSegmenter:
         self._silence = 0 if speech else self._silence + 1
         if self._silence == 1:  # a pause begins: its words and judgment are still to come
             self._fresh = False
-            self._pause += 1
-            self._finished = None
-            self._judgments = 0
+            self._judgments.began()
         self._voiced += speech
         if speech and len(self._levels) < 6000:
             self._levels.append(self._db)
@@ -334,39 +331,32 @@ class VadSegmenter:
             return False
         words, ending = (self.partial, self._ending) if self._fresh else ("", 1.0)
         if self.judging:
-            finished = self._finished if self._judged_enough else None
+            judgments = self._judgments
+            finished = judgments.finished if judgments.enough else None
             return silence >= silence_judged(finished, words, self.fell, end, ending)
         return silence >= silence_needed(words, self.fell, end, ending)
 
     @property
     def judgeable(self) -> bool:
-        """The running pause has just grown long enough for one of the end-of-turn model's
-        judgments (``judgments`` of them, ``judge_after`` apart): true for exactly one frame
-        each (a frame holds two blocks)."""
-        end = self.config.end_of_turn
-        every = round(end.judge_after / BLOCK_SECONDS)
-        due, offset = divmod(self._silence, every)
-        if due > 1 and self._judged_enough:  # an unfinished voice needs no second judgment
+        """The end-of-turn model's judgments of the running pause are due (once per pause,
+        when their answer can first matter: ``media.pause_judgments``)."""
+        if not self._speaking or self._silence == 0:
             return False
-        return self._speaking and 1 <= due <= end.judgments and offset < BLOCKS_PER_FRAME
+        soonest = None  # the soonest end a judgment could allow, given the words
+        if self._fresh:
+            end = self.config.end_of_turn
+            soonest = silence_judged(1.0, self.partial, self.fell, end, self._ending)
+        return self._judgments.due(self._silence, soonest)
 
-    @property
-    def _judged_enough(self) -> bool:
-        """Every judgment due is in, or one that already says the voice is unfinished (the
-        least sure counts: no later one can change that)."""
-        end = self.config.end_of_turn
-        unfinished = self._finished is not None and self._finished < end.doubt
-        return unfinished or self._judgments >= end.judgments
-
-    def pause(self) -> tuple[int, Pcm]:
-        """The running pause's number and the utterance so far (for the end-of-turn model)."""
-        return self._pause, np.concatenate(self._utterance)
+    def pause(self) -> tuple[int, list[Pcm]]:
+        """The running pause's number and its views for the end-of-turn model: the utterance
+        up to each point the pause is heard from."""
+        audio = np.concatenate(self._utterance)
+        drops = self._judgments.points(self._silence)
+        return self._judgments.number, [audio[: len(audio) - d * BLOCK_SAMPLES] for d in drops]
 
     def judged(self, pause: int, finished: float) -> None:
-        """The model's probability that the person finished, for pause ``pause`` (a stale
-        judgment, from before the voice came back, is dropped)."""
-        if self._speaking and pause == self._pause and self._silence > 0:
-            # the least sure of the pause's judgments speaks (one alone wavers with 20 ms of
-            # audio more or less)
-            self._finished = finished if self._finished is None else min(self._finished, finished)
-            self._judgments += 1
+        """The model's probability that the person finished, from one view of pause ``pause``
+        (a stale judgment, from before the voice came back, is dropped)."""
+        if self._speaking and self._silence > 0:
+            self._judgments.judged(pause, finished)
