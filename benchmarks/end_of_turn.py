@@ -61,6 +61,7 @@ class Costs:
 
 
 COSTS = Costs()
+AS_SPOKEN = Costs()  # …of the whole sentences, their own pauses only (none put in)
 SPLITS: list[bool] = []  # per whole sentence of the last corpus run: split before its end
 
 
@@ -179,7 +180,11 @@ def corpus_runs(
                 tail = background(kind, 2.0, hiss_level)
                 last = sentence.words[-1][2]
                 whole = np.concatenate([pcm[: int(last * IN_RATE)], tail])
+                before = dataclasses.replace(COSTS)
                 outcome = play(whole, list(sentence.words), config, model, last)
+                AS_SPOKEN.judgments += COSTS.judgments - before.judgments
+                AS_SPOKEN.cpu += COSTS.cpu - before.cpu
+                AS_SPOKEN.speech += COSTS.speech - before.speech
                 SPLITS.append(outcome.cut_off)  # the whole sentence, ended before its end
                 ends.append(outcome.waited)
                 for k, (_, _, cut_at) in enumerate(sentence.words[:-1]):
@@ -243,14 +248,17 @@ def main() -> None:
         ("model once, words and sentence ends", VadConfig(end_of_turn=ONCE)),
         ("model twice, words and sentence ends", VadConfig()),
     ):
-        COSTS.judgments, COSTS.cpu, COSTS.speech = 0, 0.0, 0.0
+        for costs in (COSTS, AS_SPOKEN):
+            costs.judgments, costs.cpu, costs.speech = 0, 0.0, 0.0
         report(name, *corpus_runs(sentences, config, model, kinds, levels))
         per = COSTS.cpu / max(1, COSTS.judgments)
-        rate = COSTS.judgments / max(1e-9, COSTS.speech)
-        print(
-            f"{'':<34} {COSTS.judgments} judgments, {per * 1000:.0f} ms of CPU each, {rate:.2f}"
-            f" per second of speech: {100 * per * rate:.1f} % of a core per speaking person"
-        )
+        for label, costs in (("the corpus", COSTS), ("as spoken (no pause put in)", AS_SPOKEN)):
+            rate = costs.judgments / max(1e-9, costs.speech)
+            print(
+                f"{'':<34} {label}: {costs.judgments} judgments, {per * 1000:.0f} ms of CPU"
+                f" each, {rate:.2f} per second of speech: {100 * per * rate:.1f} % of a core"
+                " per speaking person"
+            )
     if args.settings:
         for sure, fallback in ((0.9, 1.4), (0.7, 1.4), (0.8, 1.0), (0.8, 1.8)):
             end = dataclasses.replace(EndOfTurnConfig(), sure=sure, fallback=fallback)

@@ -266,11 +266,6 @@ class Arbiter:
         reason = "max turn" if held >= self.policy.max_turn else "bid"
         return Interrupt(turn.agent, turn.turn_id, agent, "agent", reason, self.policy.overlap)
 
-    def bid_lapsed(self, granted: Interrupt) -> None:
-        """A granted bid found its turn already ended: it spends no budget and no cooldown."""
-        self.interruptions = max(0, self.interruptions - 1)
-        self._last_interrupt.pop(granted.by, None)  # (any earlier one is past its cooldown)
-
     # ── people ───────────────────────────────────────────────────────────────
     def _may_barge_in(self, turn: _AgentTurn) -> bool:
         """People may cut into ``turn`` (not a half-duplex room; past the echo guard)."""

@@ -71,10 +71,6 @@ class Floor:
         self._changed.set()
         return decision
 
-    def bid_lapsed(self, granted: Interrupt) -> None:
-        self.arbiter.bid_lapsed(granted)
-        self._changed.set()
-
     async def wait_for_agents(self, patience: float = 30.0) -> bool:
         """Waits until no person holds the floor; False if ``patience`` ran out first."""
         loop = asyncio.get_running_loop()

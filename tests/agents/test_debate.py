@@ -118,7 +118,11 @@ async def test_text_debate_interruption_leaves_consistent_tasks_and_history(
     with serve_podium(tmp_path, debate=DebateSettings(text_wpm=1200), floor=floor) as url:
         async with httpx.AsyncClient(timeout=30) as http:
             root = make_client(http, await fetch_card(http, url))
-            debate = user_message("Should cities ban cars?", podium={"rounds": 2})
+            # One context, so one script: its debaters bid mid-turn (a bid on a turn's last
+            # sentence cuts nothing, and a random script might hold no other).
+            debate = user_message(
+                "Should cities ban cars?", context_id="c-interrupted", podium={"rounds": 2}
+            )
             events = [e async for e in root.send_message(debate)]
             assert events[-1].status_update.status.state == pb.TaskState.TASK_STATE_COMPLETED
             metas = [m for m in map(status_metadata, events) if m.get("event")]

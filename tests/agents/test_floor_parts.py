@@ -79,6 +79,8 @@ async def test_rivals_bid_at_sentence_ends_and_one_grant_cuts_the_speaker() -> N
     clock.now = 5.0
     bids.heard("wonderful. ")
     await asyncio.wait_for(eager.answered.wait(), 1)
+    assert not cuts, "a bid cuts into a turn that goes on: not before the speaker does"
+    bids.heard("And ")
     await bids.aclose()
     assert eager.asked[0].heard == "Cars are wonderful." and eager.asked[0].elapsed == 5.0
     assert bids.granted == Interrupt("mei", "t1", "shuai", "agent", "bid", 0.25)
@@ -94,40 +96,65 @@ async def test_rivals_bid_at_sentence_ends_and_one_grant_cuts_the_speaker() -> N
     }
 
 
-async def test_a_bid_granted_as_the_turn_ends_on_its_own_lapses_and_spends_no_budget() -> None:
-    """The speaker's last sentence is also a sentence end: a bid granted on it can find the
-    turn already over. Nothing is cut, the bid is told as not granted, the budget is intact."""
-    clock = Clock()
-    floor = Floor(Arbiter(FloorPolicy(min_floor=0.0, budget=1), clock))
+async def test_a_bid_on_the_last_sentence_cuts_nothing_and_spends_no_budget() -> None:
+    """A turn's last sentence is also a sentence end: a bid on it waits for the speaker to go
+    on, the turn ends instead, and the bid is told so. Nothing is cut, no budget is spent."""
+    floor = Floor(Arbiter(FloorPolicy(min_floor=0.0, budget=1), Clock()))
     floor.agent_started("mei", "t1")
     announced: list[BidMade] = []
-    attempts: list[Interrupt] = []
+    cuts: list[Interrupt] = []
+    bidder = Bidder(0.9)
+
+    async def announce(event: BidMade) -> None:
+        announced.append(event)
+
+    async def cut(decision: Interrupt) -> bool:
+        cuts.append(decision)
+        return True
+
+    persona = DEFAULT_DEBATERS[1]
+    bids = TurnBids(floor, "mei", "Cars", [Rival("shuai", persona, bidder)], announce, cut)
+    bids.heard("That is all. ")
+    await asyncio.wait_for(bidder.answered.wait(), 1)
+    bids.heard(" ")  # trailing space is not going on
+    await bids.aclose()  # the turn ended there
+    assert not cuts and bids.granted is None
+    assert [(e.agent, e.granted, e.reason) for e in announced] == [
+        ("shuai", False, "the speaker had finished")
+    ]
+    assert floor.arbiter.interruptions == 0
+
+
+async def test_a_grant_is_announced_before_its_cut_and_stands_if_the_turn_just_ended() -> None:
+    """The speaker went on by a word and then ended while the grant was carried out: the
+    grant was announced first, the cut runs to its end as the turn closes its bidding, and
+    the grant stands (the interrupter answers that sentence next)."""
+    floor = Floor(Arbiter(FloorPolicy(min_floor=0.0, budget=1), Clock()))
+    floor.agent_started("mei", "t1")
+    announced: list[BidMade] = []
+    attempts: list[tuple[Interrupt, int]] = []  # (the cut, how many bids were out by then)
     cutting, turn_over = asyncio.Event(), asyncio.Event()
 
     async def announce(event: BidMade) -> None:
         announced.append(event)
 
     async def cut(decision: Interrupt) -> bool:
-        attempts.append(decision)
+        attempts.append((decision, len(announced)))
         cutting.set()
         await turn_over.wait()
-        return False  # the turn had already ended
+        return False  # the turn had ended meanwhile
 
     persona = DEFAULT_DEBATERS[1]
     bids = TurnBids(floor, "mei", "Cars", [Rival("shuai", persona, Bidder(0.9))], announce, cut)
-    bids.heard("That is all. ")
+    bids.heard("Cars are wonderful. ")
+    bids.heard("Done.")  # gone on before the rival decided: the bid goes to the floor at once
     await asyncio.wait_for(cutting.wait(), 1)
     closing = asyncio.ensure_future(bids.aclose())  # the relay closes the turn's bidding
     turn_over.set()
-    await asyncio.wait_for(closing, 1)  # a grant under way is carried out, never dropped
-    assert len(attempts) == 1 and bids.granted is None and bids.cut_after == ""
-    assert [(e.agent, e.granted, e.reason) for e in announced] == [
-        ("shuai", False, "the speaker had finished")
-    ]
-    assert floor.arbiter.interruptions == 0
-    floor.agent_ended("t1")
-    floor.agent_started("lin", "t2")
-    assert isinstance(floor.bid("shuai", 0.9), Interrupt), "the budget is still there"
+    await asyncio.wait_for(closing, 1)
+    assert [(d.by, out) for d, out in attempts] == [("shuai", 1)], "announced, then cut"
+    assert [(e.agent, e.granted) for e in announced] == [("shuai", True)]
+    assert bids.granted is not None and bids.cut_after == "Cars are wonderful."
 
 
 async def test_turn_log_readers_follow_from_any_offset_until_it_finishes() -> None:

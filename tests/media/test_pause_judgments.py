@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from clients.fixtures import labelled_speech
 from media.end_of_turn import EndOfTurnConfig, silence_judged
 from media.pause_judgments import PauseJudgments
+from media.pcm import IN_FRAME
+from media.vad import VadSegmenter
 
 BLOCK = 0.01
 CONFIG = EndOfTurnConfig()  # two views, 100 ms apart; 0.8 s for unfinished words
@@ -61,3 +66,30 @@ def test_one_view_that_says_unfinished_is_enough() -> None:
     assert judgments.enough and judgments.finished == 0.1
     judgments.began()
     assert not judgments.enough and judgments.finished is None and not judgments.asked
+
+
+def test_a_segmenter_asks_for_judgments_once_per_pause_when_they_can_matter() -> None:
+    """A read sentence and 2 s of silence, the words heard at each pause: after words that may
+    end a sentence the judgments are asked for at 200 ms into a pause, after "because the"
+    at 700 ms; shorter pauses are never judged; the views end 100 and 200 ms into it."""
+    clip = labelled_speech()[0]
+    pcm = np.concatenate([clip.pcm, np.zeros(32000, np.int16)])
+    for words, due in (("we should build trams", 0.2), ("we should build trams because the", 0.7)):
+        segmenter = VadSegmenter()
+        segmenter.judging = True
+        asked: list[tuple[float, list[int]]] = []
+        paused = False
+        for start in range(0, len(pcm) - IN_FRAME + 1, IN_FRAME):
+            segmenter.push(pcm[start : start + IN_FRAME], (start + IN_FRAME) / 16000)
+            if segmenter.silent > 0 and not paused:
+                segmenter.hear(words)
+            paused = segmenter.silent > 0
+            if segmenter.judgeable:
+                number, views = segmenter.pause()
+                asked.append((segmenter.silent, [len(v) for v in views]))
+                for _ in views:
+                    segmenter.judged(number, 0.9)  # sounds done: words decide
+        assert asked, words
+        for silent, lengths in asked:
+            assert due <= silent <= due + BLOCK + 1e-9, (words, silent)
+            assert lengths[1] - lengths[0] == 1600, "views 100 ms apart"
