@@ -19,6 +19,7 @@ point, as it did when each point was judged as it came. Pure: block counts in, d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from media.end_of_turn import EndOfTurnConfig
@@ -45,18 +46,17 @@ class PauseJudgments:
         """Blocks between the points a pause is heard from."""
         return max(1, round(self.config.judge_after / self.block_seconds))
 
-    def due(self, silence: int, soonest: float | None) -> bool:
-        """Whether the judgments are to be asked for now, ``silence`` blocks into the pause,
-        when the soonest end an answer could allow is ``soonest`` seconds (None: the words of
-        the pause are not in yet). True once per pause."""
-        if self.asked:
-            return False
+    def due(self, silence: int, soonest: Callable[[], float | None]) -> bool:
+        """Whether the judgments are to be asked for now, ``silence`` blocks into the pause;
+        ``soonest()`` is the soonest end an answer could allow, in seconds (None: the words of
+        the pause are not in yet), weighed only once every view is heard. True once per
+        pause."""
         last_point = self.config.judgments * self._every
-        due = last_point
-        if soonest is not None:
-            lead = soonest - self.config.judge_after
-            due = max(last_point, round(lead / self.block_seconds))
-        self.asked = silence >= due
+        if self.asked or silence < last_point:
+            return False
+        allowed = soonest()
+        lead = 0.0 if allowed is None else allowed - self.config.judge_after
+        self.asked = silence >= round(lead / self.block_seconds)
         return self.asked
 
     def points(self, silence: int) -> list[int]:

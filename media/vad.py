@@ -342,10 +342,13 @@ class VadSegmenter:
         when their answer can first matter: ``media.pause_judgments``)."""
         if not self._speaking or self._silence == 0:
             return False
-        soonest = None  # the soonest end a judgment could allow, given the words
-        if self._fresh:
+
+        def soonest() -> float | None:  # the soonest end a judgment could allow, given the words
+            if not self._fresh:
+                return None
             end = self.config.end_of_turn
-            soonest = silence_judged(1.0, self.partial, self.fell, end, self._ending)
+            return silence_judged(1.0, self.partial, self.fell, end, self._ending)
+
         return self._judgments.due(self._silence, soonest)
 
     def pause(self) -> tuple[int, list[Pcm]]:

@@ -82,7 +82,6 @@ class TurnBids:
         self._last: _Sentence | None = None  # the latest sentence, until the speaker goes on
         self._asks: set[asyncio.Task[None]] = set()
         self._deciding: set[asyncio.Task[None]] = set()  # …of them, rivals still deciding
-        self._cutting: asyncio.Task[None] | None = None
         self.granted: Interrupt | None = None
         self.cut_after = ""  # the sentence the interrupter answers
 
@@ -128,11 +127,9 @@ class TurnBids:
             return
         decision = self._floor.bid(rival.name, urgency)
         if isinstance(decision, Interrupt):
-            # Claimed at once (no second grant meanwhile); announced, then carried out, to
-            # the end even when the turn closes its bidding as the cut ends it.
-            self.granted = decision
+            self.granted = decision  # claimed at once: no second grant meanwhile
             self.cut_after = request.heard
-            self._cutting = asyncio.create_task(self._grant(decision, urgency))
+            await self._grant(decision, urgency)
             return
         await self._announce(
             BidMade(rival.name, self._speaker, round(urgency, 2), False, decision.reason)
@@ -149,14 +146,13 @@ class TurnBids:
             log.info("%s's grant found %s already finished", decision.by, self._speaker)
 
     async def aclose(self) -> None:
-        """The turn ended: bids still being decided are dropped, bids waiting for the speaker
-        to go on are told it finished, and a grant being carried out is finished first."""
+        """The turn ended: bids still being decided are dropped; bids waiting for the speaker
+        to go on are told it finished, and a grant being carried out (the cut that ended the
+        turn) runs to its end, both before this returns."""
         if self._last is not None:
             self._last.went_on.set()  # (not continued)
         for task in list(self._deciding):
             task.cancel()
         asks = list(self._asks)
-        if asks:
-            await asyncio.wait(asks)  # (a cancel of the caller still propagates)
-        if self._cutting is not None:
-            await asyncio.shield(self._cutting)
+        if asks:  # (a cancel of the caller still propagates; the asks run on)
+            await asyncio.wait(asks)

@@ -22,7 +22,7 @@ def soonest(words: str) -> float:
 def first_due(judgments: PauseJudgments, soonest: float | None, longest: int = 300) -> int:
     """The block at which a pause's judgments are first asked for (-1: never)."""
     judgments.began()
-    due = [silence for silence in range(1, longest) if judgments.due(silence, soonest)]
+    due = [silence for silence in range(1, longest) if judgments.due(silence, lambda: soonest)]
     assert len(due) <= 1, "asked for once per pause"
     return due[0] if due else -1
 
@@ -43,7 +43,16 @@ def test_a_pause_that_ends_before_its_judgments_are_due_costs_none() -> None:
     judgments = PauseJudgments(CONFIG, BLOCK)
     assert first_due(judgments, soonest("we could build the"), longest=60) == -1  # a 0.6 s pause
     assert first_due(judgments, None, longest=19) == -1  # a 0.19 s one
-    assert judgments.number == 2
+    weighed: list[float] = []  # the words are weighed only once every view is heard
+
+    def soonest_words() -> float:
+        weighed.append(0.2)
+        return 0.2
+
+    judgments.began()
+    assert not any(judgments.due(silence, soonest_words) for silence in range(1, 20))
+    assert weighed == [] and judgments.due(20, soonest_words) and weighed == [0.2]
+    assert judgments.number == 3
 
 
 def test_views_end_at_each_point_and_the_least_sure_answer_counts() -> None:
