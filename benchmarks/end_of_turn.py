@@ -4,11 +4,13 @@ who has finished?
 Sentences with word timings (the read fixtures, and eSpeak NG voices for other speakers) are
 cut after a word that leaves the sentence unfinished (the first word included) and a pause
 of 200 to 1200 ms is put in, filled with a background (the fixtures' room tone, a hiss at
--40 dBFS, pink noise), at two levels. Each is played through the voice detector and its end
-of turn, 20 ms at a time, with the words up to each moment (a recognizer that hears right,
-the word policy's best case) and, for the model, its judgment applied as many frames after
-the pause began as it took to compute. Reported per policy: false cut-offs (the utterance
-ended inside the pause) by pause length, and the silence waited after true ends.
+-40 dBFS, pink noise), at two levels; the fixtures' spoken commands ("go forward ten
+meters") add true ends. Each is played through the voice detector and its end of turn, 20
+ms at a time, with the words up to each moment (a word once half of it is heard: a
+recognizer that hears right, the word policy's best case) and, for the model, its judgment
+applied as many frames after the pause began as it took to compute. Reported per policy:
+false cut-offs (the utterance ended inside the pause) by pause length, and the silence
+waited after true ends.
 
     python benchmarks/end_of_turn.py [--quick]
 
@@ -51,6 +53,7 @@ class Sentence:
     name: str
     pcm: Pcm
     words: tuple[tuple[str, float, float], ...]  # (word, start, end) in seconds
+    cut: bool = True  # cut after its words (False: a true end only)
 
 
 @dataclass
@@ -81,6 +84,37 @@ def fixtures() -> list[Sentence]:
             if not w["t"].startswith("<")
         )
         sentences.append(Sentence(path.stem[-4:], read_wav(path.with_suffix(".wav")), words))
+    return sentences
+
+
+COMMANDS = (
+    ("goforward.raw", "go forward ten meters"),
+    ("cards-001.wav", "ten of clubs"),
+    ("cards-002.wav", "four queen of clubs"),
+    ("cards-003.wav", "seven of clubs"),
+)
+
+
+def commands() -> list[Sentence]:
+    """The fixtures' spoken commands, true ends only (their words are placed by PocketSphinx's
+    forced alignment): most of their cut points ("go forward", "ten") are whole commands."""
+    from pocketsphinx import Decoder
+
+    decoder = Decoder(samprate=IN_RATE, lm=None, loglevel="ERROR")
+    sentences = []
+    for name, text in COMMANDS:
+        path = FIXTURES / name
+        pcm = np.fromfile(path, np.int16) if name.endswith(".raw") else read_wav(path)
+        decoder.set_align_text(text)
+        decoder.start_utt()
+        decoder.process_raw(pcm.tobytes(), full_utt=True)
+        decoder.end_utt()
+        words = tuple(
+            (seg.word, seg.start_frame / 100, (seg.end_frame + 1) / 100)
+            for seg in decoder.seg()
+            if not seg.word.startswith("<") and seg.word != "</s>"
+        )
+        sentences.append(Sentence(name.split(".")[0], pcm, words, cut=False))
     return sentences
 
 
@@ -125,7 +159,10 @@ def play(
     model: turn_model.TurnModel | None,
     true_end: float,
 ) -> Outcome:
-    """Plays ``audio`` (the sentence ends at ``true_end``)."""
+    """Plays ``audio`` (the sentence ends at ``true_end``, its last word as ``words[-1]``).
+    An end inside the last word's second half is its true end (the detector may take a weak
+    tail, the "s" of "clubs", for silence): the silence waited is then negative."""
+    last_half = (words[-1][1] + words[-1][2]) / 2
     COSTS.speech += words[-1][2] - words[0][1]
     segmenter = VadSegmenter(config)
     segmenter.judging = model is not None
@@ -137,15 +174,17 @@ def play(
             if isinstance(event, SpeechStarted):
                 started = True
             elif isinstance(event, SpeechStopped) and started:
-                if t < true_end:  # inside the pause, or a shorter one of its own
+                if t < last_half:  # inside the pause, or a shorter one of its own
                     return Outcome(True, None)
                 return Outcome(False, t - true_end)
         if not segmenter.speaking:
             continue
         if segmenter.silent > 0 and not paused:  # a pause began: its words so far
-            segmenter.hear(" ".join(w for w, _, end in words if end <= t))
-        if model is not None and segmenter.judgeable:  # long enough to judge
-            number, views = segmenter.pause()
+            # a word is heard once half of it is (a recognizer flushed at the pause offers
+            # its best guess at the word it was in: the VAD may hear a weak end as silence)
+            segmenter.hear(" ".join(w for w, start, end in words if (start + end) / 2 <= t))
+        if model is not None and (asked := segmenter.views_due()) is not None:
+            number, views = asked
             for view in views:  # judged in parallel in a room: each lands after its own time
                 clock, cpu = time.perf_counter(), time.process_time()
                 finished = model.finished(view)
@@ -187,7 +226,7 @@ def corpus_runs(
                 AS_SPOKEN.speech += COSTS.speech - before.speech
                 SPLITS.append(outcome.cut_off)  # the whole sentence, ended before its end
                 ends.append(outcome.waited)
-                for k, (_, _, cut_at) in enumerate(sentence.words[:-1]):
+                for k, (_, _, cut_at) in enumerate(sentence.words[:-1] if sentence.cut else ()):
                     for length in PAUSES:
                         cut = int(cut_at * IN_RATE)
                         gap = background(kind, length, hiss_level)
@@ -228,7 +267,7 @@ def main() -> None:
     if args.quick:
         args.speakers, args.backgrounds, args.levels = "read", "room", "0"
     PAUSES[:] = [float(p) for p in args.pauses.split(",")]
-    sentences = (fixtures() if args.speakers in ("all", "read") else []) + (
+    sentences = (fixtures() + commands() if args.speakers in ("all", "read") else []) + (
         synthesized() if args.speakers in ("all", "espeak") else []
     )
     kinds = tuple(args.backgrounds.split(","))

@@ -105,14 +105,22 @@ def silence_judged(
     ``finished`` is its probability that the person is done (None: not yet judged, so only
     the fallback ends it). The model decides; the words, as a second opinion, lengthen a wait
     they disagree with: a voice that sounds done after "because the" waits ``incomplete``, one
-    that only may be done waits for the fallback. ``ending`` as for ``silence_needed``."""
+    that only may be done waits for the fallback. Words that are all of them ones that need a
+    continuation ("he", "unless to") hold out for the fallback whatever the voice says, and a
+    lone word that sounds done waits ``unsure``, as without the model: it hears too little in
+    a word or two to be believed (it calls a lone "he", "unless" or "go" done, p > 0.9).
+    ``ending`` as for ``silence_needed``."""
     config = config or EndOfTurnConfig()
     if finished is None or finished < config.doubt:
         return config.fallback
     words = words_of(partial)
+    if words and all(word in CONTINUATIONS for word in words):
+        return config.fallback  # "he", "unless to": too little for the voice to overrule
     unfinished_words = _need_more(words, ending, config)
     if finished >= config.sure:
-        return config.incomplete if unfinished_words else config.complete
+        if unfinished_words:
+            return config.incomplete
+        return config.unsure if len(words) == 1 else config.complete  # one word: too little
     if unfinished_words:
         return config.fallback
     # a voice that may be done: words that sound finished second it; with no words yet there

@@ -171,10 +171,9 @@ async def _read(
                     mark(None)
                     feed = None
 
-    async def judge(model: TurnModel) -> None:
-        """The end-of-turn model's view of the pause that just began."""
-        pause, views = segmenter.pause()
-        try:  # the views at once, one judging thread each: the verdict in one judgment's time
+    async def judge(model: TurnModel, pause: int, views: list[Pcm]) -> None:
+        """The end-of-turn model's judgments of views of the running pause."""
+        try:  # at once, one judging thread each: the answers in one judgment's time
             for finished in await asyncio.gather(*(turn_model.judge(model, v) for v in views)):
                 segmenter.judged(pause, finished)
         except Exception as error:  # onnxruntime failed: words and silence judge from now on
@@ -210,8 +209,8 @@ async def _read(
                         paused = segmenter.silent > 0  # words so far, now, for the end of turn
                         if pause:
                             mark(FLUSH)
-                        if model is not None and segmenter.judgeable:
-                            recognizers.create_task(judge(model))
+                        if model is not None and (due := segmenter.views_due()) is not None:
+                            recognizers.create_task(judge(model, *due))
                         elif len(batch) >= BATCH_FRAMES:
                             send_batch()
                 on_vad(segmenter.flush(stream_time))  # the track ended mid-utterance

@@ -1,20 +1,20 @@
-"""The end-of-turn model's judgments of one pause: when they are asked for, what each one
-hears, and what they said.
+"""The end-of-turn model's judgments of one pause: when each is asked for, what it hears, and
+what they said.
 
-A pause is heard from ``judgments`` points (``judge_after``, twice that … into it):
-the model's answer wavers with 20 ms of audio more or less, so the least sure of them counts.
-They are asked for only when their answer can matter, at the last moment it still can:
+A pause is heard from ``judgments`` points (``judge_after``, twice that … into it): the
+model's answer wavers with 20 ms of audio more or less, so the least sure of them counts.
+The views (the utterance up to each point) are asked for only when their answer can matter:
 
-- once every point has been heard (the views are the utterance up to each point), and
-- not before ``judge_after`` ahead of the soonest end any answer could allow, given the
-  words (``media.end_of_turn.silence_judged`` of a voice that sounds surely done): after
-  "because the" that is 0.8 s, so a pause that ends sooner needs no judgment; after words
-  that may end a sentence (or none yet) it is 0.2 s, and the judgment is asked for as soon
-  as the last point is heard.
-
-Most pauses inside speech end before then, and cost nothing. The views are judged at once
-(in parallel where there are cores), so the verdict lands one judgment's time after the last
-point, as it did when each point was judged as it came. Pure: block counts in, decisions out.
+- once every point has been heard, so a pause that ends sooner costs nothing;
+- not before the soonest end any answer could allow, given the words
+  (``media.end_of_turn.silence_judged`` of a voice that sounds surely done): after "because
+  the" that is 0.8 s, so a pause that ends sooner needs no judgment; after words that may
+  end a sentence (or none yet) it is 0.2 s; after words that hold out for the fallback
+  whatever the voice says ("he", "unless to") no view is asked for at all;
+- one after the other while there is ``judge_after`` left for each view still to come (a
+  view that already says the voice sounds unfinished decides: the rest are not asked for),
+  the rest at once when there is not (in parallel where there are cores), so the verdict
+  lands one judgment after the soonest end's lead: at 0.2 s, the two views at once.
 """
 
 from __future__ import annotations
@@ -32,38 +32,50 @@ class PauseJudgments:
     number: int = 0  # the running pause's number (a stale judgment names an older one)
     finished: float | None = None  # the least sure judgment of the running pause so far
     count: int = 0  # …how many are in
-    asked: bool = False  # the running pause's judgments were asked for
+    asked: int = 0  # …how many were asked for
 
     def began(self) -> None:
         """A new pause: nothing judged, nothing asked."""
         self.number += 1
         self.finished = None
         self.count = 0
-        self.asked = False
+        self.asked = 0
 
     @property
     def _every(self) -> int:
         """Blocks between the points a pause is heard from."""
         return max(1, round(self.config.judge_after / self.block_seconds))
 
-    def due(self, silence: int, soonest: Callable[[], float | None]) -> bool:
-        """Whether the judgments are to be asked for now, ``silence`` blocks into the pause;
-        ``soonest()`` is the soonest end an answer could allow, in seconds (None: the words of
-        the pause are not in yet), weighed only once every view is heard. True once per
-        pause."""
-        last_point = self.config.judgments * self._every
-        if self.asked or silence < last_point:
-            return False
+    def due(self, silence: int, soonest: Callable[[], float | None]) -> list[int]:
+        """The views to ask for now, ``silence`` blocks into the pause (0: the first point;
+        none: not yet, or no more); ``soonest()`` is the soonest end an answer could allow,
+        in seconds (None: the words of the pause are not in yet), weighed only once every
+        view is heard. Each view is due once."""
+        judgments = self.config.judgments
+        if self.asked >= judgments or self.count < self.asked or self.enough:
+            return []
+        if silence < judgments * self._every:
+            return []
         allowed = soonest()
-        lead = 0.0 if allowed is None else allowed - self.config.judge_after
-        self.asked = silence >= round(lead / self.block_seconds)
-        return self.asked
+        to_come = judgments - self.asked
+        if allowed is None:  # no words yet: nothing to wait for
+            views = to_come
+        elif allowed >= self.config.fallback or silence < self._lead(allowed, to_come):
+            return []  # no answer could end it before the fallback, or not yet
+        else:  # time for one judgment after another: the next; none to spare: the rest at once
+            views = 1 if silence < self._lead(allowed, to_come - 1) else to_come
+        self.asked += views
+        return list(range(self.asked - views, self.asked))
 
-    def points(self, silence: int) -> list[int]:
-        """How many blocks of the utterance's end each view leaves out (0: all of it), for an
+    def _lead(self, soonest: float, views: int) -> int:
+        """Blocks into the pause that leave ``judge_after`` for each of ``views`` judgments
+        before ``soonest``."""
+        return round((soonest - views * self.config.judge_after) / self.block_seconds)
+
+    def point(self, silence: int, view: int) -> int:
+        """How many blocks of the utterance's end ``view`` leaves out (0: all of it), for an
         utterance that ends ``silence`` blocks into the pause."""
-        every = self._every
-        return [silence - k * every for k in range(1, self.config.judgments + 1)]
+        return silence - (view + 1) * self._every
 
     def judged(self, number: int, finished: float) -> bool:
         """One view's probability that the person finished; False for a stale pause."""

@@ -15,7 +15,7 @@ Measured on the noise corpus (``benchmarks/vad_noise.py``): the model rejects to
 flatness let through. Onset needs ``onset_blocks`` consecutive speech blocks. The silence
 that ends an utterance adapts (:mod:`media.end_of_turn`): with the end-of-turn model
 (``judging``), a pause is judged when the answer can matter (``media.pause_judgments``;
-``pause()`` gives the views, ``judged()`` takes each answer) and the words so far
+``views_due()`` gives the views, ``judged()`` takes each answer) and the words so far
 (``partial``, from the recognizer) second it; without it, short when the words or a falling
 voice sound finished, long mid-sentence. The segmenter is pure: frames and their timestamps
 in, events out.
@@ -336,12 +336,12 @@ class VadSegmenter:
             return silence >= silence_judged(finished, words, self.fell, end, ending)
         return silence >= silence_needed(words, self.fell, end, ending)
 
-    @property
-    def judgeable(self) -> bool:
-        """The end-of-turn model's judgments of the running pause are due (once per pause,
-        when their answer can first matter: ``media.pause_judgments``)."""
+    def views_due(self) -> tuple[int, list[Pcm]] | None:
+        """The end-of-turn model's views of the running pause that are due now (each once,
+        when its answer can first matter: ``media.pause_judgments``): the pause's number and
+        the utterance up to each view's point. Asking takes them: call once per frame."""
         if not self._speaking or self._silence == 0:
-            return False
+            return None
 
         def soonest() -> float | None:  # the soonest end a judgment could allow, given the words
             if not self._fresh:
@@ -349,14 +349,12 @@ class VadSegmenter:
             end = self.config.end_of_turn
             return silence_judged(1.0, self.partial, self.fell, end, self._ending)
 
-        return self._judgments.due(self._silence, soonest)
-
-    def pause(self) -> tuple[int, list[Pcm]]:
-        """The running pause's number and its views for the end-of-turn model: the utterance
-        up to each point the pause is heard from."""
+        views = self._judgments.due(self._silence, soonest)
+        if not views:
+            return None
         audio = np.concatenate(self._utterance)
-        drops = self._judgments.points(self._silence)
-        return self._judgments.number, [audio[: len(audio) - d * BLOCK_SAMPLES] for d in drops]
+        drops = [self._judgments.point(self._silence, v) * BLOCK_SAMPLES for v in views]
+        return self._judgments.number, [audio[: len(audio) - drop] for drop in drops]
 
     def judged(self, pause: int, finished: float) -> None:
         """The model's probability that the person finished, from one view of pause ``pause``

@@ -19,30 +19,44 @@ def soonest(words: str) -> float:
     return silence_judged(1.0, words, config=CONFIG)
 
 
-def first_due(judgments: PauseJudgments, soonest: float | None, longest: int = 300) -> int:
-    """The block at which a pause's judgments are first asked for (-1: never)."""
+def asked_at(
+    judgments: PauseJudgments,
+    soonest: float | None,
+    answers: tuple[float, ...] = (0.9, 0.9),
+    longest: int = 300,
+) -> list[tuple[int, list[int]]]:
+    """(block, views) each time a pause's views are asked for, each answered at once with
+    the next of ``answers``."""
     judgments.began()
-    due = [silence for silence in range(1, longest) if judgments.due(silence, lambda: soonest)]
-    assert len(due) <= 1, "asked for once per pause"
-    return due[0] if due else -1
+    asked = []
+    for silence in range(1, longest):
+        if views := judgments.due(silence, lambda: soonest):
+            asked.append((silence, views))
+            for _ in views:
+                judgments.judged(judgments.number, answers[judgments.count])
+    return asked
 
 
 def test_judgments_are_asked_for_when_their_answer_can_first_matter() -> None:
     judgments = PauseJudgments(CONFIG, BLOCK)
-    # Words that may end a sentence end the pause at 0.2 s when the voice sounds done:
-    # asked as soon as the last view is heard; so for one word ("Yes."), and with no words
-    # in yet (the voice may be all there is).
-    for words in ("trams beat buses", "yes", "we have been made"):
-        assert first_due(judgments, soonest(words)) == 20, words
-    assert first_due(judgments, None) == 20
-    # "…because the" waits 0.8 s whatever the voice says: asked 0.1 s before, not earlier.
-    assert first_due(judgments, soonest("trams beat buses because the")) == 70
+    # Words that may end a sentence end the pause at 0.2 s when the voice sounds done: both
+    # views at once as soon as the last is heard; so with no words in yet.
+    for words in ("trams beat buses", "we have been made"):
+        assert asked_at(judgments, soonest(words)) == [(20, [0, 1])], words
+    assert asked_at(judgments, None) == [(20, [0, 1])]
+    # A lone word waits 0.35 s at least: time for one view after the other.
+    assert asked_at(judgments, soonest("yes")) == [(20, [0]), (25, [1])]
+    # "…because the" waits 0.8 s whatever the voice says: time for one after the other,
+    # the first 0.2 s before, the second 0.1 s before.
+    assert asked_at(judgments, soonest("trams beat buses because the")) == [(60, [0]), (70, [1])]
 
 
 def test_a_pause_that_ends_before_its_judgments_are_due_costs_none() -> None:
     judgments = PauseJudgments(CONFIG, BLOCK)
-    assert first_due(judgments, soonest("we could build the"), longest=60) == -1  # a 0.6 s pause
-    assert first_due(judgments, None, longest=19) == -1  # a 0.19 s one
+    assert asked_at(judgments, soonest("we could build the"), longest=60) == []  # 0.6 s
+    assert asked_at(judgments, None, longest=20) == []  # a 0.19 s one
+    # words that wait for the fallback whatever the voice says need no judgment at all
+    assert asked_at(judgments, soonest("unless to")) == []
     weighed: list[float] = []  # the words are weighed only once every view is heard
 
     def soonest_words() -> float:
@@ -51,16 +65,26 @@ def test_a_pause_that_ends_before_its_judgments_are_due_costs_none() -> None:
 
     judgments.began()
     assert not any(judgments.due(silence, soonest_words) for silence in range(1, 20))
-    assert weighed == [] and judgments.due(20, soonest_words) and weighed == [0.2]
-    assert judgments.number == 3
+    assert weighed == [] and judgments.due(20, soonest_words) == [0, 1] and weighed == [0.2]
+
+
+def test_a_first_view_that_says_unfinished_spares_the_second() -> None:
+    judgments = PauseJudgments(CONFIG, BLOCK)
+    later = soonest("trams beat buses because the")
+    assert asked_at(judgments, later, answers=(0.3, 0.9)) == [(60, [0])]
+    assert judgments.enough and judgments.finished == 0.3
+    # the second waits for the first's answer: none yet, none asked
+    judgments.began()
+    assert judgments.due(60, lambda: later) == [0]
+    assert all(judgments.due(silence, lambda: later) == [] for silence in range(61, 100))
 
 
 def test_views_end_at_each_point_and_the_least_sure_answer_counts() -> None:
     judgments = PauseJudgments(CONFIG, BLOCK)
     judgments.began()
     # Asked 70 blocks into the pause: the views end 10 and 20 blocks into it.
-    assert judgments.points(70) == [60, 50]
-    assert judgments.points(20) == [10, 0]
+    assert [judgments.point(70, view) for view in (0, 1)] == [60, 50]
+    assert [judgments.point(20, view) for view in (0, 1)] == [10, 0]
     assert not judgments.judged(judgments.number - 1, 0.9), "a stale pause's answer is dropped"
     assert judgments.judged(judgments.number, 0.95)
     assert not judgments.enough and judgments.finished == 0.95
@@ -79,26 +103,30 @@ def test_one_view_that_says_unfinished_is_enough() -> None:
 
 def test_a_segmenter_asks_for_judgments_once_per_pause_when_they_can_matter() -> None:
     """A read sentence and 2 s of silence, the words heard at each pause: after words that may
-    end a sentence the judgments are asked for at 200 ms into a pause, after "because the"
-    at 700 ms; shorter pauses are never judged; the views end 100 and 200 ms into it."""
+    end a sentence the views are asked for at 200 ms into a pause, after "because the" at 600
+    and 700 ms; shorter pauses are never judged; the views end 100 and 200 ms into it."""
     clip = labelled_speech()[0]
     pcm = np.concatenate([clip.pcm, np.zeros(32000, np.int16)])
-    for words, due in (("we should build trams", 0.2), ("we should build trams because the", 0.7)):
+    for words, due in (
+        ("we should build trams", [0.2, 0.2]),
+        ("we should build trams because the", [0.6, 0.7]),
+    ):
         segmenter = VadSegmenter()
         segmenter.judging = True
-        asked: list[tuple[float, list[int]]] = []
+        asked: list[tuple[float, int]] = []
         paused = False
         for start in range(0, len(pcm) - IN_FRAME + 1, IN_FRAME):
             segmenter.push(pcm[start : start + IN_FRAME], (start + IN_FRAME) / 16000)
             if segmenter.silent > 0 and not paused:
                 segmenter.hear(words)
             paused = segmenter.silent > 0
-            if segmenter.judgeable:
-                number, views = segmenter.pause()
-                asked.append((segmenter.silent, [len(v) for v in views]))
+            if (views_due := segmenter.views_due()) is not None:
+                number, views = views_due
+                asked += [(segmenter.silent, len(view)) for view in views]
                 for _ in views:
                     segmenter.judged(number, 0.9)  # sounds done: words decide
         assert asked, words
-        for silent, lengths in asked:
-            assert due <= silent <= due + BLOCK + 1e-9, (words, silent)
-            assert lengths[1] - lengths[0] == 1600, "views 100 ms apart"
+        for i in range(0, len(asked), 2):  # each pause judged: two views
+            (first, early), (second, late) = asked[i : i + 2]
+            assert np.allclose([first, second], due, atol=BLOCK + 1e-9), (words, first, second)
+            assert late - early == 1600, "views 100 ms apart"

@@ -172,7 +172,13 @@ async def test_a_finished_sentence_is_answered_after_a_short_silence(tmp_path: P
         (None, "we need more buses", "fallback"),  # not judged yet
         (0.2, "we need more buses", "fallback"),  # the voice sounds unfinished
         (0.95, "we need more buses", "complete"),
-        (0.95, "because the", "incomplete"),  # the words disagree: a longer wait
+        (0.95, "we need more because the", "incomplete"),  # the words disagree: longer
+        # nothing but words that need more: the voice cannot overrule them
+        (0.97, "he", "fallback"),
+        (0.96, "unless to", "fallback"),
+        (0.95, "go", "unsure"),  # one word that sounds done: too little to believe it
+        (0.95, "yes", "unsure"),
+        (0.6, "yes", "unsure"),
         (0.6, "we need more buses", "unsure"),
         (0.6, "it is cheaper to", "fallback"),
         (0.6, "", "incomplete"),  # a maybe, and no words to second it
