@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clients.fixtures import FIXTURES, read_wav
+from clients.fixtures import FIXTURES, read_wav, spoken_commands
 from clients.noise_corpus import sound, to_pcm, voiced_level_dbfs
 from media import turn_model
 from media.end_of_turn import EndOfTurnConfig
@@ -87,35 +87,10 @@ def fixtures() -> list[Sentence]:
     return sentences
 
 
-COMMANDS = (
-    ("goforward.raw", "go forward ten meters"),
-    ("cards-001.wav", "ten of clubs"),
-    ("cards-002.wav", "four queen of clubs"),
-    ("cards-003.wav", "seven of clubs"),
-)
-
-
 def commands() -> list[Sentence]:
-    """The fixtures' spoken commands, true ends only (their words are placed by PocketSphinx's
-    forced alignment): most of their cut points ("go forward", "ten") are whole commands."""
-    from pocketsphinx import Decoder
-
-    decoder = Decoder(samprate=IN_RATE, lm=None, loglevel="ERROR")
-    sentences = []
-    for name, text in COMMANDS:
-        path = FIXTURES / name
-        pcm = np.fromfile(path, np.int16) if name.endswith(".raw") else read_wav(path)
-        decoder.set_align_text(text)
-        decoder.start_utt()
-        decoder.process_raw(pcm.tobytes(), full_utt=True)
-        decoder.end_utt()
-        words = tuple(
-            (seg.word, seg.start_frame / 100, (seg.end_frame + 1) / 100)
-            for seg in decoder.seg()
-            if not seg.word.startswith("<") and seg.word != "</s>"
-        )
-        sentences.append(Sentence(name.split(".")[0], pcm, words, cut=False))
-    return sentences
+    """The fixtures' spoken commands, true ends only: most of their cut points ("go
+    forward", "ten") are whole commands."""
+    return [Sentence(c.name, c.pcm, c.words, cut=False) for c in spoken_commands()]
 
 
 def synthesized() -> list[Sentence]:

@@ -8,7 +8,11 @@ receives during a running debate (20 ms nominal).
 The server runs in its own process with the default offline engines and the demo brain
 (streaming 30 words/s, like a hosted LLM); the clients share this process.
 
-Usage: python benchmarks/voice_latency.py [--rooms 3] [--rounds 2]
+The clips: the three read sentences (``--clips read``, the default: two of them stop where
+the book goes on), or the fixtures' spoken commands, which end where they stop (``--clips
+commands``: "go forward ten meters", "seven of clubs").
+
+Usage: python benchmarks/voice_latency.py [--rooms 3] [--repeats 2] [--clips read]
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from clients.fixtures import labelled_speech
+from clients.fixtures import Labelled, labelled_speech, spoken_commands
 from clients.launch import podium_process
 from clients.rtc import EventLog, join
 from clients.tracks import ScriptedTrack
@@ -43,9 +47,8 @@ def stages(log: EventLog, speech_end_wall: float) -> dict[str, float]:
 
 
 async def one_turn(
-    http: httpx.AsyncClient, url: str, clip_index: int, breakdown: Breakdown, verbose: bool
+    http: httpx.AsyncClient, url: str, clip: Labelled, breakdown: Breakdown, verbose: bool
 ) -> float | None:
-    clip = labelled_speech()[clip_index % 3]
     room = (await http.post(f"{url}/rooms", json={"topic": "Latency"})).json()
     log = EventLog(http, url, room["id"])
     track = ScriptedTrack(clip.pcm, lead=0.5)
@@ -61,7 +64,7 @@ async def one_turn(
         if verbose:
             finals = [e["text"] for e in log.of("final_transcript")]
             late = None if heard is None else round((heard - speech_end) * 1000)
-            print(f"  {clip.name[-4:]}: heard +{late} ms; {breakdown[-1]}; {finals}")
+            print(f"  {clip.name}: heard +{late} ms; {breakdown[-1]}; {finals}")
         return None if heard is None else heard - speech_end
     finally:
         await peer.close()
@@ -80,17 +83,20 @@ async def pacing(http: httpx.AsyncClient, url: str, seconds: float) -> np.ndarra
     return gaps
 
 
-async def main(rooms: int, repeats: int, verbose: bool) -> None:
+async def main(rooms: int, repeats: int, verbose: bool, clips: str) -> None:
+    spoken = (
+        labelled_speech()
+        if clips == "read"
+        else [command.labelled() for command in spoken_commands()]
+    )
     with podium_process() as (url, _):
         async with httpx.AsyncClient(timeout=30) as http:
             latencies: list[float] = []
             breakdown: Breakdown = []
             for repeat in range(repeats):
+                turns = [spoken[(repeat * rooms + i) % len(spoken)] for i in range(rooms)]
                 results = await asyncio.gather(
-                    *(
-                        one_turn(http, url, repeat * rooms + i, breakdown, verbose)
-                        for i in range(rooms)
-                    )
+                    *(one_turn(http, url, clip, breakdown, verbose) for clip in turns)
                 )
                 latencies += [r for r in results if r is not None]
             ms = np.asarray(latencies) * 1000
@@ -117,5 +123,6 @@ if __name__ == "__main__":
     parser.add_argument("--rooms", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--verbose", action="store_true", help="each turn's figures")
+    parser.add_argument("--clips", choices=["read", "commands"], default="read")
     args = parser.parse_args()
-    asyncio.run(main(args.rooms, args.repeats, args.verbose))
+    asyncio.run(main(args.rooms, args.repeats, args.verbose, args.clips))

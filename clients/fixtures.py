@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,50 @@ def labelled_speech() -> list[Labelled]:
             Labelled(wav_path.stem, read_wav(wav_path), float(fields[0]), float(fields[3]), words)
         )
     return clips
+
+
+COMMANDS = (
+    ("goforward.raw", "go forward ten meters"),
+    ("cards-001.wav", "ten of clubs"),
+    ("cards-002.wav", "four queen of clubs"),
+    ("cards-003.wav", "seven of clubs"),
+)
+
+
+@dataclass(frozen=True)
+class Aligned:
+    name: str
+    pcm: Pcm
+    words: tuple[tuple[str, float, float], ...]  # (word, start, end) in seconds
+
+    def labelled(self) -> Labelled:
+        """As a labelled clip: speech from its first word's start to its last word's end."""
+        text = " ".join(word for word, _, _ in self.words)
+        return Labelled(self.name, self.pcm, self.words[0][1], self.words[-1][2], text)
+
+
+@functools.cache
+def spoken_commands() -> tuple[Aligned, ...]:
+    """The short spoken commands ("go forward ten meters"), each word placed by PocketSphinx's
+    forced alignment against the known words (a few ms each, nothing downloaded)."""
+    from pocketsphinx import Decoder
+
+    decoder = Decoder(samprate=16000, lm=None, loglevel="ERROR")
+    commands = []
+    for name, text in COMMANDS:
+        path = FIXTURES / name
+        pcm = np.fromfile(path, np.int16) if name.endswith(".raw") else read_wav(path)
+        decoder.set_align_text(text)
+        decoder.start_utt()
+        decoder.process_raw(pcm.tobytes(), full_utt=True)
+        decoder.end_utt()
+        words = tuple(
+            (seg.word, seg.start_frame / 100, (seg.end_frame + 1) / 100)
+            for seg in decoder.seg()
+            if not seg.word.startswith("<") and seg.word != "</s>"
+        )
+        commands.append(Aligned(name.split(".")[0], pcm, words))
+    return tuple(commands)
 
 
 def noise(kind: str, seconds: float = 4.0, seed: int = 1) -> Pcm:
