@@ -60,6 +60,9 @@ class Aligned:
         return Labelled(self.name, self.pcm, self.words[0][1], self.words[-1][2], text)
 
 
+_ALIGN_PAD = 8000  # samples of near-silence on each side of a clip being aligned
+
+
 @functools.cache
 def spoken_commands() -> tuple[Aligned, ...]:
     """The short spoken commands ("go forward ten meters"), each word placed by PocketSphinx's
@@ -71,12 +74,21 @@ def spoken_commands() -> tuple[Aligned, ...]:
     for name, text in COMMANDS:
         path = FIXTURES / name
         pcm = np.fromfile(path, np.int16) if name.endswith(".raw") else read_wav(path)
+        # Some clips start or stop on their voice: without silence around it the aligner
+        # stretches the first and last words to the clip's edges. A faint hiss on each side
+        # gives it somewhere to put the pauses.
+        pad = (np.random.default_rng(0).standard_normal(_ALIGN_PAD) * 3).astype(np.int16)
         decoder.set_align_text(text)
         decoder.start_utt()
-        decoder.process_raw(pcm.tobytes(), full_utt=True)
+        decoder.process_raw(np.concatenate([pad, pcm, pad]).tobytes(), full_utt=True)
         decoder.end_utt()
+        shift = _ALIGN_PAD / 16000
         words = tuple(
-            (seg.word, seg.start_frame / 100, (seg.end_frame + 1) / 100)
+            (
+                seg.word,
+                round(max(0.0, seg.start_frame / 100 - shift), 2),
+                round((seg.end_frame + 1) / 100 - shift, 2),
+            )
             for seg in decoder.seg()
             if not seg.word.startswith("<") and seg.word != "</s>"
         )

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import itertools
+
 import av
 import numpy as np
 import pytest
 
-from clients.fixtures import labelled_speech, noise
+from clients.fixtures import COMMANDS, labelled_speech, noise, spoken_commands
 from media.pcm import IN_FRAME
 from media.tts import EspeakTextToSpeech
 from media.vad import (
@@ -50,6 +52,23 @@ def test_onset_and_offset_match_the_labels(clip) -> None:  # type: ignore[no-unt
     longest = VadConfig().end_of_turn.unsure  # no words known: neither finished nor not
     assert 0 <= stopped.at - clip.offset <= longest + 0.15
     assert len(stopped.audio) / 16000 >= clip.offset - clip.onset, "utterance audio kept"
+
+
+@pytest.mark.parametrize("command", spoken_commands(), ids=lambda c: c.name)
+def test_each_spoken_command_is_one_utterance_ending_at_its_aligned_end(command) -> None:  # type: ignore[no-untyped-def]
+    """The benchmarks' true ends: the forced alignment's last word ends where the voice does
+    (its first word may take in the silence before it: the aligner has no pause to put)."""
+    said = {name.split(".")[0]: text for name, text in COMMANDS}[command.name]
+    assert " ".join(word for word, _, _ in command.words) == said, "every word placed"
+    assert all(a[2] <= b[1] + 1e-9 for a, b in itertools.pairwise(command.words)), "in order"
+    events = utterances(run(command.pcm))
+    assert [type(e) for e in events] == [SpeechStarted, SpeechStopped], "one utterance"
+    stopped = events[1]
+    assert isinstance(stopped, SpeechStopped)
+    end = command.words[-1][2]
+    # the end's silence (no words known: neither finished nor not) after the voice, which
+    # may be heard to stop in the last word's weak tail (the "bz" of "clubs": 150 ms)
+    assert -0.2 <= stopped.at - stopped.silence - end <= 0.1
 
 
 @pytest.mark.parametrize(
