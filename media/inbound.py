@@ -5,8 +5,10 @@ from __future__ import annotations
 import aioice.ice
 import av
 import numpy as np
-from aiortc.jitterbuffer import JitterBuffer
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
+from aiortc.rtp import RtpPacket
+from aiortc.utils import uint16_gt
 
 from media.pcm import IN_FRAME, IN_RATE, Pcm
 
@@ -32,10 +34,30 @@ class FrameSlicer:
         return frames
 
 
+class ArrivalOrder(JitterBuffer):
+    """An audio jitter buffer that does not wait: an Opus packet is a whole frame, handed on
+    as it arrives. aiortc's buffer can only tell that a frame is complete when a packet of
+    the next one arrives, so even at depth 0 it holds every frame 20 ms in front of the VAD.
+    A packet older than the last one handed on (reordered, late) or a repeat is dropped: the
+    hearing loses those 20 ms, the mix (``media.live``) has a buffer of its own."""
+
+    def __init__(self) -> None:
+        super().__init__(capacity=16)
+        self._last: int | None = None  # the sequence number of the last packet handed on
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        if self._last is not None and not uint16_gt(packet.sequence_number, self._last):
+            return False, None
+        self._last = packet.sequence_number
+        data: bytes = packet._data  # type: ignore[attr-defined]  # the depayloaded frame
+        return False, JitterFrame(data=data, timestamp=packet.timestamp)
+
+
 def set_jitter_depth(receiver: RTCRtpReceiver, packets: int) -> None:
-    """Owns aiortc's audio jitter buffer depth: it waits for ``packets`` packets (20 ms each)
-    before decoding; aiortc's default is 4 (80 ms of latency in front of the VAD)."""
-    buffer = JitterBuffer(capacity=16, prefetch=max(0, packets))
+    """Owns aiortc's audio jitter buffer depth: frames wait for ``packets`` packets (20 ms
+    each) after them before decoding; 0 hands each on as it arrives (``ArrivalOrder``).
+    aiortc's default is 4 (80 ms of latency in front of the VAD)."""
+    buffer = ArrivalOrder() if packets <= 0 else JitterBuffer(capacity=16, prefetch=packets)
     receiver._RTCRtpReceiver__jitter_buffer = buffer  # type: ignore[attr-defined]
 
 
