@@ -160,7 +160,12 @@ class VoiceSettings(_Strict):
     end_unfinished: float = Field(
         default=_END.incomplete, ge=0.1, le=3.0, description="silence after 'I think that'"
     )
-    jitter_packets: int = Field(default=1, ge=0, le=8, description="inbound jitter depth (20 ms)")
+    jitter_packets: int = Field(
+        default=0,
+        ge=0,
+        le=8,
+        description="inbound jitter depth (20 ms packets; 0: each packet on as it arrives)",
+    )
     end_fallback: float = Field(
         default=_END.fallback,
         ge=0.3,
