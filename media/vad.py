@@ -58,6 +58,8 @@ class VadConfig:
     turn_model: bool = True  # pauses judged by the end-of-turn model, when it is installed
     turn_weights: Path | None = None  # its weights (default: the installed ones)
     sentence_ends: bool = True  # the words weighed by where sentences end (language model)
+    near_voice_db: float = 6.0  # within an utterance, a block the model is sure of this
+    # close to the voice's median level is voice, whatever webrtcvad says
     suspect_onsets: bool = True  # breath and frication before a voice are suspected onsets
     suspect_blocks: int = 3  # 10 ms blocks clear of the noise floor in a row, not yet called
     # voiced: an onset is suspected (the frication of "s", "sh", "f", breath of "h")
@@ -237,12 +239,22 @@ class VadSegmenter:
         # periodic (a beep, a fan's blades, music, the voiced part of a cough)
         noisy = flatness >= config.suspect_flatness and not self._pitch.periodic
         self._stands_out = clear and not tonal and noisy
-        if not voiced or not audible or probability < config.speech_probability:
-            return False
         sure = probability >= config.sure_probability
+        if not voiced or not audible or probability < config.speech_probability:
+            return self._speaking and sure and self._near_voice(db, floor)
+
         if tonal and not self._speaking:
             return sure
         return sure or db >= floor + config.margin_db
+
+    def _near_voice(self, db: float, floor: float) -> bool:
+        """Within an utterance, a block the model is sure of, clear of the noise floor and
+        nearly as loud as the person's voice, is their voice though webrtcvad (which under-
+        calls quiet voices) or the absolute level says not: the end of "forward" said at
+        -40 dBFS. A reverberant tail, far under the voice, is not."""
+        if db < floor + self.config.margin_db or len(self._levels) < 10:
+            return False
+        return db >= float(np.median(self._levels)) - self.config.near_voice_db
 
     def push(self, frame: Pcm, t: float) -> list[VadEvent]:
         """``frame``: 20 ms (320 samples); ``t``: the time at the frame's end."""

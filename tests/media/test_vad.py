@@ -71,6 +71,33 @@ def test_each_spoken_command_is_one_utterance_ending_at_its_aligned_end(command)
     assert -0.2 <= stopped.at - stopped.silence - end <= 0.1
 
 
+@pytest.mark.parametrize("gain_db", [0.0, -12.0])
+def test_a_quiet_speaker_has_no_pause_inside_a_word(gain_db: float) -> None:
+    """ "go forward ten meters" 12 dB quieter (about -40 dBFS): webrtcvad calls the last
+    part of "forward" unvoiced, but the speech model is sure of it and it is nearly as loud
+    as the voice, so it is voice: the gap before "ten" is the 130 ms the speaker left, not a
+    pause long enough to end a phrase that sounds finished; no pause inside is long enough
+    to end an utterance by silence alone."""
+    command = next(c for c in spoken_commands() if c.name == "goforward")
+    pcm = (command.pcm * 10 ** (gain_db / 20)).astype(np.int16)
+    segmenter = VadSegmenter()
+    padded = np.concatenate([pcm, np.zeros(16000, np.int16)])
+    pauses: list[tuple[float, float]] = []  # (length, when the voice came back)
+    silent, t = 0.0, 0.0
+    for start in range(0, len(padded) - IN_FRAME + 1, IN_FRAME):
+        t = (start + IN_FRAME) / 16000
+        if any(isinstance(e, SpeechStopped) for e in segmenter.push(padded[start:][:IN_FRAME], t)):
+            break
+        if silent > 0 and segmenter.silent == 0:  # the voice came back: a pause inside
+            pauses.append((silent, t))
+        silent = segmenter.silent
+    assert t > command.words[-1][2], "one utterance"
+    assert all(length < VadConfig().end_of_turn.unsure for length, _ in pauses), pauses
+    ten = command.words[2][1]
+    before_ten = [length for length, back in pauses if abs(back - ten) < 0.15]
+    assert max(before_ten, default=0.0) < VadConfig().end_of_turn.complete, pauses
+
+
 @pytest.mark.parametrize(
     "kind", ["white", "loud-white", "pink", "hum", "clicks", "fixture-background"]
 )
