@@ -10,6 +10,11 @@ A 10 ms block counts as speech when three judges agree:
   of at least ``speech_probability``; when the model is sure (``sure_probability``) the floor
   margin is waived, so a voice as loud as the noise under it is still heard.
 
+Once someone speaks, webrtcvad may be overruled: a block the model is sure of, clear of the
+floor and within ``near_voice_db`` of the voice's median level is voice whatever webrtcvad
+says (it under-calls quiet voices: the end of "forward" said at -40 dBFS); a reverberant
+tail, far under the voice, is not.
+
 Measured on the noise corpus (``benchmarks/vad_noise.py``): the model rejects tones, beeps
 (Chromium's fake microphone), typing, clicks, music and noise that webrtcvad and spectral
 flatness let through. Onset needs ``onset_blocks`` consecutive speech blocks. The silence
