@@ -187,6 +187,20 @@ def test_a_lone_function_word_is_no_turn() -> None:
     assert decisions == [Interrupt("mei", "t1", "ana", "human", "word")]
 
 
+@pytest.mark.parametrize("start", ["he", "unless to", "because the", "we"])
+def test_a_start_that_only_needs_more_is_no_turn(start: str) -> None:
+    """Someone who said "he..." and stopped to think, ended by the end of turn's fallback, is
+    not answered for it (nor cut in on); "he is wrong" is a turn."""
+    arb, _ = speaking()
+    arb.speech_started("ana")
+    assert arb.speech_progress("ana", voiced=0.5, words=start) == []
+    assert arb.speech_ended("ana", start) == [Resume("mei", "t1", "ana", "backchannel")]
+    arb, _ = speaking()
+    arb.speech_started("ana")
+    decisions = arb.speech_progress("ana", voiced=0.5, words=f"{start} wrong")
+    assert decisions == [Interrupt("mei", "t1", "ana", "human", "word")]
+
+
 def test_a_short_real_utterance_interrupts_when_it_ends() -> None:
     arb, _ = speaking()
     arb.speech_started("ana")
