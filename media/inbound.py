@@ -5,10 +5,10 @@ from __future__ import annotations
 import aioice.ice
 import av
 import numpy as np
-from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.jitterbuffer import MAX_MISORDER, JitterBuffer, JitterFrame
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
 from aiortc.rtp import RtpPacket
-from aiortc.utils import uint16_gt
+from aiortc.utils import uint16_add, uint16_gt
 
 from media.pcm import IN_FRAME, IN_RATE, Pcm
 
@@ -38,17 +38,20 @@ class ArrivalOrder(JitterBuffer):
     """An audio jitter buffer that does not wait: an Opus packet is a whole frame, handed on
     as it arrives. aiortc's buffer can only tell that a frame is complete when a packet of
     the next one arrives, so even at depth 0 it holds every frame 20 ms in front of the VAD.
-    A packet older than the last one handed on (reordered, late) or a repeat is dropped: the
-    hearing loses those 20 ms, the mix (``media.live``) has a buffer of its own."""
+    A packet a little older than the last one handed on (reordered, late) or a repeat is
+    dropped: the hearing loses those 20 ms, the mix (``media.live``) has a buffer of its own.
+    One far older (``MAX_MISORDER``, as aiortc's) is a sender that started its numbers anew."""
 
     def __init__(self) -> None:
         super().__init__(capacity=16)
         self._last: int | None = None  # the sequence number of the last packet handed on
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
-        if self._last is not None and not uint16_gt(packet.sequence_number, self._last):
-            return False, None
-        self._last = packet.sequence_number
+        number = packet.sequence_number
+        if self._last is not None and not uint16_gt(number, self._last):
+            if uint16_add(self._last, -number) < MAX_MISORDER:
+                return False, None
+        self._last = number
         data: bytes = packet._data  # type: ignore[attr-defined]  # the depayloaded frame
         return False, JitterFrame(data=data, timestamp=packet.timestamp)
 

@@ -247,7 +247,6 @@ class VadSegmenter:
         sure = probability >= config.sure_probability
         if not voiced or not audible or probability < config.speech_probability:
             return self._speaking and sure and self._near_voice(db, floor)
-
         if tonal and not self._speaking:
             return sure
         return sure or db >= floor + config.margin_db
@@ -359,19 +358,20 @@ class VadSegmenter:
         the utterance up to each view's point. Asking takes them: call once per frame."""
         if not self._speaking or self._silence == 0:
             return None
-
-        def soonest() -> float | None:  # the soonest end a judgment could allow, given the words
-            if not self._fresh:
-                return None
-            end = self.config.end_of_turn
-            return silence_judged(1.0, self.partial, self.fell, end, self._ending)
-
-        views = self._judgments.due(self._silence, soonest)
+        views = self._judgments.due(self._silence, self._soonest_end)
         if not views:
             return None
         audio = np.concatenate(self._utterance)
         drops = [self._judgments.point(self._silence, v) * BLOCK_SAMPLES for v in views]
         return self._judgments.number, [audio[: len(audio) - drop] for drop in drops]
+
+    def _soonest_end(self) -> float | None:
+        """The soonest end a judgment of the running pause could allow, given its words (None:
+        they are not in yet)."""
+        if not self._fresh:
+            return None
+        end = self.config.end_of_turn
+        return silence_judged(1.0, self.partial, self.fell, end, self._ending)
 
     def judged(self, pause: int, finished: float) -> None:
         """The model's probability that the person finished, from one view of pause ``pause``

@@ -61,12 +61,7 @@ class FloorPolicy:
     # words that alone make no turn (a recognizer's guess at a hum or a breath; so is any
     # single letter), and words that only start a sentence ("he", "unless to": someone who
     # stopped to think, waited out by the end of turn, is not answered for them)
-    hollow: frozenset[str] = (
-        frozenset(
-            "a an the and or but so for of to in on at by with from as if than that then it".split()
-        )
-        | CONTINUATIONS
-    )
+    hollow: frozenset[str] = CONTINUATIONS | {"it"}
     echo_warmup: float = 0.3  # onsets this soon after an agent starts are its own echo
     half_duplex: bool = False  # people cannot barge in while an agent speaks
     # agent interjections

@@ -46,3 +46,13 @@ def test_sequence_numbers_wrap_around() -> None:
     for sequence in (65534, 65535, 0, 1):
         assert buffer.add(packet(sequence))[1] is not None, sequence
     assert buffer.add(packet(65535))[1] is None, "from before the wrap: late"
+
+
+def test_a_sender_that_starts_its_numbers_anew_is_heard_again() -> None:
+    """A jump far back (a renegotiated or restarted sender) is no late packet: the stream
+    goes on from the new numbers instead of dropping everything until they catch up."""
+    buffer = ArrivalOrder()
+    assert buffer.add(packet(40000))[1] is not None
+    assert buffer.add(packet(39990))[1] is None, "ten behind: late"
+    assert buffer.add(packet(20000))[1] is not None, "far behind: a new start"
+    assert buffer.add(packet(20001))[1] is not None
