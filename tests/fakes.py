@@ -90,13 +90,18 @@ class _TimedRecognizer:
 
 class TimedSpeechToText:
     """Recognizes each word once ``at`` seconds of the utterance have been fed to it: a
-    person's words on a timeline, for tests about what happens around them."""
+    person's words on a timeline, for tests about what happens around them. ``later``: the
+    words of the second utterance, the third, … (the last list goes on for any after it)."""
 
-    def __init__(self, words: Sequence[tuple[float, str]]) -> None:
+    def __init__(
+        self, words: Sequence[tuple[float, str]], *later: Sequence[tuple[float, str]]
+    ) -> None:
         self.words = list(words)
+        self._utterances = [self.words, *map(list, later)]
 
     async def recognizer(self) -> Recognizer:
-        return _TimedRecognizer(self.words)
+        words = self._utterances.pop(0) if len(self._utterances) > 1 else self._utterances[0]
+        return _TimedRecognizer(words)
 
     def warm(self, decoders: int = 2) -> None:
         return None

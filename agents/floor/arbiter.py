@@ -18,6 +18,7 @@ floor            while a person holds the floor, agents wait (``agents_may_start
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,32 +38,15 @@ class FloorPolicy:
     confirm_on_word: bool = True  # partial words cut in (False: only the final transcript)
     wordless_limit: float = 1.5  # voiced seconds with no word: a ducked agent resumes
     backchannels: frozenset[str] = frozenset(
-        {
-            "mm",
-            "mhm",
-            "hm",
-            "hmm",
-            "uh-huh",
-            "uh",
-            "huh",
-            "yeah",
-            "yes",
-            "right",
-            "okay",
-            "ok",
-            "sure",
-            "ah",
-            "oh",
-            "mm-hm",
-            "i",
-            "see",
-        }
+        "mm mhm hm hmm uh-huh uh huh yeah yes right okay ok sure ah oh mm-hm i see".split()
     )
     # words that alone make no turn (a recognizer's guess at a hum or a breath; so is any
     # single letter), and words that only start a sentence ("he", "unless to": someone who
     # stopped to think, waited out by the end of turn, is not answered for them)
     hollow: frozenset[str] = CONTINUATIONS | {"it"}
-    echo_warmup: float = 0.3  # onsets this soon after an agent starts are its own echo
+    echo_warmup: float = 0.3  # onsets this soon after an agent starts are its own echo…
+    resume_within: float = 1.4  # …but not a person's who stopped this long ago or less when
+    # it started: answered inside a pause, they may go on (the end of turn's fallback)
     half_duplex: bool = False  # people cannot barge in while an agent speaks
     # agent interjections
     min_floor: float = 4.0  # a speaker holds the floor this long before anyone may cut in
@@ -88,6 +72,7 @@ _BOUNDS: tuple[tuple[str, float, float], ...] = (
     ("min_voiced", 0.0, 2.0),
     ("wordless_limit", 0.2, 30.0),
     ("echo_warmup", 0.0, 3.0),
+    ("resume_within", 0.0, 10.0),
     ("min_floor", 0.0, 3600.0),
     ("max_turn", 1.0, 3600.0),
     ("min_urgency", 0.0, 1.0),
@@ -184,6 +169,7 @@ class Arbiter:
     interruptions: int = 0  # agent interruptions granted in this debate
     budget: int | None = None  # this debate's budget (None: the policy's)
     _last_interrupt: dict[str, float] = field(default_factory=dict)
+    _stopped: dict[str, float] = field(default_factory=dict)  # when each person last stopped
 
     # ── queries ──────────────────────────────────────────────────────────────
     @property
@@ -268,10 +254,13 @@ class Arbiter:
         return Interrupt(turn.agent, turn.turn_id, agent, "agent", reason, self.policy.overlap)
 
     # ── people ───────────────────────────────────────────────────────────────
-    def _may_barge_in(self, turn: _AgentTurn) -> bool:
-        """People may cut into ``turn`` (not a half-duplex room; past the echo guard)."""
-        warm = self.clock() - turn.started >= self.policy.echo_warmup
-        return warm and not self.policy.half_duplex
+    def _may_barge_in(self, turn: _AgentTurn, who: str) -> bool:
+        """``who`` may cut into ``turn``: not in a half-duplex room; past the echo guard, or
+        going on after a pause that ``turn`` started in."""
+        now, stopped = self.clock(), self._stopped.get(who, -math.inf)
+        resuming = stopped <= turn.started and now - stopped <= self.policy.resume_within
+        warm = now - turn.started >= self.policy.echo_warmup
+        return (warm or resuming) and not self.policy.half_duplex
 
     def speech_suspected(self, who: str) -> list[Decision]:
         """Breath or frication that may start ``who``'s speech: the speaking agent holds its
@@ -279,7 +268,7 @@ class Arbiter:
         turn = self.turn
         if turn is None or who in self.humans or who in turn.holders:
             return []
-        if not self._may_barge_in(turn):
+        if not self._may_barge_in(turn, who):
             return []
         paused = bool(turn.holders) or turn.ducked_by is not None
         turn.holders.append(who)
@@ -305,7 +294,7 @@ class Arbiter:
         held = bool(turn.holders)
         if who in turn.holders:
             turn.holders.remove(who)
-        if not self._may_barge_in(turn):
+        if not self._may_barge_in(turn, who):
             # The echo guard: the agent's own voice coming back, or a half-duplex room.
             del self.humans[who]
             return []
@@ -335,6 +324,7 @@ class Arbiter:
     def speech_ended(self, who: str, text: str) -> list[Decision]:
         """The person stopped; ``text`` is the final transcript. A real utterance keeps the
         floor until ``handed_off``; anything else releases it and resumes a ducked agent."""
+        self._stopped[who] = self.clock()
         human = self.humans.get(who)
         if human is None:
             return []

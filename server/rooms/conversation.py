@@ -1,7 +1,9 @@
 """A room's side of the A2A conversation: utterances become turns, debates start and end.
 
 A person's utterance is routed to one debater and answered as an A2A task, or, while a
-debate runs, handed to the moderator, who answers it at the next turn boundary. Every turn
+debate runs, handed to the moderator, who answers it at the next turn boundary. An utterance
+that goes on from one whose answer its speaker cut short is answered with it, as one sentence
+(``server.rooms.resumption``). Every turn
 started here is claimed for the room's delivery first (``Deliveries.claim``), so it is voiced
 in this room and a cancel reaches this room only.
 """
@@ -24,6 +26,7 @@ from server.background import BackgroundTasks
 from server.http.errors import Conflict
 from server.rooms import events as ev
 from server.rooms.event_hub import EventHub
+from server.rooms.resumption import Answered, Spoken, resumed
 from server.rooms.room_setup import RoomSetup
 
 INTERJECTION_PATIENCE = 10.0  # seconds to wait for a running debate to queue an utterance
@@ -48,6 +51,8 @@ class Conversation:
         self._events = events
         self._tasks = tasks
         self.reply: tuple[AgentService, str] | None = None  # the routed answer being made
+        self._answered: Answered | None = None  # the last spoken utterance routed, its answer
+        self.resume_within = setup.vad.end_of_turn.fallback  # (the floor's, in a room)
         self._debate: tuple[str, asyncio.Task[None]] | None = None
         self._debate_lock = asyncio.Lock()
         self._announced = asyncio.Event()  # a starting debate's DebateStarted is out
@@ -66,20 +71,36 @@ class Conversation:
         if (service := self._setup.directory.get(agent)) is not None:
             await service.cancel(task_id, why)  # the executor stops this room's voice
 
-    async def say(self, text: str, who: str) -> str | None:
-        """Answers an utterance; returns the answering agent (None: the debate takes it)."""
+    def interrupted(self, task_id: str, by: str) -> None:
+        """``by``'s voice cut turn ``task_id`` short."""
+        if self._answered is not None:
+            self._answered.cut_by(task_id, by)
+
+    async def say(self, text: str, who: str, spoken: Spoken | None = None) -> str | None:
+        """Answers an utterance (``spoken``: when its voice began and stopped; None: typed);
+        returns the answering agent (None: the debate takes it)."""
+        answered, self._answered = self._answered, None
         if self.reply is not None:  # a newer utterance supersedes an answer still coming
             service, task_id = self.reply
+            if answered is not None:
+                answered.cut_by(task_id, who)
             await self.cancel(service.name, task_id, CancelReason("superseded", who, "superseded"))
         if self.debating:
             await self._interject(text, who)
             return None
+        if spoken is not None and (
+            before := resumed(answered, who, spoken.started, self.resume_within)
+        ):
+            text = f"{before} {text}"
+            self._events.publish(ev.SentenceResumed(who, text))
         directory = self._setup.directory
         personas = [s.persona for n in self._agents if (s := directory.get(n))]
         answering = directory.get(route(text, personas).agent)
         assert answering is not None
         turn = await self._start(answering, text, {"speaker": who})
         self.reply = (answering, turn.task_id)
+        if spoken is not None:
+            self._answered = Answered(who, text, spoken.stopped, turn.task_id)
         self._tasks.spawn(self._follow_reply(turn))
         return answering.name
 

@@ -78,6 +78,15 @@ class FinalTranscript(RoomEvent):
 
 
 @dataclass(frozen=True)
+class SentenceResumed(RoomEvent):
+    """A person answered inside a pause went on: the next answer is to all of it
+    (``server.rooms.resumption``)."""
+
+    who: str
+    text: str  # the whole sentence now answered
+
+
+@dataclass(frozen=True)
 class TurnStarted(RoomEvent):
     agent: str
     task_id: str

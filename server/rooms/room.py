@@ -23,7 +23,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import numpy as np
 from a2a.utils.errors import A2AError
 from aiortc.mediastreams import MediaStreamTrack
 from sqlalchemy.exc import SQLAlchemyError
@@ -56,9 +55,10 @@ from server.rooms.conversation import Conversation
 from server.rooms.event_hub import EventHub
 from server.rooms.participants import Participant, Participants
 from server.rooms.pause_timing import PauseTiming
+from server.rooms.resumption import Spoken
 from server.rooms.room_setup import RoomSetup
 from server.rooms.room_voice import RoomVoice
-from server.rooms.stats import RoomStats
+from server.rooms.stats import RoomStats, pacing_percentiles
 from store.recordings import Recording
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,7 @@ class Room:
         self.conversation = Conversation(
             self.context_id, topic, agents, setup, self.voice, self.events, self._tasks
         )
+        self.conversation.resume_within = floor.arbiter.policy.resume_within
         self._tasks.spawn(self._mix())
 
     @property
@@ -129,7 +130,7 @@ class Room:
             "participants": [p.info() for p in self.participants],
             "recording": None if self._recorder is None else self._recorder.recording.info(),
             "stats": self.stats.summary(),
-            "send_pacing_ms": _percentiles(self.participants.pacing()),
+            "send_pacing_ms": pacing_percentiles(self.participants.pacing()),
         }
 
     def subscribe(self) -> AsyncIterator[dict[str, Any]]:
@@ -167,6 +168,7 @@ class Room:
     async def _hear(self, participant: Participant, track: MediaStreamTrack) -> None:
         who, floor, setup, timing = participant.name, self.floor, self._setup, self.voice.timing
         accepted, partial, voiced, gone = False, "", 0.0, False
+        started = stopped = 0.0  # when the running utterance's voice began and stopped
         live = LiveVoice()  # what everyone else hears of this person
         self._mixer.add_person(participant.id, live)
         try:
@@ -180,6 +182,7 @@ class Room:
                         case VoiceStarted(onset=onset, detected=detected):
                             self.stats.observe("vad_onset", max(0.0, detected - onset))
                             partial, voiced = "", 0.0
+                            started = _now() - max(0.0, detected - onset)
                             timing.person_started()
                             decisions = floor.speech_started(who)
                             accepted = floor.arbiter.accepted(who)
@@ -192,13 +195,16 @@ class Room:
                             self._apply(floor.speech_progress(who, voiced, partial))
                         case VoiceStopped(duration=duration, silence=silence):
                             self.events.publish(ev.SpeechStopped(who, participant.id, duration))
+                            stopped = _now() - silence
                             if accepted:
-                                timing.person_stopped(_now() - silence)
+                                timing.person_stopped(stopped)
                         case UtteranceRecognized(text=text):
-                            self._tasks.spawn(self._utterance(who, text, accepted, gone))
+                            spoken = Spoken(started, stopped)
+                            self._tasks.spawn(self._utterance(who, text, accepted, gone, spoken))
                         case RecognitionFailed(reason=reason):
                             self.events.publish(ev.EngineFailed("stt", reason))
-                            self._tasks.spawn(self._utterance(who, "", accepted, gone))
+                            spoken = Spoken(started, stopped)
+                            self._tasks.spawn(self._utterance(who, "", accepted, gone, spoken))
                         case TrackEnded():  # the person left, maybe mid-utterance
                             gone = True
                             self._apply(floor.left(who))
@@ -206,7 +212,9 @@ class Room:
             self._mixer.remove_person(participant.id)
             self._apply(floor.left(who))
 
-    async def _utterance(self, who: str, text: str, accepted: bool, gone: bool) -> None:
+    async def _utterance(
+        self, who: str, text: str, accepted: bool, gone: bool, spoken: Spoken
+    ) -> None:
         """The final transcript: answered when it was real and its speaker is still here."""
         arbiter = self.floor.arbiter
         real = arbiter.is_turn(who, text)
@@ -220,7 +228,7 @@ class Room:
             self._apply(self.floor.speech_ended(who, text))
             if accepted and real and not gone:
                 try:
-                    await self.say(text, who, typed=False)
+                    await self.say(text, who, spoken)
                 except A2AError:
                     if self.state != "closed":
                         raise  # the room closing stops the answer; anything else is a fault
@@ -256,16 +264,18 @@ class Room:
                     self.events.publish(ev.Resumed(agent, turn_id, by, reason))
                 case Interrupt(agent=agent, turn_id=turn_id, by=by, kind=kind, reason=reason):
                     self.events.publish(ev.Interrupted(agent, turn_id, by, kind, reason))
+                    self.conversation.interrupted(turn_id, by)
                     self.voice.stop(turn_id, CancelReason(f"interrupted by {by}", by, kind))
 
     # ── turns ──────────────────────────────────────────────────────────────────
-    async def say(self, text: str, who: str, typed: bool = True) -> str | None:
-        """A person's utterance (spoken or typed) becomes a turn; returns the answering agent
-        (None when a running debate takes it up at its next turn boundary)."""
-        if typed:
+    async def say(self, text: str, who: str, spoken: Spoken | None = None) -> str | None:
+        """A person's utterance (spoken, or typed when ``spoken`` is None) becomes a turn;
+        returns the answering agent (None when a running debate takes it up at its next turn
+        boundary)."""
+        if spoken is None:
             self.events.publish(ev.FinalTranscript(who, text, typed=True))
             self._apply(self.floor.typed(who))
-        return await self.conversation.say(text, who)
+        return await self.conversation.say(text, who, spoken)
 
     async def start_debate(self, rounds: int | None, interruptions: int | None = None) -> None:
         self.floor.new_debate()
@@ -377,14 +387,6 @@ class Room:
             await self.leave(participant.id)
         await self._tasks.aclose()
         self.events.publish(ev.RoomClosed())
-
-
-def _percentiles(seconds: list[float]) -> dict[str, float] | None:
-    """p50/p99 in ms of the participants' latest send intervals (None: nobody listening)."""
-    if not seconds:
-        return None
-    p50, p99 = np.percentile(np.asarray(seconds) * 1000, [50, 99])
-    return {"p50": round(float(p50), 1), "p99": round(float(p99), 1), "count": len(seconds)}
 
 
 def _now() -> float:

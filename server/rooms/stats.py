@@ -42,3 +42,11 @@ class RoomStats:
                     "p95": round(float(np.quantile(array, 0.95)), 1),
                 }
         return figures
+
+
+def pacing_percentiles(seconds: list[float]) -> dict[str, float] | None:
+    """p50/p99 in ms of the participants' latest send intervals (None: nobody listening)."""
+    if not seconds:
+        return None
+    p50, p99 = np.percentile(np.asarray(seconds) * 1000, [50, 99])
+    return {"p50": round(float(p50), 1), "p99": round(float(p99), 1), "count": len(seconds)}

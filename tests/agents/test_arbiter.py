@@ -279,6 +279,31 @@ def test_echo_guard_ignores_onsets_right_after_the_agent_starts() -> None:
     assert arb.speech_started("ana") == [Duck("mei", "t1", "ana")]
 
 
+@pytest.mark.parametrize(
+    ("who", "stopped_before", "ducks"),
+    [
+        ("ana", 0.4, True),  # answered inside her pause: she goes on with her sentence
+        ("ana", 1.3, True),  # (her whole gap within ``resume_within``)
+        ("ana", 2.0, False),  # stopped long before: her onset now may be the agent's echo
+        ("bo", 0.4, False),  # someone else: the echo guard holds
+    ],
+    ids=["short-pause", "pause-within-the-window", "long-ago", "someone-else"],
+)
+def test_a_person_answered_inside_a_pause_may_go_on_through_the_echo_guard(
+    who: str, stopped_before: float, ducks: bool
+) -> None:
+    arb, clock = arbiter(resume_within=1.4)
+    arb.speech_started("ana")
+    clock.advance(1.0)
+    arb.speech_ended("ana", "had he married")
+    arb.handed_off("ana")
+    clock.advance(stopped_before - 0.1)
+    arb.agent_started("mei", "t1")  # the answer begins inside her pause
+    clock.advance(0.1)  # …and a voice comes within the echo guard's warm-up
+    assert arb.speech_started(who) == ([Duck("mei", "t1", who)] if ducks else [])
+    assert arb.accepted(who) is ducks
+
+
 def test_half_duplex_rooms_never_duck() -> None:
     arb, clock = speaking(half_duplex=True)
     clock.advance(5)

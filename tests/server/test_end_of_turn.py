@@ -70,6 +70,33 @@ async def test_without_the_model_words_say_whether_a_pause_ends_the_turn(
             await log.close()
 
 
+async def test_a_person_answered_inside_a_pause_who_goes_on_is_answered_for_all_of_it(
+    tmp_path: Path,
+) -> None:
+    """Words that sound finished before a pause end the turn there (the word policy alone);
+    the person goes on, cutting the answer short: the next answer is to the whole sentence."""
+    audio, _ = _paused_sentence()
+    before = [(0.3 + i * 0.4, w) for i, w in enumerate(["trams", "are", "better"])]
+    after = [(0.3, "we"), (0.6, "should")]  # the second utterance's own timeline
+    # a slow voice: the answer started in the pause is still being voiced when she goes on
+    engines = (TimedSpeechToText(before, after), FakeTextToSpeech(seconds_per_word=0.5))
+    with serve_podium(tmp_path, engines=engines, voice=WORDS_ALONE) as url:
+        async with httpx.AsyncClient(timeout=20) as http:
+            room = (await http.post(f"{url}/rooms", json={"topic": "Trams"})).json()
+            log = EventLog(http, url, room["id"])
+            speaker = await join(http, url, room["id"], "speaker", ScriptedTrack(audio), name="Ann")
+            [resumed] = await log.wait_for("sentence_resumed", timeout=30)
+            assert resumed["who"] == "Ann"
+            assert resumed["text"] == "trams are better we should"
+            first, _ = await log.wait_for("turn_started", count=2, timeout=30)
+            [cut] = await log.wait_for("turn_ended", timeout=30, task_id=first["task_id"])
+            assert cut["state"] != "completed", "the answer to half the sentence was cut"
+            finals = [(e["text"], e["ignored"]) for e in log.of("final_transcript")]
+            assert finals == [("trams are better", None), ("we should", None)]
+            await speaker.close()
+            await log.close()
+
+
 @pytest.mark.parametrize(
     "partial", ["he might even have been", "unless to be", "to be rather", "i think"]
 )

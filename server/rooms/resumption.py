@@ -1,0 +1,55 @@
+"""A sentence resumed: a person answered inside a pause who goes on is answered for all of it.
+
+No end-of-turn policy is right every time: now and then a pause mid-sentence ("had he
+married … a more amiable woman") is taken for an end, and an agent starts to answer half a
+sentence. The person goes on; their voice stops the answer (a barge-in) or, if it is still
+being made, their next words supersede it. Answering only the second half would lose the
+first. So an utterance *resumes* the one before when
+
+- the same person spoke both,
+- the answer to the first was cut by that person before it was done (superseded while being
+  made, or interrupted by their voice), and
+- they went on within ``window`` seconds of stopping: no longer than the end-of-turn policy
+  would have waited for a voice that sounds unfinished (its fallback), so the gap was a pause
+  the policy could have waited out.
+
+Then the next answer is to both utterances' words, as one sentence. A typed message, a debate
+taking the utterance, or a longer gap starts afresh. Pure: times in, words out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """When an utterance's voice began and stopped, on the room's clock."""
+
+    started: float
+    stopped: float
+
+
+@dataclass
+class Answered:
+    """A spoken utterance and the answer started for it."""
+
+    who: str
+    text: str  # every word answered (a resumed sentence's included)
+    stopped: float  # when its voice stopped, on the room's clock
+    reply: str  # the answering task
+    cut: bool = False  # the answer was stopped by ``who`` before it was done
+
+    def cut_by(self, task_id: str, by: str) -> None:
+        """``by`` stopped task ``task_id`` (an interruption, or a newer utterance)."""
+        if task_id == self.reply and by == self.who:
+            self.cut = True
+
+
+def resumed(previous: Answered | None, who: str, started: float, window: float) -> str:
+    """The words that an utterance by ``who``, whose voice began at ``started``, goes on from
+    ("": it starts afresh)."""
+    if previous is None or previous.who != who or not previous.cut:
+        return ""
+    gap = started - previous.stopped
+    return previous.text if 0.0 <= gap <= window else ""
