@@ -56,6 +56,7 @@ export class RoomSession {
         if (e.ignored) t.person(e.who, "", true);
         else t.person(e.who, e.text || "(didn't catch that)", true);
       },
+      sentence_resumed: (e) => t.note(`${nameOf(e.who)} went on: the answer is to the whole sentence`),
       turn_started: (e) => {
         f.agentStarted(e.agent);
         t.turnStarted(e.agent, e.task_id);
