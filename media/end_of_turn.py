@@ -62,6 +62,29 @@ class EndOfTurnConfig:
         return (self.unsure + self.incomplete) / 2
 
 
+@dataclass
+class Patience:
+    """What one person's pauses have taught: the least silence that ends their turn.
+
+    When a pause the room took for their end was not one (they went on, and the answer was to
+    the whole sentence: ``server.rooms.resumption``), their turns end only after a silence
+    ``margin`` longer than that pause, at most the fallback: a person who stops to think for
+    half a second mid-sentence is not talked over twice. Each of their turns that ends without
+    such a mistake eases it by ``ease`` seconds, back to the policy's own waits."""
+
+    least: float = 0.0  # seconds of silence (0: the policy's waits alone)
+    margin: float = 0.2
+    ease: float = 0.1
+
+    def went_on(self, gap: float, config: EndOfTurnConfig) -> None:
+        """They went on after a pause of ``gap`` seconds that was taken for their end."""
+        self.least = min(config.fallback, max(self.least, gap + self.margin))
+
+    def eased(self) -> None:
+        """A turn of theirs ended and they did not go on."""
+        self.least = max(0.0, round(self.least - self.ease, 6))
+
+
 def words_of(text: str) -> list[str]:
     """The words of a transcript, lower case (what the policies weigh)."""
     return re.findall(r"[a-z']+", text.lower())

@@ -22,6 +22,7 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media import turn_model
+from media.end_of_turn import Patience
 from media.inbound import FrameSlicer
 from media.pcm import FRAME_SECONDS, IN_RATE, Pcm
 from media.stt import RecognitionError, Recognizer, SpeechToText
@@ -108,12 +109,17 @@ Tap = Callable[[av.AudioFrame], None]
 
 
 async def hear(
-    track: MediaStreamTrack, vad: VadConfig, stt: SpeechToText, tap: Tap | None = None
+    track: MediaStreamTrack,
+    vad: VadConfig,
+    stt: SpeechToText,
+    tap: Tap | None = None,
+    patience: Patience | None = None,
 ) -> AsyncGenerator[Heard, None]:
     """What ``track`` says, until it ends. Close it (``contextlib.aclosing``) to stop early.
-    ``tap`` gets every decoded frame as it arrives (the room mixes the voice with it)."""
+    ``tap`` gets every decoded frame as it arrives (the room mixes the voice with it);
+    ``patience``: what this person's pauses have taught (the caller may change it)."""
     heard: asyncio.Queue[Heard | None] = asyncio.Queue()
-    reader = asyncio.create_task(_read(track, vad, stt, heard, tap))
+    reader = asyncio.create_task(_read(track, vad, stt, heard, tap, patience or Patience()))
     try:
         while (event := await heard.get()) is not None:
             yield event
@@ -128,6 +134,7 @@ async def _read(
     stt: SpeechToText,
     heard: asyncio.Queue[Heard | None],
     tap: Tap | None,
+    patience: Patience,
 ) -> None:
     slicer = FrameSlicer()
     stream_time = 0.0
@@ -186,6 +193,7 @@ async def _read(
             await asyncio.to_thread(turn_model.load, vad.turn_weights) if vad.turn_model else None
         )
         segmenter.judging = model is not None
+        segmenter.patience = patience
         async with asyncio.TaskGroup() as recognizers:
             try:
                 while True:

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import webrtcvad
 
-from media.end_of_turn import EndOfTurnConfig, silence_judged, silence_needed
+from media.end_of_turn import EndOfTurnConfig, Patience, silence_judged, silence_needed
 from media.pause_judgments import PauseJudgments
 from media.pcm import IN_FRAME, IN_RATE, Pcm
 from media.pitch import SteadyPitch
@@ -188,6 +188,7 @@ class VadSegmenter:
         self._suspected_at: float | None = None  # a suspected onset awaits its speech
         self._levels: list[float] = []  # speech-band level of the utterance's speech blocks
         self.judging = False  # an end-of-turn model judges pauses (see ``hear``)
+        self.patience = Patience()  # the least silence that ends this person's turn
         self._judgments = PauseJudgments(self.config.end_of_turn, BLOCK_SECONDS)
 
     @property
@@ -349,8 +350,10 @@ class VadSegmenter:
         if self.judging:
             judgments = self._judgments
             finished = judgments.finished if judgments.enough else None
-            return silence >= silence_judged(finished, words, self.fell, end, ending)
-        return silence >= silence_needed(words, self.fell, end, ending)
+            needed = silence_judged(finished, words, self.fell, end, ending)
+        else:
+            needed = silence_needed(words, self.fell, end, ending)
+        return silence >= max(needed, self.patience.least)
 
     def views_due(self) -> tuple[int, list[Pcm]] | None:
         """The end-of-turn model's views of the running pause that are due now (each once,
@@ -371,7 +374,8 @@ class VadSegmenter:
         if not self._fresh:
             return None
         end = self.config.end_of_turn
-        return silence_judged(1.0, self.partial, self.fell, end, self._ending)
+        soonest = silence_judged(1.0, self.partial, self.fell, end, self._ending)
+        return max(soonest, self.patience.least)
 
     def judged(self, pause: int, finished: float) -> None:
         """The model's probability that the person finished, from one view of pause ``pause``

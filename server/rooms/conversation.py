@@ -88,11 +88,12 @@ class Conversation:
         if self.debating:
             await self._interject(text, who)
             return None
-        if spoken is not None and (
-            before := resumed(answered, who, spoken.started, self.resume_within)
-        ):
-            text = f"{before} {text}"
-            self._events.publish(ev.SentenceResumed(who, text))
+        if spoken is not None:
+            before = resumed(answered, who, spoken.started, self.resume_within)
+            if before is not None:
+                text = f"{before.text} {text}"
+                self._events.publish(ev.SentenceResumed(who, text))
+            spoken.teach(before, self._setup.vad.end_of_turn)
         directory = self._setup.directory
         personas = [s.persona for n in self._agents if (s := directory.get(n))]
         answering = directory.get(route(text, personas).agent)

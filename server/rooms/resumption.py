@@ -13,21 +13,36 @@ first. So an utterance *resumes* the one before when
   would have waited for a voice that sounds unfinished (its fallback), so the gap was a pause
   the policy could have waited out.
 
-Then the next answer is to both utterances' words, as one sentence. A typed message, a debate
-taking the utterance, or a longer gap starts afresh. Pure: times in, words out.
+Then the next answer is to both utterances' words, as one sentence, and the person's end of
+turn learns to wait longer than that pause (``media.end_of_turn.Patience``). A typed message,
+a debate taking the utterance, or a longer gap starts afresh. Pure: times in, the utterance
+gone on from out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from media.end_of_turn import EndOfTurnConfig, Patience
+
 
 @dataclass(frozen=True)
 class Spoken:
-    """When an utterance's voice began and stopped, on the room's clock."""
+    """When an utterance's voice began and stopped, on the room's clock, and what its
+    speaker's pauses have taught the end of turn (told of every sentence resumed or not)."""
 
     started: float
     stopped: float
+    patience: Patience | None = None
+
+    def teach(self, before: Answered | None, config: EndOfTurnConfig) -> None:
+        """Tells the speaker's patience whether this utterance went on from ``before``."""
+        if self.patience is None:
+            return
+        if before is None:
+            self.patience.eased()
+        else:
+            self.patience.went_on(self.started - before.stopped, config)
 
 
 @dataclass
@@ -46,10 +61,9 @@ class Answered:
             self.cut = True
 
 
-def resumed(previous: Answered | None, who: str, started: float, window: float) -> str:
-    """The words that an utterance by ``who``, whose voice began at ``started``, goes on from
-    ("": it starts afresh)."""
+def resumed(previous: Answered | None, who: str, started: float, window: float) -> Answered | None:
+    """The utterance that one by ``who``, whose voice began at ``started``, goes on from
+    (None: it starts afresh)."""
     if previous is None or previous.who != who or not previous.cut:
-        return ""
-    gap = started - previous.stopped
-    return previous.text if 0.0 <= gap <= window else ""
+        return None
+    return previous if 0.0 <= started - previous.stopped <= window else None

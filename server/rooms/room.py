@@ -31,6 +31,7 @@ from agents.delivery import HeardAudio
 from agents.floor.arbiter import Decision, Duck, Hold, Interrupt, Release, Resume
 from agents.floor.floors import Floor
 from agents.turn import CancelReason
+from media.end_of_turn import Patience
 from media.hearing import (
     RecognitionFailed,
     TrackEnded,
@@ -170,9 +171,12 @@ class Room:
         accepted, partial, voiced, gone = False, "", 0.0, False
         started = stopped = 0.0  # when the running utterance's voice began and stopped
         live = LiveVoice()  # what everyone else hears of this person
+        patience = Patience()  # what this person's pauses have taught the end of turn
         self._mixer.add_person(participant.id, live)
         try:
-            async with contextlib.aclosing(hear(track, setup.vad, setup.stt, live.push)) as heard:
+            async with contextlib.aclosing(
+                hear(track, setup.vad, setup.stt, live.push, patience)
+            ) as heard:
                 async for event in heard:
                     match event:
                         case VoiceSuspected():
@@ -199,11 +203,11 @@ class Room:
                             if accepted:
                                 timing.person_stopped(stopped)
                         case UtteranceRecognized(text=text):
-                            spoken = Spoken(started, stopped)
+                            spoken = Spoken(started, stopped, patience)
                             self._tasks.spawn(self._utterance(who, text, accepted, gone, spoken))
                         case RecognitionFailed(reason=reason):
                             self.events.publish(ev.EngineFailed("stt", reason))
-                            spoken = Spoken(started, stopped)
+                            spoken = Spoken(started, stopped, patience)
                             self._tasks.spawn(self._utterance(who, "", accepted, gone, spoken))
                         case TrackEnded():  # the person left, maybe mid-utterance
                             gone = True

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from clients.fixtures import COMMANDS, labelled_speech, noise, spoken_commands
+from media.end_of_turn import Patience
 from media.pcm import IN_FRAME
 from media.tts import EspeakTextToSpeech
 from media.vad import (
@@ -186,3 +187,26 @@ def test_a_breathy_or_hissing_onset_is_suspected_before_its_voice_is_sure(text: 
     assert len(suspected) == 1 and len(started) == 1
     assert suspected[0].at <= started[0].at - 0.04, (suspected, started)
     assert not any(isinstance(e, SuspicionCleared) for e in events), "speech came of it"
+
+
+@pytest.mark.parametrize("least", [0.0, 0.7], ids=["no-lesson", "taught"])
+def test_a_pause_shorter_than_what_the_person_taught_does_not_end_their_turn(
+    least: float,
+) -> None:
+    """Words that sound finished, then half a second of room tone: the policy's short wait
+    ends the turn in the pause, unless this person went on after such a pause before."""
+    clip = labelled_speech()[0]
+    cut = int(2.26 * 16000)  # a gap between two words of this recording
+    audio = np.concatenate([clip.pcm[:cut], noise("fixture-background", 0.5), clip.pcm[cut:]])
+    audio = np.concatenate([audio, np.zeros(16000, np.int16)])
+    segmenter = VadSegmenter(VadConfig(turn_model=False))
+    segmenter.patience = Patience(least=least)
+    stops = []
+    for start in range(0, len(audio) - IN_FRAME + 1, IN_FRAME):
+        t = (start + IN_FRAME) / 16000
+        events = segmenter.push(audio[start : start + IN_FRAME], t)
+        stops += [t for e in events if isinstance(e, SpeechStopped)]
+        if segmenter.silent > 0 and not segmenter.partial:
+            segmenter.hear("trams are better")  # the words before the pause, as it begins
+    ends_in_pause = [t for t in stops if 2.26 < t < 2.76]
+    assert len(ends_in_pause) == (0 if least else 1)

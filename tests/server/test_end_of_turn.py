@@ -16,7 +16,13 @@ from clients.fixtures import labelled_speech, noise
 from clients.rtc import EventLog, join
 from clients.tracks import ScriptedTrack
 from media import sentence_end
-from media.end_of_turn import CONTINUATIONS, EndOfTurnConfig, silence_judged, silence_needed
+from media.end_of_turn import (
+    CONTINUATIONS,
+    EndOfTurnConfig,
+    Patience,
+    silence_judged,
+    silence_needed,
+)
 from media.turn_model import installed_weights
 from media.vad import VadConfig
 from server.settings import VoiceSettings
@@ -74,25 +80,36 @@ async def test_a_person_answered_inside_a_pause_who_goes_on_is_answered_for_all_
     tmp_path: Path,
 ) -> None:
     """Words that sound finished before a pause end the turn there (the word policy alone);
-    the person goes on, cutting the answer short: the next answer is to the whole sentence."""
-    audio, _ = _paused_sentence()
-    before = [(0.3 + i * 0.4, w) for i, w in enumerate(["trams", "are", "better"])]
+    the person goes on, cutting the answer short: the next answer is to the whole sentence.
+    Said again later with the same pause, the sentence is one utterance: the room learnt."""
+    audio, pause_at = _paused_sentence()
+    silence = noise("fixture-background", 3.0)
+    words = [(0.3 + i * 0.4, w) for i, w in enumerate(["trams", "are", "better"])]
     after = [(0.3, "we"), (0.6, "should")]  # the second utterance's own timeline
+    again = [*words, *((pause_at + PAUSE + t, w) for t, w in after)]
     # a slow voice: the answer started in the pause is still being voiced when she goes on
-    engines = (TimedSpeechToText(before, after), FakeTextToSpeech(seconds_per_word=0.5))
+    stt = TimedSpeechToText(words, after, again)
+    engines = (stt, FakeTextToSpeech(seconds_per_word=0.5))
     with serve_podium(tmp_path, engines=engines, voice=WORDS_ALONE) as url:
         async with httpx.AsyncClient(timeout=20) as http:
             room = (await http.post(f"{url}/rooms", json={"topic": "Trams"})).json()
             log = EventLog(http, url, room["id"])
-            speaker = await join(http, url, room["id"], "speaker", ScriptedTrack(audio), name="Ann")
+            track = ScriptedTrack(np.concatenate([audio, silence, audio]))
+            speaker = await join(http, url, room["id"], "speaker", track, name="Ann")
             [resumed] = await log.wait_for("sentence_resumed", timeout=30)
             assert resumed["who"] == "Ann"
             assert resumed["text"] == "trams are better we should"
             first, _ = await log.wait_for("turn_started", count=2, timeout=30)
             [cut] = await log.wait_for("turn_ended", timeout=30, task_id=first["task_id"])
             assert cut["state"] != "completed", "the answer to half the sentence was cut"
+            await log.wait_for("final_transcript", count=3, timeout=30)
             finals = [(e["text"], e["ignored"]) for e in log.of("final_transcript")]
-            assert finals == [("trams are better", None), ("we should", None)]
+            assert finals == [
+                ("trams are better", None),
+                ("we should", None),
+                ("trams are better we should", None),  # the same pause: no end this time
+            ]
+            assert len(log.of("sentence_resumed")) == 1
             await speaker.close()
             await log.close()
 
@@ -217,3 +234,21 @@ def test_the_model_decides_and_the_words_second_it(
 ) -> None:
     config = EndOfTurnConfig()
     assert silence_judged(finished, partial, 0.0, config) == getattr(config, expected)
+
+
+def test_a_pause_taken_for_an_end_teaches_patience_that_eases_turn_by_turn() -> None:
+    config = EndOfTurnConfig()
+    patience = Patience()
+    patience.went_on(0.5, config)
+    assert patience.least == pytest.approx(0.5 + patience.margin)
+    patience.went_on(0.3, config)  # a shorter pause later teaches nothing new
+    assert patience.least == pytest.approx(0.5 + patience.margin)
+    patience.went_on(5.0, config)  # never longer than the fallback
+    assert patience.least == config.fallback
+    turns = 0
+    while patience.least > 0:
+        patience.eased()
+        turns += 1
+    assert turns == round(config.fallback / patience.ease)
+    patience.eased()
+    assert patience.least == 0.0
