@@ -31,7 +31,7 @@ import numpy as np
 from clients.fixtures import FIXTURES, read_wav, spoken_commands
 from clients.noise_corpus import sound, to_pcm, voiced_level_dbfs
 from media import turn_model
-from media.end_of_turn import EndOfTurnConfig
+from media.end_of_turn import EndOfTurnConfig, Patience
 from media.pcm import IN_FRAME, IN_RATE, Pcm
 from media.tts import EspeakTextToSpeech
 from media.vad import SpeechStarted, SpeechStopped, VadConfig, VadSegmenter
@@ -133,6 +133,7 @@ def play(
     config: VadConfig,
     model: turn_model.TurnModel | None,
     true_end: float,
+    patience: Patience | None = None,
 ) -> Outcome:
     """Plays ``audio`` (the sentence ends at ``true_end``, its last word as ``words[-1]``).
     An end inside the last word's second half is its true end (the detector may take a weak
@@ -141,6 +142,7 @@ def play(
     COSTS.speech += words[-1][2] - words[0][1]
     segmenter = VadSegmenter(config)
     segmenter.judging = model is not None
+    segmenter.patience = patience or Patience()
     due: list[tuple[int, int, float]] = []  # (frame, pause number, judgment)
     started = paused = False
     for index in range(len(audio) // IN_FRAME):
@@ -217,6 +219,56 @@ def corpus_runs(
     return cut_offs, ends
 
 
+def session_runs(
+    sentences: list[Sentence],
+    config: VadConfig,
+    model: turn_model.TurnModel | None,
+    learn: bool,
+) -> tuple[dict[float, list[bool]], list[float | None]]:
+    """One person says every cut sentence of ``sentences`` with every pause, and every whole
+    sentence, in a shuffled order (room tone): an utterance ended inside its pause (they go
+    on, the room resumes the sentence) teaches their ``Patience`` when ``learn``; one ended
+    at its true end eases it."""
+    cut_offs: dict[float, list[bool]] = {p: [] for p in PAUSES}
+    ends: list[float | None] = []
+    trials: list[tuple[Sentence, int | None, float]] = []
+    for sentence in sentences:
+        trials.append((sentence, None, 0.0))
+        for k in range(len(sentence.words) - 1 if sentence.cut else 0):
+            trials += [(sentence, k, length) for length in PAUSES]
+    order = np.random.default_rng(7).permutation(len(trials))
+    patience = Patience()
+    end = config.end_of_turn
+    for index in order:
+        sentence, k, length = trials[index]
+        level = voiced_level_dbfs(sentence.pcm) - 35
+        last = sentence.words[-1][2]
+        tail = background("room", 2.0, level)
+        words = list(sentence.words)
+        if k is None:
+            audio = np.concatenate([sentence.pcm[: int(last * IN_RATE)], tail])
+        else:
+            cut = int(sentence.words[k][2] * IN_RATE)
+            gap = background("room", length, level)
+            audio = np.concatenate(
+                [sentence.pcm[:cut], gap, sentence.pcm[cut : int(last * IN_RATE)], tail]
+            )
+            words = [
+                (w, s + (length if i > k else 0), e + (length if i > k else 0))
+                for i, (w, s, e) in enumerate(words)
+            ]
+        outcome = play(audio, words, config, model, last + length, patience)
+        if k is not None:
+            cut_offs[length].append(outcome.cut_off)
+        else:
+            ends.append(outcome.waited)
+        if learn and outcome.cut_off and length <= 1.4:
+            patience.went_on(length, end)
+        elif learn and not outcome.cut_off:
+            patience.eased()
+    return cut_offs, ends
+
+
 def report(name: str, cut_offs: dict[float, list[bool]], ends: list[float | None]) -> None:
     rates = "  ".join(f"{int(p * 1000)} ms {100 * np.mean(c):4.1f} %" for p, c in cut_offs.items())
     long = [c for p, cs in cut_offs.items() if p >= 0.3 for c in cs] or [False]
@@ -238,6 +290,9 @@ def main() -> None:
     parser.add_argument("--levels", default="0,-12", help="gains in dB")
     parser.add_argument("--pauses", default=",".join(map(str, PAUSES)), help="seconds")
     parser.add_argument("--settings", action="store_true", help="a curve over sure/fallback")
+    parser.add_argument(
+        "--sessions", action="store_true", help="each speaker's pauses in one session, learning"
+    )
     args = parser.parse_args()
     if args.quick:
         args.speakers, args.backgrounds, args.levels = "read", "room", "0"
@@ -248,6 +303,9 @@ def main() -> None:
     kinds = tuple(args.backgrounds.split(","))
     levels = tuple(float(g) for g in args.levels.split(","))
     model = turn_model.load(None)
+    if args.sessions:
+        sessions(sentences, model)
+        return
     print(f"{len(sentences)} sentences x {len(kinds)} backgrounds x {len(levels)} levels")
     for name, config in (
         ("words only (the function-word list)", VadConfig(turn_model=False, sentence_ends=False)),
@@ -281,6 +339,21 @@ def main() -> None:
                 f"model sure {sure} fallback {fallback}",
                 *corpus_runs(sentences, config, model, kinds, levels),
             )
+
+
+def sessions(sentences: list[Sentence], model: turn_model.TurnModel | None) -> None:
+    """Per speaker (the read fixtures' reader, each eSpeak NG voice), one session without and
+    one with the room learning from the pauses it mistook for ends."""
+    speakers: dict[str, list[Sentence]] = {}
+    for sentence in sentences:
+        if sentence.cut:  # (the spoken commands have no pauses put in)
+            voice = sentence.name.rsplit("-", 1)[0] if "-" in sentence.name else "read"
+            speakers.setdefault(voice, []).append(sentence)
+    for voice, said in speakers.items():
+        for learn in (False, True):
+            SPLITS.clear()
+            name = f"{voice}: {'learning' if learn else 'no learning'}"
+            report(name, *session_runs(said, VadConfig(), model, learn))
 
 
 if __name__ == "__main__":

@@ -83,7 +83,7 @@ async def test_a_person_answered_inside_a_pause_who_goes_on_is_answered_for_all_
     the person goes on, cutting the answer short: the next answer is to the whole sentence.
     Said again later with the same pause, the sentence is one utterance: the room learnt."""
     audio, pause_at = _paused_sentence()
-    silence = noise("fixture-background", 3.0)
+    silence = noise("fixture-background", 2.0)
     words = [(0.3 + i * 0.4, w) for i, w in enumerate(["trams", "are", "better"])]
     after = [(0.3, "we"), (0.6, "should")]  # the second utterance's own timeline
     again = [*words, *((pause_at + PAUSE + t, w) for t, w in after)]
