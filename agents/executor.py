@@ -66,7 +66,8 @@ class DebaterExecutor(AgentExecutor):
         self._turn_logs = turn_logs
         self._deliveries = deliveries
         self._stopping: set[str] = set()  # canceled through the SDK
-        self._ending: set[str] = set()  # ending canceled on their own (delivery stopped)
+        # ending canceled on their own (delivery stopped): set once that end is in the queue
+        self._ending: dict[str, asyncio.Event] = {}
         self._held: dict[str, Coalescer] = {}  # per running turn: text not yet in its task
         self.voicer: Voicer | None = None  # speaks answers to clients that accept audio
 
@@ -82,7 +83,8 @@ class DebaterExecutor(AgentExecutor):
         try:
             await self._run(context, event_queue, turn, delivery)
         finally:
-            self._ending.discard(task_id)
+            if (ended := self._ending.pop(task_id, None)) is not None:
+                ended.set()
             self._deliveries.close(task_id, message_id)
 
     async def _run(
@@ -173,9 +175,10 @@ class DebaterExecutor(AgentExecutor):
             return
         await self._add_heard_audio(updater, delivery, task_id, speaker_meta)
         if (why := delivery.stopped(task_id)) is not None:  # cut where it was playing
-            self._ending.add(task_id)  # a cancel arriving now finds it ending already
+            ended = self._ending[task_id] = asyncio.Event()  # a cancel now waits for this end
             await self._remember(conversation, delivered, task_id, interrupted=True)
             await self._end_canceled(updater, task_id, why, held)
+            ended.set()
             return
         if self._deliveries.revoked(message_id):
             await self._remember(conversation, delivered, task_id, interrupted=True)
@@ -278,7 +281,11 @@ class DebaterExecutor(AgentExecutor):
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         task_id = context.task_id or ""
-        if task_id in self._ending:  # its own end (canceled) is on its way to the queue
+        if (ended := self._ending.get(task_id)) is not None:
+            # Its own end (canceled) is on its way to the queue: the SDK cancels the producer
+            # once this returns, which would cut that end off before it is written and leave
+            # the cancel waiting for a terminal state forever. Return once it is written.
+            await ended.wait()
             return
         self._stopping.add(task_id)
         delivery = self._deliveries.of_task(task_id)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from a2a.types import a2a_pb2 as pb
 from google.protobuf.json_format import MessageToDict
 
 from agents.delivery import Deliveries, HeardAudio, ImmediateDelivery, TurnInfo
+from agents.executor import DebaterExecutor
 from agents.persona import BrainSpec
 from agents.service import call_context
 from agents.turn import CancelReason
@@ -213,6 +216,58 @@ async def test_a_cancel_after_a_local_stop_keeps_the_stop_s_reason(tmp_path: Pat
         assert isinstance(final, pb.TaskStatusUpdateEvent)
         assert final.status.state == pb.TaskState.TASK_STATE_CANCELED
         task = await mei.store.get(final.task_id, call_context())
+        assert task is not None and task.status.state == pb.TaskState.TASK_STATE_CANCELED
+        why = MessageToDict(task.status.message.metadata)
+        assert why["interruption"] == "human" and why["by"] == "Ann", why
+    finally:
+        await runtime.aclose()
+
+
+async def test_a_cancel_that_finds_the_turn_ending_on_its_own_waits_for_that_end(
+    tmp_path: Path,
+) -> None:
+    """A person cut the turn where it plays; while the turn writes its own canceled end, a
+    cancel comes through the handler (their utterance superseding the reply). The SDK stops
+    the turn's producer as soon as the executor's cancel returns: that cancel must wait for
+    the end to be written, or the end is cut off and the cancel waits for it forever."""
+    runtime = build_runtime(podium_settings(tmp_path, 1, brain=BrainSpec(words_per_second=0)))
+    await runtime.start()
+    try:
+        mei = runtime.directory.get("mei")
+        assert mei is not None
+        executor = mei.executor
+        assert isinstance(executor, DebaterExecutor)
+        ending, proceed, cancel_arrived = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        remember = executor._remember
+
+        async def slow_remember(*args: Any, **kwargs: Any) -> None:
+            ending.set()  # the turn is writing its own end…
+            await proceed.wait()  # …and goes on once the cancel is at the executor
+            await remember(*args, **kwargs)
+
+        cancel = executor.cancel
+
+        async def noted_cancel(context: Any, queue: Any) -> None:
+            cancel_arrived.set()
+            await cancel(context, queue)
+
+        executor._remember = slow_remember  # type: ignore[method-assign]
+        executor.cancel = noted_cancel  # type: ignore[method-assign,assignment]
+        human = CancelReason("interrupted by Ann", "Ann", "human")
+        runtime.deliveries.claim("voiced", Stage(cut=(2, human)))
+        turn = await mei.start("Why trams?", message_id="voiced")
+        async with asyncio.timeout(20):
+            await ending.wait()
+            superseding = asyncio.create_task(
+                mei.cancel(turn.task_id, CancelReason("superseded", "Ann", "superseded"))
+            )
+            await cancel_arrived.wait()
+            proceed.set()
+            await superseding  # (before the fix: never returned)
+            async for _ in turn.events:
+                pass
+        await turn.aclose()
+        task = await mei.store.get(turn.task_id, call_context())
         assert task is not None and task.status.state == pb.TaskState.TASK_STATE_CANCELED
         why = MessageToDict(task.status.message.metadata)
         assert why["interruption"] == "human" and why["by"] == "Ann", why
