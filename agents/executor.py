@@ -175,10 +175,9 @@ class DebaterExecutor(AgentExecutor):
             return
         await self._add_heard_audio(updater, delivery, task_id, speaker_meta)
         if (why := delivery.stopped(task_id)) is not None:  # cut where it was playing
-            ended = self._ending[task_id] = asyncio.Event()  # a cancel now waits for this end
-            await self._remember(conversation, delivered, task_id, interrupted=True)
-            await self._end_canceled(updater, task_id, why, held)
-            ended.set()
+            self._ending[task_id] = asyncio.Event()  # a cancel now waits for this end (set
+            await self._remember(conversation, delivered, task_id, interrupted=True)  # as
+            await self._end_canceled(updater, task_id, why, held)  # ``execute`` returns)
             return
         if self._deliveries.revoked(message_id):
             await self._remember(conversation, delivered, task_id, interrupted=True)

@@ -342,6 +342,7 @@ class Arbiter:
     def left(self, who: str) -> list[Decision]:
         """The person left the room (page closed, track ended, socket dropped)."""
         released = self.suspicion_cleared(who)
+        self._stopped.pop(who, None)
         human = self.humans.pop(who, None)
         return released if human is None else released + self._release(who, human, "left")
 

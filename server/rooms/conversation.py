@@ -42,6 +42,7 @@ class Conversation:
         stage: Delivery,
         events: EventHub,
         tasks: BackgroundTasks,
+        resume_within: float,
     ) -> None:
         self._context_id = context_id
         self._topic = topic
@@ -52,7 +53,7 @@ class Conversation:
         self._tasks = tasks
         self.reply: tuple[AgentService, str] | None = None  # the routed answer being made
         self._answered: Answered | None = None  # the last spoken utterance routed, its answer
-        self.resume_within = setup.vad.end_of_turn.fallback  # (the floor's, in a room)
+        self._resume_within = resume_within  # a sentence resumed: ``server.rooms.resumption``
         self._debate: tuple[str, asyncio.Task[None]] | None = None
         self._debate_lock = asyncio.Lock()
         self._announced = asyncio.Event()  # a starting debate's DebateStarted is out
@@ -89,7 +90,7 @@ class Conversation:
             await self._interject(text, who)
             return None
         if spoken is not None:
-            before = resumed(answered, who, spoken.started, self.resume_within)
+            before = resumed(answered, who, spoken.started, self._resume_within)
             if before is not None:
                 text = f"{before.text} {text}"
                 self._events.publish(ev.SentenceResumed(who, text))

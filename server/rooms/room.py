@@ -107,10 +107,10 @@ class Room:
             ready=lambda: self.conversation.announced(),
             heard=self._heard_audio,
         )
+        within = floor.arbiter.policy.resume_within  # the floor's, for a sentence resumed
         self.conversation = Conversation(
-            self.context_id, topic, agents, setup, self.voice, self.events, self._tasks
+            self.context_id, topic, agents, setup, self.voice, self.events, self._tasks, within
         )
-        self.conversation.resume_within = floor.arbiter.policy.resume_within
         self._tasks.spawn(self._mix())
 
     @property

@@ -13,7 +13,7 @@ from google.protobuf.json_format import MessageToDict
 from agents.delivery import Deliveries, HeardAudio, ImmediateDelivery, TurnInfo
 from agents.executor import DebaterExecutor
 from agents.persona import BrainSpec
-from agents.service import call_context
+from agents.service import AgentService, call_context
 from agents.turn import CancelReason
 from server.runtime import build_runtime
 from tests.serving import podium_settings
@@ -215,10 +215,7 @@ async def test_a_cancel_after_a_local_stop_keeps_the_stop_s_reason(tmp_path: Pat
         final = events[-1]
         assert isinstance(final, pb.TaskStatusUpdateEvent)
         assert final.status.state == pb.TaskState.TASK_STATE_CANCELED
-        task = await mei.store.get(final.task_id, call_context())
-        assert task is not None and task.status.state == pb.TaskState.TASK_STATE_CANCELED
-        why = MessageToDict(task.status.message.metadata)
-        assert why["interruption"] == "human" and why["by"] == "Ann", why
+        await _saved_as_cut_by_ann(mei, final.task_id)
     finally:
         await runtime.aclose()
 
@@ -229,9 +226,10 @@ async def test_a_cancel_that_finds_the_turn_ending_on_its_own_waits_for_that_end
     """A person cut the turn where it plays; while the turn writes its own canceled end, a
     cancel comes through the handler (their utterance superseding the reply). The SDK stops
     the turn's producer as soon as the executor's cancel returns: that cancel must wait for
-    the end to be written, or the end is cut off and the cancel waits for it forever."""
+    the end to be written, or the end is cut off and the turn saved without its reason."""
     runtime = build_runtime(podium_settings(tmp_path, 1, brain=BrainSpec(words_per_second=0)))
     await runtime.start()
+    superseding: asyncio.Task[object] | None = None
     try:
         mei = runtime.directory.get("mei")
         assert mei is not None
@@ -263,13 +261,21 @@ async def test_a_cancel_that_finds_the_turn_ending_on_its_own_waits_for_that_end
             )
             await cancel_arrived.wait()
             proceed.set()
-            await superseding  # (before the fix: never returned)
+            await superseding
             async for _ in turn.events:
                 pass
         await turn.aclose()
-        task = await mei.store.get(turn.task_id, call_context())
-        assert task is not None and task.status.state == pb.TaskState.TASK_STATE_CANCELED
-        why = MessageToDict(task.status.message.metadata)
-        assert why["interruption"] == "human" and why["by"] == "Ann", why
+        await _saved_as_cut_by_ann(mei, turn.task_id)
     finally:
+        if superseding is not None:
+            superseding.cancel()
+            await asyncio.wait({superseding})
         await runtime.aclose()
+
+
+async def _saved_as_cut_by_ann(mei: AgentService, task_id: str) -> None:
+    """The turn is stored canceled, with Ann's barge-in as its reason."""
+    task = await mei.store.get(task_id, call_context())
+    assert task is not None and task.status.state == pb.TaskState.TASK_STATE_CANCELED
+    why = MessageToDict(task.status.message.metadata)
+    assert why["interruption"] == "human" and why["by"] == "Ann", why
