@@ -60,6 +60,28 @@ class Peer:
                 return at
         return None
 
+    async def connected(self, within: float = 20.0) -> None:
+        """Waits until ICE and DTLS are up, so what the peer sends reaches the room; raises
+        ``ConnectionError`` naming the ICE and DTLS states if they fail or take too long."""
+        settled = asyncio.Event()
+
+        def changed() -> None:
+            if self.pc.connectionState in ("connected", "failed", "closed"):
+                settled.set()
+
+        self.pc.on("connectionstatechange", changed)
+        changed()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(settled.wait(), within)
+        self.pc.remove_listener("connectionstatechange", changed)
+        if self.pc.connectionState != "connected":
+            senders = [t.sender for t in self.pc.getTransceivers()]
+            dtls = [s.transport.state for s in senders if s.transport]
+            raise ConnectionError(
+                f"peer {self.participant_id} did not connect within {within:.0f} s: connection "
+                f"{self.pc.connectionState}, ICE {self.pc.iceConnectionState}, DTLS {dtls}"
+            )
+
     async def close(self) -> None:
         if self.reader:
             self.reader.cancel()

@@ -162,6 +162,7 @@ async def run(http: httpx.AsyncClient, url: str, scenario: Scenario) -> Outcome:
     try:
         for name, track in tracks.items():
             peers[name] = await join(http, url, room["id"], "speaker", track, name=name)
+            await peers[name].connected()
         if scenario.debate:
             await log.wait_for("debate_finished", timeout=240)
             return _outcome(log, None, await _stats(http, url, room["id"]))
