@@ -49,9 +49,11 @@ class RoomLeases:
                 log.warning("room heartbeat failed (the database is away?): %s", error)
 
     async def beat(self) -> None:
-        held = [room.id for room in self._rooms.all()]
+        held = [room.id for room in self._rooms.all() if not self._rooms.deleting(room.id)]
         kept = await self._records.beat(held)
         for room_id in set(held) - kept:
+            if self._rooms.deleting(room_id) or not self._rooms.has(room_id):
+                continue  # deleted here meanwhile: its delete closes it
             log.warning("room %s is held elsewhere now (or was deleted): closing it here", room_id)
             await self._rooms.drop(room_id)
         if self.shared:

@@ -38,6 +38,7 @@ class Rooms:
         self._metrics = metrics
         self._records = records
         self._rooms: dict[str, Room] = {}
+        self._deleting: set[str] = set()  # taken off the record, not closed yet
         self._creating = 0
         self.on_close: list[Callable[[str], Awaitable[None]]] = []  # e.g. invited agents go
         self.reinvite: Reinvite | None = None  # a reopened room's agents invited by URL
@@ -132,23 +133,31 @@ class Rooms:
     def has(self, room_id: str) -> bool:
         return room_id in self._rooms
 
+    def deleting(self, room_id: str) -> bool:
+        """A delete of this room is under way (its record may already be gone)."""
+        return room_id in self._deleting
+
     def all(self) -> list[Room]:
         return list(self._rooms.values())
 
     async def delete(self, room_id: str) -> None:
         """Off the record first (no removal: 503 and the room goes on), then closed."""
         room = self.get(room_id)
+        self._deleting.add(room_id)
         try:
-            await self._records.remove(room_id)
-        except RecordFailed as error:
-            raise Unavailable(
-                f"the room could not be deleted (database: {error}); try again"
-            ) from error
-        if self._rooms.pop(room_id, None) is None:
-            return  # a concurrent delete got there first
-        await room.close()
-        self._floors.close(room.context_id)
-        await self._closed(room_id)
+            try:
+                await self._records.remove(room_id)
+            except RecordFailed as error:
+                raise Unavailable(
+                    f"the room could not be deleted (database: {error}); try again"
+                ) from error
+            if self._rooms.pop(room_id, None) is None:
+                return  # a concurrent delete got there first
+            await room.close()
+            self._floors.close(room.context_id)
+            await self._closed(room_id)
+        finally:
+            self._deleting.discard(room_id)
 
     async def aclose(self) -> None:
         """Server shutdown: rooms close but stay on record, to reopen at the next start (or on
