@@ -163,7 +163,10 @@ def _count_packets(pc: RTCPeerConnection, peer: Peer) -> None:
 
 
 class EventLog:
-    """Collects a room's SSE events in the background."""
+    """Collects a room's SSE events in the background. The events the room had kept from
+    before the subscription (the ``subscribed`` snapshot's transcript: turns begun, words
+    played merged per turn, interruptions) follow ``subscribed``, marked ``replayed``, so
+    waiting for a turn that started as the log connected does not miss it."""
 
     def __init__(self, http: httpx.AsyncClient, base: str, room_id: str) -> None:
         self.events: list[dict[str, Any]] = []
@@ -174,7 +177,10 @@ class EventLog:
         async with http.stream("GET", url, timeout=None) as response:
             async for line in response.aiter_lines():
                 if line.startswith("data:"):
-                    self.events.append(json.loads(line[5:]))
+                    event = json.loads(line[5:])
+                    self.events.append(event)
+                    if event["type"] == "subscribed":  # what happened before, in order
+                        self.events += [e | {"replayed": True} for e in event["transcript"]]
                     self._changed.set()
 
     def of(self, kind: str) -> list[dict[str, Any]]:

@@ -69,6 +69,8 @@ class Debate:
     wpm: float = 0.0  # the text speaking clock (0 in voice rooms: speech paces them)
     running: bool = True
     pending: list[Interjection] = field(default_factory=list)
+    # the interjection being answered now, and who its turn is relayed to
+    serving: tuple[Interjection, list[Recipient]] | None = None
 
 
 class ModeratorExecutor(AgentExecutor):
@@ -138,12 +140,17 @@ class ModeratorExecutor(AgentExecutor):
         )
         if debate is not None and debate.running and debate.task_id == task_id:
             debate.running = False
+        said = why.reason if stopping else "Debate canceled."
+        if (
+            debate is not None
+            and debate.task_id != task_id
+            and await self._withdraw(debate, task_id, why)
+        ):
+            said = f"Withdrawn: {why.reason}"  # an interjection, not the debate
         updater = TaskUpdater(event_queue, task_id, context.context_id or "")
         await updater.update_status(
             why.state,  # type: ignore[arg-type]  # the enum's values are its ints
-            message=updater.new_agent_message(
-                [pb.Part(text=why.reason if stopping else "Debate canceled.")]
-            ),
+            message=updater.new_agent_message([pb.Part(text=said)]),
         )
 
     # ── debate ─────────────────────────────────────────────────────────────────
@@ -247,20 +254,46 @@ class ModeratorExecutor(AgentExecutor):
         )
         return "completed"
 
+    async def _withdraw(self, debate: Debate, task_id: str, why: CancelReason) -> bool:
+        """The interjection of task ``task_id`` is canceled (its speaker went on, and the
+        whole sentence is asked next): dropped if waiting, its answer stopped if begun (no
+        more of it written to the withdrawn task). False: no such interjection."""
+        waiting = [i for i in debate.pending if i.recipient.updater.task_id == task_id]
+        debate.pending = [i for i in debate.pending if i not in waiting]
+        if debate.serving is None:
+            return bool(waiting)
+        interjection, audience = debate.serving
+        if interjection.recipient.updater.task_id != task_id:
+            return bool(waiting)
+        audience.remove(interjection.recipient)
+        if (running := self._relay.running.get(debate.task_id)) is not None:
+            service, turn_id = running
+            await service.cancel(turn_id, why)
+        return True
+
     async def _serve_interjections(self, debate: Debate, recipient: Recipient) -> None:
         while debate.pending and debate.running:
+            # chosen once no one holds the floor: a person still speaking may yet withdraw it
+            await debate.floor.wait_for_agents()
+            if not debate.pending or not debate.running:
+                break
             interjection = debate.pending.pop(0)
+            audience = [recipient, interjection.recipient]
+            debate.serving = (interjection, audience)
             service = self._directory.get(interjection.agent)
             assert service is not None
             meta = {"speaker": "user", "topic": debate.topic}
-            result = await self._relay.run(
-                service,
-                interjection.text,
-                meta,
-                [recipient, interjection.recipient],
-                debate.task_id,
-                debate.stage,
-            )
+            try:
+                result = await self._relay.run(
+                    service,
+                    interjection.text,
+                    meta,
+                    audience,
+                    debate.task_id,
+                    debate.stage,
+                )
+            finally:
+                debate.serving = None
             if not interjection.done.done():
                 interjection.done.set_result(result.state)
 

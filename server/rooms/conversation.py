@@ -3,7 +3,8 @@
 A person's utterance is routed to one debater and answered as an A2A task, or, while a
 debate runs, handed to the moderator, who answers it at the next turn boundary. An utterance
 that goes on from one whose answer its speaker cut short is answered with it, as one sentence
-(``server.rooms.resumption``). Every turn
+(``server.rooms.resumption``), in a debate too (the moderator answers both as one
+interjection). Every turn
 started here is claimed for the room's delivery first (``Deliveries.claim``), so it is voiced
 in this room and a cancel reaches this room only.
 """
@@ -86,15 +87,20 @@ class Conversation:
             if answered is not None:
                 answered.cut_by(task_id, who)
             await self.cancel(service.name, task_id, CancelReason("superseded", who, "superseded"))
-        if self.debating:
-            await self._interject(text, who)
-            return None
+        before = None
         if spoken is not None:
             before = resumed(answered, who, spoken.started, self._resume_within)
             if before is not None:
                 text = f"{before.text} {text}"
                 self._events.publish(ev.SentenceResumed(who, text))
             spoken.teach(before, self._setup.vad.end_of_turn)
+        if self.debating:
+            if before is not None and before.asked:  # not to be answered on its own
+                await self._withdraw(before.asked, who)
+            asked = await self._interject(text, who)
+            if spoken is not None:
+                self._answered = Answered(who, text, spoken.stopped, "", asked)
+            return None
         directory = self._setup.directory
         personas = [s.persona for n in self._agents if (s := directory.get(n))]
         answering = directory.get(route(text, personas).agent)
@@ -123,8 +129,9 @@ class Conversation:
             if self.reply is not None and self.reply[1] == turn.task_id:
                 self.reply = None
 
-    async def _interject(self, text: str, who: str) -> None:
-        """Hands the utterance to the running debate; returns once it is queued there."""
+    async def _interject(self, text: str, who: str) -> str:
+        """Hands the utterance to the running debate; returns once it is queued there, with
+        the interjection's task id."""
         root = self._setup.directory.root
         assert root is not None
         turn = await self._start(root, text, {"speaker": who})
@@ -132,6 +139,14 @@ class Conversation:
         self._tasks.spawn(self._follow_interjection(turn, queued))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(queued), INTERJECTION_PATIENCE)
+        return turn.task_id
+
+    async def _withdraw(self, task_id: str, who: str) -> None:
+        """Withdraws an interjection the debate has not answered yet (a resumed sentence's
+        first half: the whole is asked next)."""
+        root = self._setup.directory.root
+        assert root is not None
+        await root.cancel(task_id, CancelReason("superseded", who, "superseded"))
 
     async def _follow_interjection(self, turn: Turn, queued: asyncio.Future[None]) -> None:
         try:

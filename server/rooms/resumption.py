@@ -14,9 +14,11 @@ first. So an utterance *resumes* the one before when
   the policy could have waited out.
 
 Then the next answer is to both utterances' words, as one sentence, and the person's end of
-turn learns to wait longer than that pause (``media.end_of_turn.Patience``). A typed message,
-a debate taking the utterance, or a longer gap starts afresh. Pure: times in, the utterance
-gone on from out.
+turn learns to wait longer than that pause (``media.end_of_turn.Patience``). In a debate,
+"the answer" is whichever debater's turn the person cuts after the utterance (the debate's
+next turn may start in the pause before the interjection's answer does), and the half
+sentence's interjection is withdrawn. A typed message or a longer gap starts afresh. Pure:
+times in, the utterance gone on from out.
 """
 
 from __future__ import annotations
@@ -52,12 +54,13 @@ class Answered:
     who: str
     text: str  # every word answered (a resumed sentence's included)
     stopped: float  # when its voice stopped, on the room's clock
-    reply: str  # the answering task
+    reply: str  # the answering task ("": in a debate, whichever turn comes next)
+    asked: str = ""  # in a debate, the interjection's task (withdrawn when resumed)
     cut: bool = False  # the answer was stopped by ``who`` before it was done
 
     def cut_by(self, task_id: str, by: str) -> None:
         """``by`` stopped task ``task_id`` (an interruption, or a newer utterance)."""
-        if task_id == self.reply and by == self.who:
+        if by == self.who and (task_id == self.reply or not self.reply):
             self.cut = True
 
 

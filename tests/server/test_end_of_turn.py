@@ -7,6 +7,7 @@ not recognition)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -112,6 +113,52 @@ async def test_a_person_answered_inside_a_pause_who_goes_on_is_answered_for_all_
             assert len(log.of("sentence_resumed")) == 1
             await speaker.close()
             await log.close()
+
+
+async def test_in_a_debate_a_person_answered_inside_a_pause_who_goes_on_is_answered_for_all_of_it(
+    tmp_path: Path,
+) -> None:
+    """The same in a debate: the half sentence is an interjection whose answer starts in the
+    pause; the person goes on and cuts it; the moderator is handed the whole sentence."""
+    audio, _ = _paused_sentence()
+    words = [(0.3 + i * 0.4, w) for i, w in enumerate(["trams", "are", "better"])]
+    after = [(0.3, "we"), (0.6, "should")]
+    engines = (TimedSpeechToText(words, after), FakeTextToSpeech(seconds_per_word=0.5))
+    with serve_podium(tmp_path, engines=engines, voice=WORDS_ALONE) as url:
+        async with httpx.AsyncClient(timeout=20) as http:
+            body = {"topic": "Trams", "debate": True, "rounds": 3, "interruptions": 0}
+            room = (await http.post(f"{url}/rooms", json=body)).json()
+            log = EventLog(http, url, room["id"])
+            await log.wait_for("turn_started", timeout=30)  # she speaks into a running debate
+            speaker = await join(http, url, room["id"], "speaker", ScriptedTrack(audio), name="Ann")
+            [resumed] = await log.wait_for("sentence_resumed", timeout=40)
+            assert resumed == resumed | {"who": "Ann", "text": "trams are better we should"}
+            finals = [e["text"] for e in log.of("final_transcript") if not e.get("typed")]
+            assert finals == ["trams are better", "we should"]
+            cut = [e for e in log.of("interrupted") if e.get("by") == "Ann"]
+            assert len(cut) >= 2, "her voice cut the debater, then the turn in her pause"
+            at = log.events.index(resumed)
+
+            def answered(events: list[dict[str, Any]]) -> bool:
+                return any(e["type"] == "turn_started" for e in events[at:])
+
+            await log.wait_until(answered, timeout=30)
+            [answer, *_] = [e for e in log.events[at:] if e["type"] == "turn_started"]
+            await speaker.close()
+            await log.close()
+            await http.delete(f"{url}/rooms/{room['id']}")  # its turns end, and are stored
+            task = await http.get(
+                f"{url}/agents/{answer['agent']}/tasks/{answer['task_id']}",
+                params={"historyLength": 5},
+                headers={"A2A-Version": "1.0"},
+            )
+            asked = [
+                part.get("text")
+                for message in task.json()["history"]
+                if message["role"] == "ROLE_USER"
+                for part in message["parts"]
+            ]
+            assert asked == ["trams are better we should"], "the whole sentence, asked once"
 
 
 @pytest.mark.parametrize(
