@@ -384,6 +384,8 @@ class Room:
         if (reply := self.conversation.reply) is not None:
             turns[reply[1]] = reply[0].name
         why = CancelReason("room closed", "room", "closed")
+        for task_id in turns:  # stopped here first: each ends canceled even if the cancel
+            self.voice.stop(task_id, why)  # below finds no stored task yet (just begun)
         for task_id, agent in turns.items():
             await self.conversation.cancel(agent, task_id, why)
         await self.stop_recording("the room was closed")

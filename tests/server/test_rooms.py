@@ -159,3 +159,34 @@ async def test_websocket_audio_speaker_is_heard_and_hears_the_room(tmp_path: Pat
                     await refused.recv()
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404
             await log.close()
+
+
+async def test_a_room_deleted_as_its_debate_begins_leaves_its_turns_canceled(
+    tmp_path: Path,
+) -> None:
+    """Deleted as the first turn starts (its task perhaps not stored yet): once the DELETE has
+    answered, that turn's task is ``canceled``, saying why (the debate or the room was
+    closed); none runs on."""
+    with serve_podium(tmp_path, rooms=RoomSettings(max_rooms=3)) as url:
+        async with httpx.AsyncClient(timeout=20) as http:
+
+            async def deleted_as_it_begins() -> dict[str, str]:
+                body = {"topic": "Trams", "debate": True, "rounds": 2}
+                room = (await http.post(f"{url}/rooms", json=body)).json()
+                log = EventLog(http, url, room["id"])
+                try:
+                    [turn] = await log.wait_for("turn_started")
+                finally:
+                    await log.close()
+                assert (await http.delete(f"{url}/rooms/{room['id']}")).status_code == 204
+                return {"agent": turn["agent"], "task_id": turn["task_id"]}
+
+            turns = await asyncio.gather(*(deleted_as_it_begins() for _ in range(3)))
+            for turn in turns:
+                task = await http.get(
+                    f"{url}/agents/{turn['agent']}/tasks/{turn['task_id']}",
+                    headers={"A2A-Version": "1.0"},
+                )
+                status = task.json()["status"]
+                assert status["state"] == "TASK_STATE_CANCELED", status
+                assert status["message"]["parts"][0]["text"], "canceled saying why"
