@@ -205,9 +205,6 @@ def test_the_silence_that_ends_a_turn_follows_what_was_said(
     assert config.complete < config.unsure < PAUSE < config.conflicted < config.incomplete
 
 
-SENTENCE = "and mister john dashwood had then leisure to consider how much there might be"
-
-
 @needs_model
 @pytest.mark.parametrize("words_sound_finished", [True, False], ids=["words-finished", "no-words"])
 async def test_a_voice_that_pauses_mid_sentence_is_one_utterance_answered_once_after_its_end(
@@ -236,10 +233,14 @@ async def test_a_voice_that_pauses_mid_sentence_is_one_utterance_answered_once_a
 
 @needs_model
 async def test_a_finished_sentence_is_answered_after_a_short_silence(tmp_path: Path) -> None:
-    """The whole sentence, which the model hears as finished: the turn ends well before the
-    fallback silence (measured on the stream's own clock: the utterance's length)."""
+    """The whole sentence, which the model hears as finished and whose last word ("them")
+    ends it: the turn ends well before the fallback silence (measured on the stream's own
+    clock: the utterance's length). Before, the test gave the recognizer only the first 14
+    of the 21 words, ending "might be", and the words' veto held the end 0.8 s."""
     clip = labelled_speech()[0]
-    words = [(0.3 + i * 0.25, w) for i, w in enumerate(SENTENCE.split())]
+    said = clip.words.split()  # the recording's own words, spread over its speech
+    span = clip.offset - clip.onset
+    words = [(clip.onset + span * (i + 0.5) / len(said), w) for i, w in enumerate(said)]
     engines = (TimedSpeechToText(words), FakeTextToSpeech(seconds_per_word=0.05))
     with serve_podium(tmp_path, engines=engines) as url:
         async with httpx.AsyncClient(timeout=20) as http:
