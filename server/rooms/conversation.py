@@ -82,11 +82,12 @@ class Conversation:
         """Answers an utterance (``spoken``: when its voice began and stopped; None: typed);
         returns the answering agent (None: the debate takes it)."""
         answered, self._answered = self._answered, None
+        superseded = CancelReason("superseded", who, "superseded")
         if self.reply is not None:  # a newer utterance supersedes an answer still coming
             service, task_id = self.reply
             if answered is not None:
                 answered.cut_by(task_id, who)
-            await self.cancel(service.name, task_id, CancelReason("superseded", who, "superseded"))
+            await self.cancel(service.name, task_id, superseded)
         before = None
         if spoken is not None:
             before = resumed(answered, who, spoken.started, self._resume_within)
@@ -95,8 +96,9 @@ class Conversation:
                 self._events.publish(ev.SentenceResumed(who, text))
             spoken.teach(before, self._setup.vad.end_of_turn)
         if self.debating:
-            if before is not None and before.asked:  # not to be answered on its own
-                await self._withdraw(before.asked, who)
+            root = self._setup.directory.root
+            if before is not None and before.asked and root is not None:  # the half sentence
+                await self.cancel(root.name, before.asked, superseded)  # is withdrawn
             asked = await self._interject(text, who)
             if spoken is not None:
                 self._answered = Answered(who, text, spoken.stopped, "", asked)
@@ -140,13 +142,6 @@ class Conversation:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(queued), INTERJECTION_PATIENCE)
         return turn.task_id
-
-    async def _withdraw(self, task_id: str, who: str) -> None:
-        """Withdraws an interjection the debate has not answered yet (a resumed sentence's
-        first half: the whole is asked next)."""
-        root = self._setup.directory.root
-        assert root is not None
-        await root.cancel(task_id, CancelReason("superseded", who, "superseded"))
 
     async def _follow_interjection(self, turn: Turn, queued: asyncio.Future[None]) -> None:
         try:
