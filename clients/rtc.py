@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from aioice.stun import Class
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
@@ -75,18 +76,47 @@ class Peer:
             await asyncio.wait_for(settled.wait(), within)
         self.pc.remove_listener("connectionstatechange", changed)
         if self.pc.connectionState != "connected":
-            senders = [t.sender for t in self.pc.getTransceivers()]
-            dtls = [s.transport.state for s in senders if s.transport]
             raise ConnectionError(
-                f"peer {self.participant_id} did not connect within {within:.0f} s: connection "
-                f"{self.pc.connectionState}, ICE {self.pc.iceConnectionState}, DTLS {dtls}"
+                f"peer {self.participant_id} did not connect within {within:.0f} s: {self.states()}"
             )
+
+    def states(self) -> str:
+        """The connection, ICE and DTLS states, as text (for a failure's message)."""
+        senders = [t.sender for t in self.pc.getTransceivers()]
+        dtls = [s.transport.state for s in senders if s.transport]
+        return (
+            f"connection {self.pc.connectionState}, ICE {self.pc.iceConnectionState}, DTLS {dtls}"
+        )
 
     async def close(self) -> None:
         if self.reader:
             self.reader.cancel()
             await asyncio.wait({self.reader})  # (a cancel of the caller still propagates)
         await self.pc.close()
+
+    def answer_late(self, seconds: float) -> None:
+        """The link gets slow: this peer's answers to ICE checks leave ``seconds`` late (as
+        over a satellite hop or a congested mobile link); its media is not held up."""
+        loop = asyncio.get_running_loop()
+        for transceiver in self.pc.getTransceivers():
+            ice = transceiver.receiver.transport.transport
+            for protocol in ice._connection._protocols:
+                send = protocol.send_stun
+
+                def late(
+                    message: Any, addr: Any, send: Any = send, protocol: Any = protocol
+                ) -> None:
+                    if message.message_class != Class.RESPONSE:
+                        send(message, addr)
+                        return
+
+                    def later() -> None:
+                        if protocol.transport is not None:  # (not closed meanwhile)
+                            send(message, addr)
+
+                    loop.call_later(seconds, later)
+
+                protocol.send_stun = late  # type: ignore[method-assign]
 
     def vanish(self) -> None:
         """The network drops away (no BYE, no DTLS close): the peer's sockets go quiet."""

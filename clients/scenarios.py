@@ -25,7 +25,7 @@ import numpy.typing as npt
 from clients.fixtures import labelled_speech, noise
 from clients.noise_corpus import RATE, sound, to_pcm, voiced_level_dbfs
 from clients.rtc import EventLog, Peer, join
-from clients.tracks import CueTrack
+from clients.tracks import CueTrack, StalledTrack
 
 Pcm = npt.NDArray[np.int16]
 
@@ -195,12 +195,16 @@ async def _act(act: Act, track: CueTrack, peers: dict[str, Peer]) -> None:
     if act.sound is not None:
         pcm, onset = act.sound
         track.play(pcm, onset)
-    if act.leave_after is not None:
-        assert act.sound is not None
-        await asyncio.sleep(act.sound[1] + act.leave_after)  # mid-utterance, by the script
-        await peers.pop(act.who).close()
-        return
-    await track.played.wait()
+    try:
+        if act.leave_after is not None:
+            assert act.sound is not None
+            await track.sent(act.sound[1] + act.leave_after)  # mid-utterance, by the script
+            await peers.pop(act.who).close()
+            return
+        await track.finished()
+    except StalledTrack as error:
+        peer = peers[act.who]
+        raise StalledTrack(f"{act.who} ({peer.participant_id}): {error}; {peer.states()}") from None
 
 
 async def _stats(http: httpx.AsyncClient, url: str, room_id: str) -> dict[str, Any]:

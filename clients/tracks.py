@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import fractions
 import time
+from collections.abc import Callable
 
 import av
 import numpy as np
@@ -56,6 +57,10 @@ class ScriptedTrack(MediaStreamTrack):
         return frame
 
 
+class StalledTrack(ConnectionError):
+    """A track's sender stopped taking frames before its clip's end."""
+
+
 class CueTrack(MediaStreamTrack):
     """Silent until ``play`` is called; then plays a 16 kHz clip in real time."""
 
@@ -70,6 +75,7 @@ class CueTrack(MediaStreamTrack):
         self.onset_at: float | None = None  # monotonic time the clip's labelled onset was sent
         self.played = asyncio.Event()  # the clip has been sent to its end
         self.played.set()
+        self._pulled = asyncio.Event()  # the sender took a frame
 
     def play(self, pcm: np.ndarray, onset: float = 0.0) -> None:
         """Starts ``pcm`` at the next frame; ``onset``: seconds into the clip speech begins."""
@@ -78,12 +84,32 @@ class CueTrack(MediaStreamTrack):
         self.played.clear()
         self.onset_at = time.monotonic() + 0.02 + onset
 
+    async def finished(self, stall: float = 3.0) -> None:
+        """Waits until the clip has been sent to its end; raises ``StalledTrack`` if the
+        peer's sender takes no frame for ``stall`` seconds (its connection went away)."""
+        await self._until(lambda: self.played.is_set(), stall)
+
+    async def sent(self, seconds: float, stall: float = 3.0) -> None:
+        """Waits until the clip has been sent ``seconds`` into it (the sender's clock, not
+        the wall's: a busy loop sends late); raises ``StalledTrack`` as ``finished`` does."""
+        samples = round(seconds * RATE)
+        await self._until(lambda: self._pts - self._clip_pts >= samples, stall)
+
+    async def _until(self, done: Callable[[], bool], stall: float) -> None:
+        while not done():
+            self._pulled.clear()
+            try:
+                await asyncio.wait_for(self._pulled.wait(), stall)
+            except TimeoutError:
+                raise StalledTrack(f"no frame was taken for {stall:.0f} s mid-clip") from None
+
     async def recv(self) -> av.AudioFrame:
         if self._start is None:
             self._start = time.monotonic()
         wait = self._start + self._pts / RATE - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
+        self._pulled.set()
         offset = self._pts - self._clip_pts
         chunk = self._clip[offset : offset + SAMPLES] if offset >= 0 else self._clip[:0]
         if offset >= len(self._clip):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import aioice.ice
 import av
 import numpy as np
 from aiortc.jitterbuffer import MAX_MISORDER, JitterBuffer, JitterFrame
@@ -62,12 +61,3 @@ def set_jitter_depth(receiver: RTCRtpReceiver, packets: int) -> None:
     aiortc's default is 4 (80 ms of latency in front of the VAD)."""
     buffer = ArrivalOrder() if packets <= 0 else JitterBuffer(capacity=16, prefetch=packets)
     receiver._RTCRtpReceiver__jitter_buffer = buffer  # type: ignore[attr-defined]
-
-
-def set_peer_timeout(seconds: float) -> None:
-    """A peer that stops answering ICE consent checks (RFC 7675) for about ``seconds`` is
-    closed. aioice's default is six failed checks five seconds apart: half a minute of a
-    vanished participant still counted in the room."""
-    checks = 3
-    aioice.ice.CONSENT_FAILURES = checks
-    aioice.ice.CONSENT_INTERVAL = max(1, round(seconds / checks))

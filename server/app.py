@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.telemetry import TelemetryConfig
 
 from agents.executor import DebaterExecutor
-from media.inbound import set_peer_timeout
+from media import consent
 from media.metronome import Metronome
 from media.openai_speech import OpenAISpeechToText, OpenAITextToSpeech
 from media.spoken_reply import output_type, spoken
@@ -104,7 +104,7 @@ def create_app(
     hub = StreamHub(runtime)
     metrics = Metrics()
     stt, tts = engines or speech_engines(settings)
-    set_peer_timeout(settings.rooms.peer_timeout)
+    consent.install(settings.rooms.peer_timeout)
     recordings = RecordingStore(runtime.database)
     setup = RoomSetup(
         runtime.directory,

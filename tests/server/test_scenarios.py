@@ -12,9 +12,11 @@ fails its case instead of holding the suite up.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -64,10 +66,33 @@ def _in_thread(url: str, chosen: list[Scenario]) -> dict[str, Result]:
     return results
 
 
+@dataclass
+class Run:
+    results: dict[str, Result]
+    log: list[str] = field(default_factory=list)  # what the run logged, for a failure
+
+
+class _Lines(logging.Handler):
+    """Keeps the run's log lines: every WARNING, and aioice's INFO past connecting (consent
+    expiry, closes)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        connecting = " Check CandidatePair" in message or message.endswith("ICE completed")
+        if record.levelno >= logging.WARNING or (
+            record.name.startswith("aioice") and not connecting
+        ):
+            self.lines.append(f"{record.levelname} {record.name}: {message}")
+
+
 @pytest.fixture(scope="module")
-def outcomes(
+def run_all(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Result]]:
+) -> Iterator[Run]:
     """The outcome of every scenario selected in this session, run at once."""
     selected = {
         item.callspec.params["scenario"].name
@@ -76,8 +101,16 @@ def outcomes(
     }
     chosen = [s for s in CORPUS if s.name in selected]
     data: Path = tmp_path_factory.mktemp("scenarios")
-    with serve_podium(data, rooms=RoomSettings(max_rooms=max(1, len(chosen)))) as url:
-        yield _in_thread(url, chosen)
+    lines, ice = _Lines(), logging.getLogger("aioice")
+    level = ice.level
+    logging.getLogger().addHandler(lines)
+    ice.setLevel(logging.INFO)
+    try:
+        with serve_podium(data, rooms=RoomSettings(max_rooms=max(1, len(chosen)))) as url:
+            yield Run(_in_thread(url, chosen), lines.lines)
+    finally:
+        ice.setLevel(level)
+        logging.getLogger().removeHandler(lines)
 
 
 def _case_id(scenario: Scenario) -> str:
@@ -85,11 +118,14 @@ def _case_id(scenario: Scenario) -> str:
 
 
 @pytest.mark.parametrize("scenario", CORPUS, ids=[_case_id(s) for s in CORPUS])
-def test_scenario_ends_as_a_person_would_expect(
-    scenario: Scenario, outcomes: dict[str, Result]
-) -> None:
-    outcome = outcomes[scenario.name]
+def test_scenario_ends_as_a_person_would_expect(scenario: Scenario, run_all: Run) -> None:
+    outcome = run_all.results[scenario.name]
+    logged = "\n".join(run_all.log[-40:])
     if isinstance(outcome, BaseException):
-        raise AssertionError(f"{scenario.name} did not run to its end") from outcome
+        raise AssertionError(f"{scenario.name} did not run to its end; logged:\n{logged}") from (
+            outcome
+        )
     misses = outcome.misses(scenario.expect)
-    assert misses == [], f"{misses}; heard {outcome.heard}; story {outcome.story}"
+    assert misses == [], (
+        f"{misses}; heard {outcome.heard}; story {outcome.story}; logged:\n{logged}"
+    )
