@@ -26,11 +26,14 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy agents media server store clients
 	$(VENV)/bin/ruff format --check .
 
-# The type check runs beside the tests (they leave a core mostly idle); both must pass.
+# Tests run on two workers, one module each at a time (most of a test is real-time audio, so
+# two share two cores), longest first (tests/conftest.py). The type check runs beside them
+# at low priority, on what they leave idle; both must pass.
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy agents media server store clients & types=$$!; \
-	  $(VENV)/bin/pytest -q --durations=15; tests=$$?; \
+	nice -n 15 $(VENV)/bin/mypy agents media server store clients & types=$$!; \
+	  $(VENV)/bin/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15; \
+	  tests=$$?; \
 	  wait $$types; typed=$$?; \
 	  [ $$typed -eq 0 ] || echo "mypy found problems (above)"; \
 	  exit $$(( tests || typed ))

@@ -29,7 +29,6 @@ def _serve(args: argparse.Namespace) -> int:
     configure_tracing()  # before the a2a-sdk is imported (server.app)
     from pydantic import ValidationError
 
-    from server.app import create_app
     from server.settings import Settings
 
     overrides: dict[str, object] = {}
@@ -66,6 +65,8 @@ def _serve(args: argparse.Namespace) -> int:
     if problem:
         print(f"podium: {problem}", file=sys.stderr)
         return 2
+    from server.app import create_app  # (after the checks: a mistake is told at once)
+
     print(f"Podium on {settings.base_url}  (data in {settings.data_dir.resolve()})", flush=True)
     app = create_app(settings)
     config = uvicorn.Config(

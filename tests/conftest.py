@@ -15,6 +15,30 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "speech"
 
 HANG_GRACE = 60.0  # seconds past a test's own timeout before the run is ended as hung
 
+# The longest modules (a minute or more of real-time audio, a browser, a load) run first, so
+# that with the suite split over workers (``make test``: one module per worker at a time, in
+# this order) no worker is left alone with a long one at the end.
+LONGEST_FIRST = (
+    "tests/store/test_store_load.py",
+    "tests/server/test_scenarios.py",
+    "tests/browser/test_page.py",
+    "tests/server/test_end_of_turn.py",
+    "tests/server/test_audience.py",
+    "tests/server/test_recordings.py",
+    "tests/server/test_bad_input.py",
+    "tests/server/test_rooms.py",
+    "tests/server/test_bargein.py",
+    "tests/replicas/test_recordings.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
