@@ -14,12 +14,15 @@ aioice's for every connection in the process."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from dataclasses import dataclass
 
 import aioice.ice
 from aioice import stun
+
+log = logging.getLogger(__name__)
 
 RETRANSMISSIONS = 2  # a check is sent at 0, 0.5 and 1.5 s and given up at 3.5 s (STUN's RTO)
 
@@ -84,5 +87,6 @@ async def _query_consent(self: aioice.ice.Connection) -> None:
     finally:
         for task in checks:
             task.cancel()
+    log.info("a peer gave no answer to consent checks for %.1f s: closing it", consent.timeout)
     self._query_consent_task = None  # close() must not cancel this task, which runs it
     await self.close()

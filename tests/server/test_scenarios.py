@@ -73,7 +73,7 @@ class Run:
 
 
 class _Lines(logging.Handler):
-    """Keeps the run's log lines: every WARNING, and aioice's INFO past connecting (consent
+    """Keeps the run's log lines: every WARNING, and ICE's INFO past connecting (consent
     expiry, closes)."""
 
     def __init__(self) -> None:
@@ -84,7 +84,7 @@ class _Lines(logging.Handler):
         message = record.getMessage()
         connecting = " Check CandidatePair" in message or message.endswith("ICE completed")
         if record.levelno >= logging.WARNING or (
-            record.name.startswith("aioice") and not connecting
+            record.name.startswith(("aioice", "media.consent")) and not connecting
         ):
             self.lines.append(f"{record.levelname} {record.name}: {message}")
 
@@ -101,15 +101,17 @@ def run_all(
     }
     chosen = [s for s in CORPUS if s.name in selected]
     data: Path = tmp_path_factory.mktemp("scenarios")
-    lines, ice = _Lines(), logging.getLogger("aioice")
-    level = ice.level
+    lines, ice = _Lines(), [logging.getLogger(name) for name in ("aioice", "media.consent")]
+    levels = [logger.level for logger in ice]
     logging.getLogger().addHandler(lines)
-    ice.setLevel(logging.INFO)
+    for logger in ice:
+        logger.setLevel(logging.INFO)
     try:
         with serve_podium(data, rooms=RoomSettings(max_rooms=max(1, len(chosen)))) as url:
             yield Run(_in_thread(url, chosen), lines.lines)
     finally:
-        ice.setLevel(level)
+        for logger, level in zip(ice, levels, strict=True):
+            logger.setLevel(level)
         logging.getLogger().removeHandler(lines)
 
 
