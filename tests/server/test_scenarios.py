@@ -3,16 +3,15 @@ on loopback, each held to what a person would expect (ducked or not, interrupted
 answered or not).
 
 Every scenario is its own test case (``-k two-people-at-once`` reruns one alone). The scenarios
-selected in a session run at once, each in a room of its own on one server with the offline
-engines (one run of the corpus costs what its longest scenario does); each case then reads its
-own outcome. The run has a hard deadline in its own thread, so a scenario that never ends
-fails its case instead of holding the suite up.
+selected in a session run at once, each in a room of its own on one server (in its own
+process) with the offline engines (one run of the corpus costs what its longest scenario
+does); each case then reads its own outcome. The run has a hard deadline in its own thread,
+so a scenario that never ends fails its case instead of holding the suite up.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -23,8 +22,7 @@ import httpx
 import pytest
 
 from clients.scenarios import CORPUS, Outcome, Scenario, run
-from server.settings import RoomSettings
-from tests.serving import serve_podium
+from tests.serving import podium_process
 
 SCENARIO_SECONDS = 150.0  # one scenario, start to end, on a loaded two-core machine
 RUN_SECONDS = SCENARIO_SECONDS + 30.0  # the whole concurrent run, cleanup included
@@ -72,28 +70,19 @@ class Run:
     log: list[str] = field(default_factory=list)  # what the run logged, for a failure
 
 
-class _Lines(logging.Handler):
-    """Keeps the run's log lines: every WARNING, and ICE's INFO past connecting (consent
-    expiry, closes)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        connecting = " Check CandidatePair" in message or message.endswith("ICE completed")
-        if record.levelno >= logging.WARNING or (
-            record.name.startswith(("aioice", "media.consent")) and not connecting
-        ):
-            self.lines.append(f"{record.levelname} {record.name}: {message}")
+def _notable(line: str) -> bool:
+    """A server log line worth showing with a failure: a warning or worse, or a peer closed
+    for want of consent."""
+    return line.startswith(("WARNING", "ERROR", "CRITICAL")) or "consent" in line
 
 
 @pytest.fixture(scope="module")
 def run_all(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Run]:
-    """The outcome of every scenario selected in this session, run at once."""
+    """The outcome of every scenario selected in this session, run at once. The server runs
+    in its own process, as it would for people in their browsers: the scenario peers and
+    the rooms do not share one interpreter lock."""
     selected = {
         item.callspec.params["scenario"].name
         for item in request.session.items
@@ -101,18 +90,14 @@ def run_all(
     }
     chosen = [s for s in CORPUS if s.name in selected]
     data: Path = tmp_path_factory.mktemp("scenarios")
-    lines, ice = _Lines(), [logging.getLogger(name) for name in ("aioice", "media.consent")]
-    levels = [logger.level for logger in ice]
-    logging.getLogger().addHandler(lines)
-    for logger in ice:
-        logger.setLevel(logging.INFO)
-    try:
-        with serve_podium(data, rooms=RoomSettings(max_rooms=max(1, len(chosen)))) as url:
-            yield Run(_in_thread(url, chosen), lines.lines)
-    finally:
-        for logger, level in zip(ice, levels, strict=True):
-            logger.setLevel(level)
-        logging.getLogger().removeHandler(lines)
+    log = data / "server.log"
+    rooms = str(max(1, len(chosen)))
+    with podium_process(
+        data, log=log, PODIUM_ROOMS__MAX_ROOMS=rooms, PODIUM_DEBATE__TEXT_WPM="0"
+    ) as (url, _):
+        results = _in_thread(url, chosen)
+    lines = log.read_text(errors="replace").splitlines()
+    yield Run(results, [line for line in lines if _notable(line)])
 
 
 def _case_id(scenario: Scenario) -> str:
