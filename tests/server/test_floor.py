@@ -1,5 +1,6 @@
 """Floor bugs a user hits, on loopback with real aiortc peers: a speaker who leaves
-mid-utterance, an utterance with no words, and a late joiner's view of the room."""
+mid-utterance, an utterance with no words, words a slow recognizer gives only at the end,
+and a late joiner's view of the room."""
 
 from __future__ import annotations
 
@@ -113,3 +114,27 @@ async def test_a_late_joiner_sees_the_turns_so_far_and_the_running_turn(tmp_path
             assert running["text"] + live == whole
             await early.close()
             await late.close()
+
+
+async def test_words_that_come_after_the_debater_resumed_still_cut_it_and_are_answered(
+    tmp_path: Path,
+) -> None:
+    """A slow recognizer: no word while the person speaks (the floor resumes the debater after
+    1.5 s of voice with none), then the final transcript has them: the debater is cut and the
+    person is answered."""
+    slow = FakeSpeechToText(["trams", "are", "better"], seconds_per_word=60.0)
+    with serve_podium(tmp_path, engines=(slow, FakeTextToSpeech())) as url:
+        async with httpx.AsyncClient(timeout=20) as http:
+            _, log, track, peer, turn = await _agent_speaking(http, url, "Cy")
+            clip = labelled_speech()[1]  # 2.5 s of voice
+            track.play(clip.pcm, clip.onset)
+            [resumed] = await log.wait_for("resumed", timeout=15)
+            assert resumed["reason"] == "no words" and resumed["task_id"] == turn["task_id"]
+            [final] = await log.wait_for("final_transcript", who="Cy", typed=False, timeout=15)
+            assert final["text"] == "trams are better" and final["ignored"] is None
+            [cut] = await log.wait_for("interrupted", task_id=turn["task_id"], timeout=10)
+            assert cut["reason"] == "utterance"
+            answers = await log.wait_for("turn_started", count=2, timeout=20)
+            assert answers[-1]["task_id"] != turn["task_id"]
+            await log.close()
+            await peer.close()
