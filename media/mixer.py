@@ -79,14 +79,19 @@ class Mixer:
         """The next 20 ms of the mix, and the seconds of an overlap (of two or more agents'
         voices) that just ended."""
         mix = np.zeros(OUT_FRAME, np.int32)
-        audible = 0
+        heard: list[VoiceChannel] = []
         for key, channel in list(self._voices.items()):
             pcm = channel.read()
             if pcm is not None:
                 mix += pcm
-                audible += int(np.abs(pcm).max()) > AUDIBLE
+                if int(np.abs(pcm).max()) > AUDIBLE:
+                    heard.append(channel)
             if key in self._retiring and channel.drained:
                 self.remove(key)
+        for channel in self._voices.values():  # a cut voice trails off under its interrupter
+            if channel.holding and any(other is not channel for other in heard):
+                channel.other_heard()
+        audible = len(heard)
         ended = None
         if audible > 1:
             self._overlap += 1

@@ -53,6 +53,7 @@ class VoiceChannel:
         self.samples_played = 0
         self._fade_left = 0  # frames left of a trailing fade-out (0: not fading)
         self._fade_total = 0
+        self._hold_left = 0  # frames the fade may still wait for another voice to be heard
 
     def enqueue(self, speech: Speech, text: str) -> None:
         """Queues a phrase (resampled here unless it is at 48 kHz already; see ``at_48k``)."""
@@ -76,15 +77,28 @@ class VoiceChannel:
     def resume(self) -> None:
         self.paused = False
 
-    def fade(self, seconds: float) -> None:
-        """Trails off over ``seconds`` and then ends; no more words count as heard."""
+    def fade(self, seconds: float, under: float = 0.0) -> None:
+        """Trails off over ``seconds`` and then ends; no more words count as heard. With
+        ``under``, the voice goes on at its level until another voice is heard
+        (``other_heard``), for at most ``under`` seconds, and trails off under it: a cut-in
+        overlaps however long the interrupter takes to sound."""
         frames = round(seconds * OUT_RATE / OUT_FRAME)
         if frames <= 0 or self.paused:
             self.flush()
             return
         self._fade_total = self._fade_left = frames
+        self._hold_left = round(under * OUT_RATE / OUT_FRAME)
         self._closed = True
         self._played.put_nowait(None)
+
+    @property
+    def holding(self) -> bool:
+        """Cut, and waiting for another voice before it trails off."""
+        return self._fade_total > 0 and self._hold_left > 0
+
+    def other_heard(self) -> None:
+        """Another voice is heard: a holding voice trails off from now."""
+        self._hold_left = 0
 
     def read(self) -> Pcm | None:
         """The next 20 ms of this voice, or None when nothing is queued (or paused)."""
@@ -109,7 +123,11 @@ class VoiceChannel:
                 if not self._segments and self._closed:
                     self._played.put_nowait(None)
         self.samples_played += filled
-        if self._fade_total:
+        if self._fade_total and self._hold_left > 0:  # at its level until another is heard
+            self._hold_left -= 1
+            if not self._segments:
+                self._fade_total = self._hold_left = 0
+        elif self._fade_total:
             ramp = np.linspace(self._fade_left, self._fade_left - 1, OUT_FRAME, endpoint=False)
             out = (out * (ramp / self._fade_total)).astype(np.int16)
             self._fade_left -= 1

@@ -27,6 +27,11 @@ from server.rooms.room_setup import RoomSetup
 from server.rooms.stats import RoomStats
 from server.rooms.turn_timing import TurnTiming
 
+# A debater cut by another goes on at its level until the interrupter is heard, at most this
+# long, then trails off under it (``why.trail``): the cut-in overlaps however long the
+# interrupter's first words take to synthesize.
+UNDER_WITHIN = 1.0
+
 
 class RoomVoice:
     def __init__(
@@ -75,7 +80,7 @@ class RoomVoice:
         if channel is None:  # not speaking yet: it ends before its first word
             return
         if why.trail > 0 and not channel.paused:
-            channel.fade(why.trail)
+            channel.fade(why.trail, under=UNDER_WITHIN)
         else:
             channel.flush()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import av
 import numpy as np
+import pytest
 
 from media.live import LiveVoice
 from media.mixer import Mixer
@@ -84,3 +85,29 @@ def test_a_quiet_microphone_adds_nothing_and_is_not_a_part_of_the_frame() -> Non
     mixer.add_person("p1", person(40))  # an open microphone in a quiet room
     frame, _ = mixer.tick()
     assert frame.people == {} and not frame.everyone().any()
+
+
+def test_a_cut_voice_goes_on_until_its_interrupter_is_heard_then_trails_off_under_it() -> None:
+    mixer = Mixer()
+    cut = voice(2.0)
+    mixer.add("cut", cut)
+    cut.fade(0.1, under=1.0)  # 5 frames of trail, after up to 50 frames of waiting
+    levels = [int(np.abs(mixer.tick()[0].everyone()).max()) for _ in range(10)]
+    assert levels == [8000] * 10, "at its level while the interrupter is not yet heard"
+    mixer.add("interrupter", voice(1.0, level=4000))
+    ticks = [mixer.tick() for _ in range(8)]
+    assert ticks[0][0].everyone().max() == 12000, "both heard at once"
+    assert not cut.holding and cut.drained, "trailed off under the interrupter"
+    overlaps = [overlap for _, overlap in ticks if overlap is not None]
+    assert overlaps == [pytest.approx(0.12)], "the frame they meet in, then the 0.1 s trail"
+
+
+def test_a_cut_voice_whose_interrupter_is_never_heard_trails_off_after_its_wait() -> None:
+    mixer = Mixer()
+    cut = voice(2.0)
+    mixer.add("cut", cut)
+    cut.fade(0.1, under=0.2)  # 10 frames of waiting, then 5 of trail
+    levels = [int(np.abs(mixer.tick()[0].everyone()).max()) for _ in range(16)]
+    assert levels[:11] == [8000] * 11, "its wait, then a trail that starts at its level"
+    assert 0 < levels[11] < 8000 and levels[15] == 0
+    assert cut.drained
