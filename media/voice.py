@@ -123,7 +123,7 @@ class VoiceChannel:
                 if not self._segments and self._closed:
                     self._played.put_nowait(None)
         self.samples_played += filled
-        if self._fade_total and self._hold_left > 0:  # at its level until another is heard
+        if self.holding:  # at its level until another voice is heard
             self._hold_left -= 1
             if not self._segments:
                 self._fade_total = self._hold_left = 0
