@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +32,9 @@ from server.rooms.resumption import Answered, Spoken, resumed
 from server.rooms.room_setup import RoomSetup
 
 INTERJECTION_PATIENCE = 10.0  # seconds to wait for a running debate to queue an utterance
+SLOW_ANSWER = 8.0  # seconds an utterance's answer may take to start before a warning says where
+
+log = logging.getLogger(__name__)
 
 
 class Conversation:
@@ -59,6 +63,7 @@ class Conversation:
         self._debate_lock = asyncio.Lock()
         self._announced = asyncio.Event()  # a starting debate's DebateStarted is out
         self._announced.set()
+        self._step = ""  # where the latest utterance's answer is, for a slow answer's warning
 
     @property
     def debate_task_id(self) -> str | None:
@@ -80,13 +85,27 @@ class Conversation:
 
     async def say(self, text: str, who: str, spoken: Spoken | None = None) -> str | None:
         """Answers an utterance (``spoken``: when its voice began and stopped; None: typed);
-        returns the answering agent (None: the debate takes it)."""
+        returns the answering agent (None: the debate takes it). An answer that has not
+        started after ``SLOW_ANSWER`` seconds is logged with the step it waits on."""
+        answer = asyncio.ensure_future(self._say(text, who, spoken))
+        try:
+            done, _ = await asyncio.wait({answer}, timeout=SLOW_ANSWER)
+            if not done:
+                log.warning(
+                    "%s's utterance is not answered after %.0f s: %s", who, SLOW_ANSWER, self._step
+                )
+            return await answer
+        finally:
+            answer.cancel()  # (when this is canceled while it waits)
+
+    async def _say(self, text: str, who: str, spoken: Spoken | None) -> str | None:
         answered, self._answered = self._answered, None
         superseded = CancelReason("superseded", who, "superseded")
         if self.reply is not None:  # a newer utterance supersedes an answer still coming
             service, task_id = self.reply
             if answered is not None:
                 answered.cut_by(task_id, who)
+            self._step = f"canceling the reply it supersedes ({service.name}, task {task_id})"
             await self.cancel(service.name, task_id, superseded)
         before = None
         if spoken is not None:
@@ -98,7 +117,9 @@ class Conversation:
         if self.debating:
             root = self._setup.directory.root
             if before is not None and before.asked and root is not None:  # the half sentence
+                self._step = f"withdrawing the half sentence (task {before.asked})"
                 await self.cancel(root.name, before.asked, superseded)  # is withdrawn
+            self._step = "handing it to the debate"
             asked = await self._interject(text, who)
             if spoken is not None:
                 self._answered = Answered(who, text, spoken.stopped, "", asked)
@@ -107,7 +128,9 @@ class Conversation:
         personas = [s.persona for n in self._agents if (s := directory.get(n))]
         answering = directory.get(route(text, personas).agent)
         assert answering is not None
+        self._step = f"starting {answering.name}'s answer"
         turn = await self._start(answering, text, {"speaker": who})
+        self._step = f"{answering.name}'s answer started (task {turn.task_id})"
         self.reply = (answering, turn.task_id)
         if spoken is not None:
             self._answered = Answered(who, text, spoken.stopped, turn.task_id)

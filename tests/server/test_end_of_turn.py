@@ -152,9 +152,11 @@ async def test_in_a_debate_a_person_answered_inside_a_pause_who_goes_on_is_answe
                 params={"historyLength": 5},
                 headers={"A2A-Version": "1.0"},
             )
+            stored = task.json()
+            assert "history" in stored, f"{answer}: {task.status_code} {task.text[:600]}"
             asked = [
                 part.get("text")
-                for message in task.json()["history"]
+                for message in stored["history"]
                 if message["role"] == "ROLE_USER"
                 for part in message["parts"]
             ]
