@@ -31,8 +31,8 @@ pytestmark = pytest.mark.skipif(
     reason="system Chromium not found (apt-get install chromium; .ci/run installs it)",
 )
 # The browser stands in for a person's own machine. Here it shares two cores with the server
-# under test and with the other worker's real-time tests; at its start it runs a dozen
-# threads at once and held another worker's process off the CPU for up to 0.6 s.
+# under test and with the other worker's real-time tests, and it held a test process off the
+# CPU for up to 0.6 s at a time (README: "A browser that took the CPU").
 BROWSER_NICE = 10
 
 
@@ -45,8 +45,8 @@ def chromium_executable() -> str:
     script = Path(folder) / "chromium"
     script.write_text(
         "#!/bin/sh\n"
-        # Its own session (Playwright starts it so) is its own autogroup, which the kernel
-        # shares the CPU with as with the whole suite whatever the nice of its threads.
+        # Playwright starts it in a session of its own: an autogroup, which the kernel gives
+        # as much CPU as the whole suite's session, whatever the nice of its threads.
         f"echo {BROWSER_NICE} 2>/dev/null > /proc/self/autogroup || true\n"
         f'exec nice -n {BROWSER_NICE} "{CHROMIUM}" "$@"\n'
     )
