@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(
 # The browser stands in for a person's own machine. Here it shares two cores with the server
 # under test and with the other worker's real-time tests, and it held a test process off the
 # CPU for up to 0.6 s at a time (README: "A browser that took the CPU").
-BROWSER_NICE = 10
+BROWSER_NICE = 5
 
 
 @functools.cache
