@@ -86,7 +86,8 @@ class _Worker:
                 return
             try:
                 self._conn.recv()  # ("ready", "")
-            except (EOFError, OSError) as error:
+            # TypeError: ``close`` (the server stopping) closed the connection under the read
+            except (EOFError, OSError, TypeError) as error:
                 self._dead = True
                 raise RecognitionError("the speech recognition worker died") from error
             self._ready = True
