@@ -46,6 +46,15 @@ VOICES = ("en-us", "en-us+f3", "en-gb+m3")
 
 
 ONCE = EndOfTurnConfig(judgments=1)  # one judgment per pause (the policy before)
+# The anchors' default policies on this detector, their words not weighed (``--anchors``):
+# pipecat judges Smart Turn once, when its VAD stops after 0.2 s of silence, and ends the turn
+# if the model says finished (p > 0.5), otherwise after SmartTurnParams.stop_secs (3 s);
+PIPECAT = EndOfTurnConfig(
+    complete=0.2, unsure=0.2, judge_after=0.2, judgments=1, sure=0.5, doubt=0.5, fallback=3.0
+)
+# LiveKit Agents without its turn-detector model ends a turn max(VAD silence, min_delay) after
+# the last speech: Silero's min_silence_duration 0.55 s, endpointing min_delay 0.5 s.
+LIVEKIT_VAD = EndOfTurnConfig(complete=0.55, unsure=0.55, incomplete=0.55)
 
 
 @dataclass(frozen=True)
@@ -134,10 +143,12 @@ def play(
     model: turn_model.TurnModel | None,
     true_end: float,
     patience: Patience | None = None,
+    heard: bool = True,
 ) -> Outcome:
     """Plays ``audio`` (the sentence ends at ``true_end``, its last word as ``words[-1]``).
     An end inside the last word's second half is its true end (the detector may take a weak
-    tail, the "s" of "clubs", for silence): the silence waited is then negative."""
+    tail, the "s" of "clubs", for silence): the silence waited is then negative. ``heard``:
+    the words reach the end of turn (False: the voice alone decides, as in the anchors)."""
     last_half = (words[-1][1] + words[-1][2]) / 2
     COSTS.speech += words[-1][2] - words[0][1]
     segmenter = VadSegmenter(config)
@@ -156,7 +167,7 @@ def play(
                 return Outcome(False, t - true_end)
         if not segmenter.speaking:
             continue
-        if segmenter.silent > 0 and not paused:  # a pause began: its words so far
+        if heard and segmenter.silent > 0 and not paused:  # a pause began: its words so far
             # a word is heard once half of it is (a recognizer flushed at the pause offers
             # its best guess at the word it was in: the VAD may hear a weak end as silence)
             segmenter.hear(" ".join(w for w, start, end in words if (start + end) / 2 <= t))
@@ -182,6 +193,7 @@ def corpus_runs(
     model: turn_model.TurnModel | None,
     kinds: tuple[str, ...],
     levels: tuple[float, ...],
+    heard: bool = True,
 ) -> tuple[dict[float, list[bool]], list[float | None]]:
     cut_offs: dict[float, list[bool]] = {p: [] for p in PAUSES}
     ends: list[float | None] = []
@@ -193,11 +205,11 @@ def corpus_runs(
                 gain = 10 ** (gain_db / 20)
                 pcm = np.clip(sentence.pcm * gain, -32768, 32767).astype(np.int16)
                 hiss_level = speech_level + gain_db - 35  # about -40 dBFS under this speech
-                tail = background(kind, 2.0, hiss_level)
+                tail = background(kind, max(2.0, config.end_of_turn.fallback + 0.6), hiss_level)
                 last = sentence.words[-1][2]
                 whole = np.concatenate([pcm[: int(last * IN_RATE)], tail])
                 before = dataclasses.replace(COSTS)
-                outcome = play(whole, list(sentence.words), config, model, last)
+                outcome = play(whole, list(sentence.words), config, model, last, heard=heard)
                 AS_SPOKEN.judgments += COSTS.judgments - before.judgments
                 AS_SPOKEN.cpu += COSTS.cpu - before.cpu
                 AS_SPOKEN.speech += COSTS.speech - before.speech
@@ -214,7 +226,7 @@ def corpus_runs(
                             (w, s + (length if i > k else 0), e + (length if i > k else 0))
                             for i, (w, s, e) in enumerate(sentence.words)
                         ]
-                        outcome = play(audio, shifted, config, model, last + length)
+                        outcome = play(audio, shifted, config, model, last + length, heard=heard)
                         cut_offs[length].append(outcome.cut_off)
     return cut_offs, ends
 
@@ -291,6 +303,9 @@ def main() -> None:
     parser.add_argument("--pauses", default=",".join(map(str, PAUSES)), help="seconds")
     parser.add_argument("--settings", action="store_true", help="a curve over sure/fallback")
     parser.add_argument(
+        "--anchors", action="store_true", help="pipecat's and LiveKit's default policies too"
+    )
+    parser.add_argument(
         "--sessions", action="store_true", help="each speaker's pauses in one session, learning"
     )
     args = parser.parse_args()
@@ -331,6 +346,8 @@ def main() -> None:
                 f" each, {rate:.2f} per second of speech: {100 * per * rate:.1f} % of a core"
                 " per speaking person"
             )
+    if args.anchors:
+        anchors(sentences, model, kinds, levels)
     if args.settings:
         for sure, fallback in ((0.9, 1.4), (0.7, 1.4), (0.8, 1.0), (0.8, 1.8)):
             end = dataclasses.replace(EndOfTurnConfig(), sure=sure, fallback=fallback)
@@ -339,6 +356,26 @@ def main() -> None:
                 f"model sure {sure} fallback {fallback}",
                 *corpus_runs(sentences, config, model, kinds, levels),
             )
+
+
+def anchors(
+    sentences: list[Sentence],
+    model: turn_model.TurnModel,
+    kinds: tuple[str, ...],
+    levels: tuple[float, ...],
+) -> None:
+    """The anchors' default end-of-turn policies on the same detector and corpus (their
+    models and thresholds; the recognizer's words not weighed): what Podium is measured
+    against. LiveKit's own turn-detector models are fetched from a model hub at run time, so
+    only its VAD endpointing runs here."""
+    for name, config, judged in (
+        ("pipecat: Smart Turn at 0.2 s, p > 0.5", PIPECAT, model),
+        ("LiveKit: VAD endpointing (0.55 s)", LIVEKIT_VAD, None),
+    ):
+        for costs in (COSTS, AS_SPOKEN):
+            costs.judgments, costs.cpu, costs.speech = 0, 0.0, 0.0
+        vad = VadConfig(end_of_turn=config, turn_model=judged is not None, sentence_ends=False)
+        report(name, *corpus_runs(sentences, vad, judged, kinds, levels, heard=False))
 
 
 def sessions(sentences: list[Sentence], model: turn_model.TurnModel | None) -> None:
