@@ -205,6 +205,14 @@ class VadSegmenter:
         """Seconds of trailing silence in the running utterance (0 while voiced)."""
         return self._silence * BLOCK_SECONDS if self._speaking else 0.0
 
+    @property
+    def pause(self) -> int:
+        """The running pause's number (0 while voiced or not speaking). A new number is a pause
+        whose words the end of turn has yet to hear (``hear``), also when it began within a
+        frame after a blip of voice: watching ``silent`` go from 0 misses that one, and its end
+        would be weighed with no words at all."""
+        return self._judgments.number if self._speaking and self._silence else 0
+
     def hear(self, partial: str) -> None:
         """The recognizer's words so far; words heard before a silence began are not trusted
         to end it (the last word may still be on its way)."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
-from clients.fixtures import labelled_speech
+from clients.fixtures import FIXTURES, labelled_speech
+from clients.noise_corpus import sound, to_pcm, voiced_level_dbfs
 from media.end_of_turn import EndOfTurnConfig, silence_judged
 from media.pause_judgments import PauseJudgments
-from media.pcm import IN_FRAME
-from media.vad import VadSegmenter
+from media.pcm import IN_FRAME, IN_RATE
+from media.vad import SpeechStopped, VadSegmenter
 
 BLOCK = 0.01
 CONFIG = EndOfTurnConfig()  # two views, 100 ms apart; 0.8 s for unfinished words
@@ -130,3 +133,39 @@ def test_a_segmenter_asks_for_judgments_once_per_pause_when_they_can_matter() ->
             (first, early), (second, late) = asked[i : i + 2]
             assert np.allclose([first, second], due, atol=BLOCK + 1e-9), (words, first, second)
             assert late - early == 1600, "views 100 ms apart"
+
+
+def test_a_pause_that_begins_after_a_blip_inside_a_frame_is_weighed_with_its_words() -> None:
+    """A read sentence 12 dB quieter under pink noise 10 dB below its voice: after "he was
+    not" the detector hears a 10 ms blip, and a new pause begins inside a frame, so ``silent``
+    never reads 0 at a frame's end. Its number is new (``pause``), its words are heard, and
+    "was not" (a sentence seldom ends there) holds it although the voice sounds finished (p
+    0.95, answered at once): one utterance, ended after "man", not 0.2 s into that pause."""
+    clip = labelled_speech()[1]  # "he was not an ill disposed young man"
+    aligned = json.loads((FIXTURES / f"{clip.name}.json").read_text())["w"]
+    words = [(w["t"].split("(")[0], w["b"] + w["d"] / 2) for w in aligned if w["t"][0] != "<"]
+    end = aligned[-1]["b"] + aligned[-1]["d"]
+    speech = clip.pcm[: int(IN_RATE * end)] * 10 ** (-12 / 20)
+    hiss = to_pcm(sound("pink", end + 2.0, voiced_level_dbfs(clip.pcm) - 22, seed=3))
+    audio = np.concatenate([speech, np.zeros(2 * IN_RATE)])
+    audio = np.clip(audio + hiss[: len(audio)], -32768, 32767).astype(np.int16)
+    segmenter = VadSegmenter()
+    segmenter.judging = True
+    heard_pause, within_frame, stops = 0, 0, []
+    for start in range(0, len(audio) - IN_FRAME + 1, IN_FRAME):
+        t = (start + IN_FRAME) / IN_RATE
+        silent_before = segmenter.silent > 0
+        stops += [
+            e.at
+            for e in segmenter.push(audio[start : start + IN_FRAME], t)
+            if isinstance(e, SpeechStopped)
+        ]
+        if segmenter.pause not in (0, heard_pause):  # a new pause: its words so far
+            within_frame += silent_before and segmenter.silent > 0
+            segmenter.hear(" ".join(w for w, middle in words if middle <= t))
+        heard_pause = segmenter.pause
+        if (due := segmenter.views_due()) is not None:
+            for _ in due[1]:
+                segmenter.judged(due[0], 0.95)
+    assert within_frame, "the clip no longer has a pause that begins inside a frame"
+    assert len(stops) == 1 and stops[0] > end, stops
