@@ -156,7 +156,6 @@ def play(
     segmenter.patience = patience or Patience()
     due: list[tuple[int, int, float]] = []  # (frame, pause number, judgment)
     started = False
-    heard_pause = 0
     for index in range(len(audio) // IN_FRAME):
         t = (index + 1) * IN_FRAME / IN_RATE
         for event in segmenter.push(audio[index * IN_FRAME : (index + 1) * IN_FRAME], t):
@@ -168,7 +167,7 @@ def play(
                 return Outcome(False, t - true_end)
         if not segmenter.speaking:
             continue
-        if heard and segmenter.pause not in (0, heard_pause):  # a pause began: its words so far
+        if segmenter.pause_began() and heard:  # a pause began: its words so far
             # a word is heard once half of it is (a recognizer flushed at the pause offers
             # its best guess at the word it was in: the VAD may hear a weak end as silence)
             segmenter.hear(" ".join(w for w, start, end in words if (start + end) / 2 <= t))
@@ -181,7 +180,6 @@ def play(
                 COSTS.judgments += 1
                 COSTS.cpu += time.process_time() - cpu
                 due.append((index + frames, number, finished))
-        heard_pause = segmenter.pause
         for item in [d for d in due if d[0] == index]:
             segmenter.judged(item[1], item[2])
             due.remove(item)

@@ -140,7 +140,6 @@ async def _read(
     stream_time = 0.0
     feed: asyncio.Queue[Pcm | None] | None = None
     batch: list[Pcm] = []  # the running utterance's frames not yet sent to its recognizer
-    heard_pause = 0  # the pause whose words were last asked for (0: none running)
 
     def words_of(utterance: asyncio.Queue[Pcm | None]) -> Callable[[str], None]:
         def words(partial: str) -> None:  # the end of turn weighs what was said so far
@@ -213,10 +212,8 @@ async def _read(
                             continue
                         batch.append(pcm)
                         heard.put_nowait(VoiceContinued(segmenter.voiced))
-                        pause = segmenter.pause  # a pause began: the words so far, now,
-                        if pause not in (0, heard_pause):  # for the end of turn
-                            mark(FLUSH)
-                        heard_pause = pause
+                        if segmenter.pause_began():  # the words so far, now, for the end
+                            mark(FLUSH)  # of turn
                         if model is not None and (due := segmenter.views_due()) is not None:
                             recognizers.create_task(judge(model, *due))
                         elif len(batch) >= BATCH_FRAMES:

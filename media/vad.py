@@ -190,6 +190,7 @@ class VadSegmenter:
         self.judging = False  # an end-of-turn model judges pauses (see ``hear``)
         self.patience = Patience()  # the least silence that ends this person's turn
         self._judgments = PauseJudgments(self.config.end_of_turn, BLOCK_SECONDS)
+        self._pause_told = 0  # the pause ``pause_began`` last told of (0: none running)
 
     @property
     def speaking(self) -> bool:
@@ -205,13 +206,15 @@ class VadSegmenter:
         """Seconds of trailing silence in the running utterance (0 while voiced)."""
         return self._silence * BLOCK_SECONDS if self._speaking else 0.0
 
-    @property
-    def pause(self) -> int:
-        """The running pause's number (0 while voiced or not speaking). A new number is a pause
-        whose words the end of turn has yet to hear (``hear``), also when it began within a
-        frame after a blip of voice: watching ``silent`` go from 0 misses that one, and its end
-        would be weighed with no words at all."""
-        return self._judgments.number if self._speaking and self._silence else 0
+    def pause_began(self) -> bool:
+        """A pause is running that began since the last call: its words are due (``hear``).
+        Asking takes it: call once per frame. This also tells a pause that began within a
+        frame after a blip of voice, where ``silent`` never reads 0 at a frame's end (and the
+        end would otherwise be weighed with no words at all)."""
+        running = self._judgments.number if self._speaking and self._silence else 0
+        began = running not in (0, self._pause_told)
+        self._pause_told = running
+        return began
 
     def hear(self, partial: str) -> None:
         """The recognizer's words so far; words heard before a silence began are not trusted

@@ -117,12 +117,10 @@ def test_a_segmenter_asks_for_judgments_once_per_pause_when_they_can_matter() ->
         segmenter = VadSegmenter()
         segmenter.judging = True
         asked: list[tuple[float, int]] = []
-        paused = False
         for start in range(0, len(pcm) - IN_FRAME + 1, IN_FRAME):
             segmenter.push(pcm[start : start + IN_FRAME], (start + IN_FRAME) / 16000)
-            if segmenter.silent > 0 and not paused:
+            if segmenter.pause_began():
                 segmenter.hear(words)
-            paused = segmenter.silent > 0
             if (views_due := segmenter.views_due()) is not None:
                 number, views = views_due
                 asked += [(segmenter.silent, len(view)) for view in views]
@@ -151,7 +149,7 @@ def test_a_pause_that_begins_after_a_blip_inside_a_frame_is_weighed_with_its_wor
     audio = np.clip(audio + hiss[: len(audio)], -32768, 32767).astype(np.int16)
     segmenter = VadSegmenter()
     segmenter.judging = True
-    heard_pause, within_frame, stops = 0, 0, []
+    within_frame, stops = 0, []
     for start in range(0, len(audio) - IN_FRAME + 1, IN_FRAME):
         t = (start + IN_FRAME) / IN_RATE
         silent_before = segmenter.silent > 0
@@ -160,10 +158,9 @@ def test_a_pause_that_begins_after_a_blip_inside_a_frame_is_weighed_with_its_wor
             for e in segmenter.push(audio[start : start + IN_FRAME], t)
             if isinstance(e, SpeechStopped)
         ]
-        if segmenter.pause not in (0, heard_pause):  # a new pause: its words so far
+        if segmenter.pause_began():  # its words so far
             within_frame += silent_before and segmenter.silent > 0
             segmenter.hear(" ".join(w for w, middle in words if middle <= t))
-        heard_pause = segmenter.pause
         if (due := segmenter.views_due()) is not None:
             for _ in due[1]:
                 segmenter.judged(due[0], 0.95)
