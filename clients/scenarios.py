@@ -241,10 +241,21 @@ async def _settle(log: EventLog, task_id: str) -> str | None:
         await log.wait_until(settled, timeout=45)
     except TimeoutError:
         return ", ".join(e["type"] for e in log.events[-12:] if e["type"] != "partial_transcript")
-    if any(e["type"] == "interrupted" and e.get("task_id") == task_id for e in log.events):
-        with contextlib.suppress(TimeoutError):  # the answer to what cut in, if any comes
+    cut = any(e["type"] == "interrupted" and e.get("task_id") == task_id for e in log.events)
+    if cut or any(_taken(e) for e in log.events):
+        with contextlib.suppress(TimeoutError):  # the answer to what was said, if any comes
             await log.wait_until(lambda ev: _answered(ev, task_id), timeout=20)
     return None
+
+
+def _taken(event: dict[str, Any]) -> bool:
+    """A person's utterance the room took as a turn (to be answered)."""
+    return (
+        event["type"] == "final_transcript"
+        and bool(event["text"])
+        and not event.get("typed")
+        and not event.get("ignored")
+    )
 
 
 def _answered(events: list[dict[str, Any]], task_id: str) -> bool:
@@ -254,8 +265,7 @@ def _answered(events: list[dict[str, Any]], task_id: str) -> bool:
 def _outcome(log: EventLog, task_id: str | None, stats: dict[str, Any]) -> Outcome:
     events = log.events
     mine = [e for e in events if task_id is None or e.get("task_id") == task_id]
-    finals = [e for e in events if e["type"] == "final_transcript" and not e.get("typed")]
-    heard = [e["text"] for e in finals if e["text"] and not e.get("ignored")]
+    heard = [e["text"] for e in events if _taken(e)]
     outcome = Outcome(
         ducked=any(e["type"] == "ducked" for e in mine),
         interrupted=any(e["type"] == "interrupted" for e in mine)
@@ -285,4 +295,6 @@ _STORY = (
 def _told(event: dict[str, Any]) -> str:
     detail = event.get("who") or event.get("agent") or event.get("name") or ""
     extra = event.get("reason") or event.get("state") or event.get("text") or ""
+    if event.get("ignored"):
+        extra = f"{extra} [ignored: {event['ignored']}]"
     return f"{event['type']}({detail}{': ' + str(extra) if extra else ''})"

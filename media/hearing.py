@@ -3,7 +3,8 @@
 ``hear(track, vad, stt)`` is an async generator: frames are sliced to 16 kHz 20 ms
 (``FrameSlicer``), judged by the VAD (``VadSegmenter``) and, while the person speaks, fed to a
 recognizer in 100 ms batches (off the event loop). It yields, in order for each utterance,
-``VoiceStarted``, ``VoiceContinued`` per frame, ``WordsRecognized`` as partial words change,
+``VoiceStarted``, ``VoiceContinued`` per frame (with how much of the voice the recognizer has
+heard: it may lag), ``WordsRecognized`` as partial words change,
 ``VoiceStopped`` and then ``UtteranceRecognized`` (or ``RecognitionFailed``). Before an
 utterance, ``VoiceSuspected`` (breath or frication) may come, followed by ``VoiceStarted`` or
 ``VoiceUnconfirmed``. When the track
@@ -40,6 +41,9 @@ from media.vad import (
 log = logging.getLogger(__name__)
 BATCH_FRAMES = 5  # 100 ms of audio per recognizer call
 FLUSH = np.zeros(0, np.int16)  # to an utterance's recognizer task: a pause began
+# To an utterance's recognizer: audio, and the voiced seconds heard once it is recognized;
+# None ends the utterance.
+Feed = asyncio.Queue[tuple[Pcm, float] | None]
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,9 @@ class VoiceUnconfirmed:
 @dataclass(frozen=True)
 class VoiceContinued:
     voiced: float  # seconds of speech so far in this utterance
+    # of those, the seconds the recognizer has heard (its words so far are about them): a
+    # recognizer behind the voice has not yet found no words in what it has not heard
+    listened: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -138,30 +145,39 @@ async def _read(
 ) -> None:
     slicer = FrameSlicer()
     stream_time = 0.0
-    feed: asyncio.Queue[Pcm | None] | None = None
+    feed: Feed | None = None
     batch: list[Pcm] = []  # the running utterance's frames not yet sent to its recognizer
+    listened = 0.0  # the running utterance's voiced seconds its recognizer has heard
 
-    def words_of(utterance: asyncio.Queue[Pcm | None]) -> Callable[[str], None]:
+    def words_of(utterance: Feed) -> Callable[[str], None]:
         def words(partial: str) -> None:  # the end of turn weighs what was said so far
             if feed is utterance:
                 segmenter.hear(partial)
 
         return words
 
+    def listened_of(utterance: Feed) -> Callable[[float], None]:
+        def heard_through(voiced: float) -> None:
+            nonlocal listened
+            if feed is utterance:
+                listened = voiced
+
+        return heard_through
+
     def send_batch() -> None:
         """The running utterance's frames so far to its recognizer."""
         if feed is not None and batch:
-            feed.put_nowait(np.concatenate(batch))
+            feed.put_nowait((np.concatenate(batch), segmenter.voiced))
             batch.clear()
 
     def mark(then: Pcm | None) -> None:
         """The batch so far, then FLUSH (a pause began) or None (the utterance ended)."""
         send_batch()
         if feed is not None:
-            feed.put_nowait(then)
+            feed.put_nowait(None if then is None else (then, segmenter.voiced))
 
     def on_vad(events: list[VadEvent]) -> None:
-        nonlocal feed
+        nonlocal feed, listened
         for event in events:
             match event:
                 case SpeechSuspected(onset=onset, at=at):
@@ -170,8 +186,10 @@ async def _read(
                     heard.put_nowait(VoiceUnconfirmed())
                 case SpeechStarted(onset=onset, at=at):
                     heard.put_nowait(VoiceStarted(onset, at))
-                    feed = asyncio.Queue()
-                    recognizers.create_task(_recognize(stt, feed, heard, words_of(feed)))
+                    feed, listened = asyncio.Queue(), 0.0
+                    recognizers.create_task(
+                        _recognize(stt, feed, heard, words_of(feed), listened_of(feed))
+                    )
                 case SpeechStopped(audio=audio, silence=silence):
                     heard.put_nowait(VoiceStopped(round(len(audio) / IN_RATE, 2), silence))
                     mark(None)
@@ -211,7 +229,7 @@ async def _read(
                         if feed is None:
                             continue
                         batch.append(pcm)
-                        heard.put_nowait(VoiceContinued(segmenter.voiced))
+                        heard.put_nowait(VoiceContinued(segmenter.voiced, listened))
                         if segmenter.pause_began():  # the words so far, now, for the end
                             mark(FLUSH)  # of turn
                         if model is not None and (due := segmenter.views_due()) is not None:
@@ -227,20 +245,24 @@ async def _read(
 
 async def _recognize(
     stt: SpeechToText,
-    feed: asyncio.Queue[Pcm | None],
+    feed: Feed,
     heard: asyncio.Queue[Heard | None],
     words: Callable[[str], None],
+    listened: Callable[[float], None],
 ) -> None:
-    """One utterance: 100 ms batches in, partial words out, then the final transcript. A failing
-    engine becomes ``RecognitionFailed``, never a dead hearing."""
+    """One utterance: 100 ms batches in, partial words out, then the final transcript; after
+    each batch, how much of the voice was heard (``listened``). A failing engine becomes
+    ``RecognitionFailed``, never a dead hearing."""
     try:
         recognizer: Recognizer = await stt.recognizer()  # may wait for a model to load
         last = ""
-        while (audio := await feed.get()) is not None:
+        while (item := await feed.get()) is not None:
+            audio, voiced = item
             if audio is FLUSH:  # a pause began: the words so far (every batch before it was
                 words(last)  # fed), changed or not, for the end of turn
                 continue
             partial = await recognizer.feed(audio)
+            listened(voiced)  # (before the words, which are about that much)
             if partial and partial != last:
                 last = partial
                 words(partial)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import threading
 from collections.abc import AsyncIterator, Sequence
 
 import av
@@ -70,6 +71,33 @@ class FakeSpeechToText:
 
     def warm(self, decoders: int = 2) -> None:
         return None
+
+
+class _GatedRecognizer(_FakeRecognizer):
+    def __init__(self, owner: FakeSpeechToText, gate: threading.Event) -> None:
+        super().__init__(owner)
+        self._gate = gate
+
+    async def feed(self, pcm: Pcm) -> str:
+        if not self._gate.is_set():
+            await asyncio.to_thread(self._gate.wait, GATE_SECONDS)
+        return await super().feed(pcm)
+
+
+GATE_SECONDS = 30.0  # a gate left shut opens by itself after this (a failing test ends)
+
+
+class GatedSpeechToText(FakeSpeechToText):
+    """A recognizer that hears nothing until ``gate`` opens (a decoder starved of CPU, or
+    still loading), then catches up at once; its words as :class:`FakeSpeechToText`'s. The
+    gate is a thread's event: a server on a loop of its own may wait on it."""
+
+    def __init__(self, words: Sequence[str] = (), seconds_per_word: float = 0.3) -> None:
+        super().__init__(words, seconds_per_word)
+        self.gate = threading.Event()
+
+    async def recognizer(self) -> Recognizer:
+        return _GatedRecognizer(self, self.gate)
 
 
 class _TimedRecognizer:

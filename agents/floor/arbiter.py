@@ -306,8 +306,12 @@ class Arbiter:
         human.ducked = turn
         return [] if ducked else [Duck(turn.agent, turn.turn_id, who, held)]
 
-    def speech_progress(self, who: str, voiced: float, words: str = "") -> list[Decision]:
-        """While a person speaks: ``voiced`` seconds of speech so far, the words heard so far."""
+    def speech_progress(
+        self, who: str, voiced: float, words: str = "", listened: float | None = None
+    ) -> list[Decision]:
+        """While a person speaks: ``voiced`` seconds of speech so far, the words heard so far
+        in the first ``listened`` of them (None: in all; a recognizer may lag the voice). An
+        utterance is wordless only once its recognizer has heard ``wordless_limit`` of it."""
         human = self.humans.get(who)
         if human is not None:
             human.voiced = max(human.voiced, voiced)
@@ -316,7 +320,8 @@ class Arbiter:
         real = bool(words.strip()) and not self.is_backchannel(words)
         if real and self.policy.confirm_on_word and voiced >= self.policy.confirm_after:
             return self._confirm(who, human, "word")
-        if not words.strip() and voiced >= self.policy.wordless_limit:
+        heard = voiced if listened is None else min(voiced, listened)
+        if not words.strip() and heard >= self.policy.wordless_limit:
             human.dismissed = True  # a tone, a fan, a beep: the floor goes back
             return self._release(who, human, "no words")
         return []

@@ -37,8 +37,10 @@ class Floor:
     def speech_started(self, who: str) -> list[Decision]:
         return self._decided(self.arbiter.speech_started(who))
 
-    def speech_progress(self, who: str, voiced: float, words: str = "") -> list[Decision]:
-        return self._decided(self.arbiter.speech_progress(who, voiced, words))
+    def speech_progress(
+        self, who: str, voiced: float, words: str = "", listened: float | None = None
+    ) -> list[Decision]:
+        return self._decided(self.arbiter.speech_progress(who, voiced, words, listened))
 
     def speech_ended(self, who: str, text: str) -> list[Decision]:
         return self._decided(self.arbiter.speech_ended(who, text))

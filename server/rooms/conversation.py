@@ -96,7 +96,9 @@ class Conversation:
                 )
             return await answer
         finally:
-            answer.cancel()  # (when this is canceled while it waits)
+            if not answer.done():  # canceled while it waits (the room closed): the answer
+                answer.cancel()  # stops, and how it ended is of no one's concern
+                answer.add_done_callback(_unanswered)
 
     async def _say(self, text: str, who: str, spoken: Spoken | None) -> str | None:
         answered, self._answered = self._answered, None
@@ -222,3 +224,8 @@ class Conversation:
             await root.cancel(task_id, CancelReason(reason))
         follower.cancel()
         await asyncio.gather(follower, return_exceptions=True)
+
+
+def _unanswered(answer: asyncio.Future[str | None]) -> None:
+    if not answer.cancelled() and (error := answer.exception()) is not None:
+        log.debug("an answer stopped as its room closed: %s", error)

@@ -168,7 +168,7 @@ class Room:
     # ── inbound ────────────────────────────────────────────────────────────────
     async def _hear(self, participant: Participant, track: MediaStreamTrack) -> None:
         who, floor, setup, timing = participant.name, self.floor, self._setup, self.voice.timing
-        accepted, partial, voiced, gone = False, "", 0.0, False
+        accepted, partial, voiced, listened, gone = False, "", 0.0, 0.0, False
         started = stopped = 0.0  # when the running utterance's voice began and stopped
         live = LiveVoice()  # what everyone else hears of this person
         patience = Patience()  # what this person's pauses have taught the end of turn
@@ -185,18 +185,18 @@ class Room:
                             self._apply(floor.suspicion_cleared(who))
                         case VoiceStarted(onset=onset, detected=detected):
                             self.stats.observe("vad_onset", max(0.0, detected - onset))
-                            partial, voiced = "", 0.0
+                            partial, voiced, listened = "", 0.0, 0.0
                             started = _now() - max(0.0, detected - onset)
                             timing.person_started()
                             decisions = floor.speech_started(who)
                             accepted = floor.arbiter.accepted(who)
                             self.events.publish(ev.SpeechStarted(who, participant.id, accepted))
                             self._apply(decisions)
-                        case VoiceContinued(voiced=voiced):
-                            self._apply(floor.speech_progress(who, voiced, partial))
+                        case VoiceContinued(voiced=voiced, listened=listened):
+                            self._apply(floor.speech_progress(who, voiced, partial, listened))
                         case WordsRecognized(text=partial):
                             self.events.publish(ev.PartialTranscript(who, partial))
-                            self._apply(floor.speech_progress(who, voiced, partial))
+                            self._apply(floor.speech_progress(who, voiced, partial, listened))
                         case VoiceStopped(duration=duration, silence=silence):
                             self.events.publish(ev.SpeechStopped(who, participant.id, duration))
                             stopped = _now() - silence

@@ -108,6 +108,25 @@ def test_a_long_wordless_sound_gives_the_floor_back_while_it_goes_on() -> None:
     assert arb.speech_ended("beeper", "") == []  # nothing left to resume
 
 
+def test_a_voice_is_wordless_only_once_the_recognizer_has_heard_enough_of_it() -> None:
+    arb, _ = speaking()
+    arb.speech_started("ana")
+    assert arb.speech_progress("ana", voiced=3.0, listened=0.4) == [], "the recognizer lags"
+    assert arb.speech_progress("ana", voiced=3.1, listened=1.4) == []
+    assert arb.speech_progress("ana", voiced=3.2, listened=1.5) == [
+        Resume("mei", "t1", "ana", "no words")
+    ]
+
+
+def test_words_a_lagging_recognizer_finds_cut_the_agent_it_held() -> None:
+    arb, _ = speaking()
+    arb.speech_started("ana")
+    assert arb.speech_progress("ana", voiced=2.5, listened=0.0) == []
+    assert arb.speech_progress("ana", voiced=2.6, words="had he", listened=0.6) == [
+        Interrupt("mei", "t1", "ana", "human", "word")
+    ]
+
+
 def test_words_after_a_wordless_start_still_cut_the_resumed_agent() -> None:
     arb, _ = speaking()
     arb.speech_started("ana")

@@ -20,7 +20,7 @@ from media.hearing import (
     hear,
 )
 from media.vad import VadConfig
-from tests.fakes import ClipTrack, FakeSpeechToText
+from tests.fakes import ClipTrack, FakeSpeechToText, GatedSpeechToText
 
 
 async def heard(track: ClipTrack, stt: FakeSpeechToText) -> list[Heard]:
@@ -47,6 +47,30 @@ async def test_an_utterance_yields_its_events_in_order() -> None:
     assert voiced == sorted(voiced) and voiced[-1] > 0.5
     finals = [e for e in events if isinstance(e, UtteranceRecognized)]
     assert finals == [UtteranceRecognized("he was not")]
+
+
+async def test_the_voice_heard_so_far_says_how_much_of_it_the_recognizer_has_heard() -> None:
+    """A recognizer that keeps up has heard nearly all the voice so far; one that lags (here:
+    hears nothing until the person stops) has heard none of it, however long the voice."""
+    clip = labelled_speech()[1]
+    room = noise("fixture-background", 1.0)
+    pcm = np.concatenate([room, clip.pcm, room])
+    stt = GatedSpeechToText(["he", "was", "not"])
+    lagging: list[Heard] = []
+    async with contextlib.aclosing(hear(ClipTrack(pcm), VadConfig(), stt)) as events:
+        async for event in events:
+            lagging.append(event)
+            if isinstance(event, VoiceStopped):
+                stt.gate.set()  # the recognizer catches up once the person has stopped
+    progress = [e for e in lagging if isinstance(e, VoiceContinued)]
+    assert progress[-1].voiced > 1.5, "long enough to be called wordless if it were heard"
+    assert {e.listened for e in progress} == {0.0}
+    assert lagging[-1] == UtteranceRecognized("he was not"), "the words came, late"
+
+    prompt = await heard(ClipTrack(pcm), FakeSpeechToText(["he", "was", "not"]))
+    progress = [e for e in prompt if isinstance(e, VoiceContinued)]
+    assert all(e.listened <= e.voiced for e in progress)
+    assert max(e.listened for e in progress) > 1.5, "a recognizer that keeps up heard it"
 
 
 async def test_a_track_that_ends_mid_utterance_still_closes_and_recognizes_it() -> None:

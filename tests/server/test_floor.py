@@ -1,6 +1,6 @@
 """Floor bugs a user hits, on loopback with real aiortc peers: a speaker who leaves
 mid-utterance, an utterance with no words, words a slow recognizer gives only at the end,
-and a late joiner's view of the room."""
+a recognizer that lags the voice, and a late joiner's view of the room."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import httpx
 from clients.fixtures import labelled_speech
 from clients.rtc import EventLog, join
 from clients.tracks import CueTrack
-from tests.fakes import FakeSpeechToText, FakeTextToSpeech
+from tests.fakes import FakeSpeechToText, FakeTextToSpeech, GatedSpeechToText
 from tests.serving import serve_podium
 
 
@@ -134,6 +134,31 @@ async def test_words_that_come_after_the_debater_resumed_still_cut_it_and_are_an
             assert final["text"] == "trams are better" and final["ignored"] is None
             [cut] = await log.wait_for("interrupted", task_id=turn["task_id"], timeout=10)
             assert cut["reason"] == "utterance"
+            answers = await log.wait_for("turn_started", count=2, timeout=20)
+            assert answers[-1]["task_id"] != turn["task_id"]
+            await log.close()
+            await peer.close()
+
+
+async def test_a_recognizer_that_lags_the_voice_does_not_let_the_debater_resume_over_words(
+    tmp_path: Path,
+) -> None:
+    """The recognizer hears nothing while the person speaks 2.5 s (CPU starved), then catches
+    up: the debater stays ducked (it is not "no words" before the words were listened for),
+    the words cut it, and the person is answered."""
+    lagging = GatedSpeechToText(["trams", "are", "better"])
+    with serve_podium(tmp_path, engines=(lagging, FakeTextToSpeech())) as url:
+        async with httpx.AsyncClient(timeout=20) as http:
+            _, log, track, peer, turn = await _agent_speaking(http, url, "Di")
+            clip = labelled_speech()[1]  # 2.5 s of voice
+            track.play(clip.pcm, clip.onset)
+            await log.wait_for("ducked", timeout=10)
+            [stopped] = await log.wait_for("speech_stopped", timeout=15)
+            assert stopped["duration"] > 2.0, "voiced past the wordless limit"
+            lagging.gate.set()
+            [cut] = await log.wait_for("interrupted", task_id=turn["task_id"], timeout=10)
+            assert cut["by"] == "Di" and cut["kind"] == "human"
+            assert not log.of("resumed"), "the debater was held, not resumed, meanwhile"
             answers = await log.wait_for("turn_started", count=2, timeout=20)
             assert answers[-1]["task_id"] != turn["task_id"]
             await log.close()
