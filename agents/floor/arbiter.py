@@ -37,6 +37,9 @@ class FloorPolicy:
     # less, whatever words a recognizer makes of it; "no" has about 0.3)
     confirm_on_word: bool = True  # partial words cut in (False: only the final transcript)
     wordless_limit: float = 1.5  # voiced seconds with no word: a ducked agent resumes
+    # …counted in what the recognizer has heard; one further behind than this is not waited
+    # for (a hung recognizer must not let a fan hold the floor)
+    wordless_lag: float = 3.0
     backchannels: frozenset[str] = frozenset(
         "mm mhm hm hmm uh-huh uh huh yeah yes right okay ok sure ah oh mm-hm i see".split()
     )
@@ -71,6 +74,7 @@ _BOUNDS: tuple[tuple[str, float, float], ...] = (
     ("confirm_after", 0.05, 3.0),
     ("min_voiced", 0.0, 2.0),
     ("wordless_limit", 0.2, 30.0),
+    ("wordless_lag", 0.0, 30.0),
     ("echo_warmup", 0.0, 3.0),
     ("resume_within", 0.0, 10.0),
     ("min_floor", 0.0, 3600.0),
@@ -311,7 +315,8 @@ class Arbiter:
     ) -> list[Decision]:
         """While a person speaks: ``voiced`` seconds of speech so far, the words heard so far
         in the first ``listened`` of them (None: in all; a recognizer may lag the voice). An
-        utterance is wordless only once its recognizer has heard ``wordless_limit`` of it."""
+        utterance is wordless only once its recognizer has heard ``wordless_limit`` of it, or
+        the recognizer is more than ``wordless_lag`` behind."""
         human = self.humans.get(who)
         if human is not None:
             human.voiced = max(human.voiced, voiced)
@@ -320,7 +325,8 @@ class Arbiter:
         real = bool(words.strip()) and not self.is_backchannel(words)
         if real and self.policy.confirm_on_word and voiced >= self.policy.confirm_after:
             return self._confirm(who, human, "word")
-        heard = voiced if listened is None else min(voiced, listened)
+        lag = self.policy.wordless_lag
+        heard = voiced if listened is None else min(voiced, max(listened, voiced - lag))
         if not words.strip() and heard >= self.policy.wordless_limit:
             human.dismissed = True  # a tone, a fan, a beep: the floor goes back
             return self._release(who, human, "no words")

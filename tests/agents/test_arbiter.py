@@ -118,6 +118,15 @@ def test_a_voice_is_wordless_only_once_the_recognizer_has_heard_enough_of_it() -
     ]
 
 
+def test_a_recognizer_too_far_behind_is_not_waited_for() -> None:
+    arb, _ = speaking()  # a hung recognizer: a fan must not hold the floor for as long as it
+    arb.speech_started("fan")
+    assert arb.speech_progress("fan", voiced=4.4, listened=0.0) == []
+    assert arb.speech_progress("fan", voiced=4.5, listened=0.0) == [
+        Resume("mei", "t1", "fan", "no words")
+    ], "wordless_limit 1.5 s + wordless_lag 3 s"
+
+
 def test_words_a_lagging_recognizer_finds_cut_the_agent_it_held() -> None:
     arb, _ = speaking()
     arb.speech_started("ana")
