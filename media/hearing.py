@@ -70,7 +70,7 @@ class VoiceContinued:
     voiced: float  # seconds of speech so far in this utterance
     # of those, the seconds the recognizer has heard (its words so far are about them): a
     # recognizer behind the voice has not yet found no words in what it has not heard
-    listened: float = 0.0
+    listened: float
 
 
 @dataclass(frozen=True)
