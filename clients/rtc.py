@@ -119,11 +119,39 @@ class Peer:
                 protocol.send_stun = late  # type: ignore[method-assign]
 
     def vanish(self) -> None:
-        """The network drops away (no BYE, no DTLS close): the peer's sockets go quiet."""
+        """The network drops away (no BYE, no DTLS close): nothing the peer sends arrives and
+        nothing reaches it. Its sockets stay open, as a host's do when its network goes (a
+        socket closed here would fail the peer's own later sends, which a gone network does
+        not), and close with the peer."""
         for transceiver in self.pc.getTransceivers():
             ice = transceiver.receiver.transport.transport
             for protocol in ice._connection._protocols:
-                protocol.transport.close()
+                protocol.transport = _Gone(protocol.transport)
+                protocol.datagram_received = _dropped  # type: ignore[method-assign]
+
+
+class _Gone(asyncio.DatagramTransport):
+    """A socket whose network is gone: what is sent is lost; closing closes the socket."""
+
+    def __init__(self, socket: asyncio.DatagramTransport) -> None:
+        super().__init__()
+        self._socket = socket
+
+    def sendto(self, data: Any, addr: Any = None) -> None:
+        return None
+
+    def close(self) -> None:
+        self._socket.close()
+
+    def is_closing(self) -> bool:
+        return self._socket.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._socket.get_extra_info(name, default)
+
+
+def _dropped(data: bytes | str, addr: tuple[Any, ...]) -> None:
+    return None  # arrived from a network that is gone: never heard
 
 
 async def join(

@@ -107,6 +107,7 @@ async def test_a_vanished_listener_does_not_disturb_the_others(tmp_path: Path) -
             goers = [await join(http, url, room["id"], "listener", decode=False) for _ in range(3)]
             await stays.wait_until(time.monotonic() + 0.5)
             for peer in goers:
+                await peer.connected()  # listeners that were there, whose network then goes
                 peer.vanish()
             mark = len(stays.arrivals)
             await log.wait_for("participant_left", count=3, timeout=30)

@@ -71,7 +71,8 @@ async def test_two_listeners_hear_a_debate_and_a_vanished_one_is_removed(tmp_pat
             third = await join(http, url, room["id"], "listener")
             await second.pc.close()  # the tab is closed
             await log.wait_for("participant_left", timeout=10, id=second.participant_id)
-            third.vanish()  # the network is gone: only ICE consent checks notice
+            await third.connected()  # a listener that was there…
+            third.vanish()  # …and whose network is gone: only ICE consent checks notice
             await log.wait_for("participant_left", timeout=20, id=third.participant_id)
             info = (await http.get(f"{url}/rooms/{room['id']}")).json()
             assert [p["id"] for p in info["participants"]] == [first.participant_id]
